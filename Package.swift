@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "kstore",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kstore", targets: ["kstore"]),
+        .library(name: "KStore", targets: ["KStore"]),
+        .library(name: "KClinic", targets: ["KClinic"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // The system library: nothing but LMDB's header. Only KStore imports it.
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        // Byte-level primitives shared by the store (envelopes) and the domain (payloads).
+        .target(name: "KBinary", swiftSettings: strict),
+        // Safe LMDB layer and the append-only log. Knows bytes, envelopes, sequences; not the clinic.
+        .target(
+            name: "KStore",
+            dependencies: [
+                "CLMDB", "KBinary",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // Clinical events, validation, rule set, projections as pure folds. Foundation only.
+        .target(name: "KClinic", dependencies: ["KBinary"], swiftSettings: strict),
+        // The command: where store and domain meet.
+        .executableTarget(
+            name: "kstore",
+            dependencies: [
+                "KStore", "KClinic", "KBinary",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "KBinaryTests", dependencies: ["KBinary"], swiftSettings: strict),
+        .testTarget(name: "KStoreTests", dependencies: ["KStore", "KBinary"], swiftSettings: strict),
+        .testTarget(name: "KClinicTests", dependencies: ["KClinic", "KBinary"], swiftSettings: strict),
+        .testTarget(name: "kstoreTests", dependencies: ["KStore", "KClinic"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

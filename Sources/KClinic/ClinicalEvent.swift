@@ -1,0 +1,346 @@
+import struct Foundation.UUID
+
+/// The `data` of every event type of events.md, one case per type, each a struct of its fields.
+/// Values held here have passed validation; projections only ever see this newest shape (older
+/// stored payloads are upcast by the codec).
+public enum ClinicalEvent: Sendable, Equatable {
+    case patientEnrolled(PatientEnrolled)
+    case consentRecorded(ConsentRecorded)
+    case infusionAdministered(InfusionAdministered)
+    case scoreRecorded(ScoreRecorded)
+    case labResulted(LabResulted)
+    case vitalsRecorded(VitalsRecorded)
+    case sideEffectReported(SideEffectReported)
+    case screeningRecorded(ScreeningRecorded)
+    case assessmentRecorded(AssessmentRecorded)
+    case medicationChanged(MedicationChanged)
+    case scheduleAdjusted(ScheduleAdjusted)
+    case drugHolidayStarted(DrugHolidayStarted)
+    case drugHolidayEnded(DrugHolidayEnded)
+    case taperStarted(TaperStarted)
+    case maintenanceDiscontinued(MaintenanceDiscontinued)
+    case pregnancyStatusRecorded(PregnancyStatusRecorded)
+    case alertAcknowledged(AlertAcknowledged)
+    case auditReviewed(AuditReviewed)
+    case eventAmended(EventAmended)
+    case eventVoided(EventVoided)
+    case ruleSetAdopted(RuleSetAdopted)
+    case actorRegistered(ActorRegistered)
+    case actorRetired(ActorRetired)
+
+    public var type: EventType {
+        switch self {
+        case .patientEnrolled: .patientEnrolled
+        case .consentRecorded: .consentRecorded
+        case .infusionAdministered: .infusionAdministered
+        case .scoreRecorded: .scoreRecorded
+        case .labResulted: .labResulted
+        case .vitalsRecorded: .vitalsRecorded
+        case .sideEffectReported: .sideEffectReported
+        case .screeningRecorded: .screeningRecorded
+        case .assessmentRecorded: .assessmentRecorded
+        case .medicationChanged: .medicationChanged
+        case .scheduleAdjusted: .scheduleAdjusted
+        case .drugHolidayStarted: .drugHolidayStarted
+        case .drugHolidayEnded: .drugHolidayEnded
+        case .taperStarted: .taperStarted
+        case .maintenanceDiscontinued: .maintenanceDiscontinued
+        case .pregnancyStatusRecorded: .pregnancyStatusRecorded
+        case .alertAcknowledged: .alertAcknowledged
+        case .auditReviewed: .auditReviewed
+        case .eventAmended: .eventAmended
+        case .eventVoided: .eventVoided
+        case .ruleSetAdopted: .ruleSetAdopted
+        case .actorRegistered: .actorRegistered
+        case .actorRetired: .actorRetired
+        }
+    }
+}
+
+public enum TreatmentProtocol: String, CaseIterable, Sendable {
+    case intervalExtension = "interval-extension"
+    case symptomTriggered = "symptom-triggered"
+    case hybrid
+}
+
+public struct PatientEnrolled: Sendable, Equatable {
+    public var `protocol`: TreatmentProtocol
+    public var birthYear: Int?
+    public var substanceUseHistory: Bool?
+    public init(protocol: TreatmentProtocol = .intervalExtension, birthYear: Int? = nil, substanceUseHistory: Bool? = nil) {
+        self.protocol = `protocol`
+        self.birthYear = birthYear
+        self.substanceUseHistory = substanceUseHistory
+    }
+}
+
+public enum ConsentKind: String, CaseIterable, Sendable { case initial, reaffirmation }
+
+public struct ConsentRecorded: Sendable, Equatable {
+    public var kind: ConsentKind
+    public init(kind: ConsentKind) { self.kind = kind }
+}
+
+public enum Route: String, CaseIterable, Sendable { case iv = "IV", im = "IM", intranasal, sublingual, oral }
+public enum DoseUnit: String, CaseIterable, Sendable { case mgPerKg = "mg/kg", mg }
+public enum Series: String, CaseIterable, Sendable { case acute, maintenance, booster }
+
+public struct Dose: Sendable, Equatable {
+    public var value: Double
+    public var unit: DoseUnit
+    public init(value: Double, unit: DoseUnit) {
+        self.value = value
+        self.unit = unit
+    }
+}
+
+public struct InfusionAdministered: Sendable, Equatable {
+    public var route: Route
+    public var dose: Dose
+    public var series: Series
+    public var justification: String?
+    public init(route: Route, dose: Dose, series: Series, justification: String? = nil) {
+        self.route = route
+        self.dose = dose
+        self.series = series
+        self.justification = justification
+    }
+}
+
+public enum Instrument: String, CaseIterable, Sendable {
+    case madrs = "MADRS", phq2 = "PHQ2", phq9 = "PHQ9", moca = "MOCA"
+    public var range: ClosedRange<Int> {
+        switch self {
+        case .madrs: 0...60
+        case .phq2: 0...6
+        case .phq9: 0...27
+        case .moca: 0...30
+        }
+    }
+}
+
+public struct ScoreRecorded: Sendable, Equatable {
+    public var instrument: Instrument
+    public var value: Int
+    public init(instrument: Instrument, value: Int) {
+        self.instrument = instrument
+        self.value = value
+    }
+}
+
+public enum LabTest: String, CaseIterable, Sendable { case urinalysis, lft = "LFT", ecg = "ECG" }
+
+public struct LabResulted: Sendable, Equatable {
+    public var test: LabTest
+    public var abnormal: Bool
+    /// Named numeric results, in input order.
+    public var values: [(String, Double)]?
+    public init(test: LabTest, abnormal: Bool, values: [(String, Double)]? = nil) {
+        self.test = test
+        self.abnormal = abnormal
+        self.values = values
+    }
+    public static func == (a: LabResulted, b: LabResulted) -> Bool {
+        a.test == b.test && a.abnormal == b.abnormal
+            && a.values?.map(\.0) == b.values?.map(\.0) && a.values?.map(\.1) == b.values?.map(\.1)
+    }
+}
+
+public struct VitalsRecorded: Sendable, Equatable {
+    public var systolic: Int
+    public var diastolic: Int
+    public var heartRate: Int?
+    public init(systolic: Int, diastolic: Int, heartRate: Int? = nil) {
+        self.systolic = systolic
+        self.diastolic = diastolic
+        self.heartRate = heartRate
+    }
+}
+
+public enum SideEffectCategory: String, CaseIterable, Sendable {
+    case urological, hepatic, cognitive, dissociative, cardiovascular, psychotic, nausea, other
+}
+public enum Severity: String, CaseIterable, Sendable { case mild, moderate, severe }
+
+public struct SideEffectReported: Sendable, Equatable {
+    public var category: SideEffectCategory
+    public var severity: Severity
+    public var note: String?
+    public init(category: SideEffectCategory, severity: Severity, note: String? = nil) {
+        self.category = category
+        self.severity = severity
+        self.note = note
+    }
+}
+
+public enum ScreeningKind: String, CaseIterable, Sendable {
+    case substanceUse = "substance-use"
+    case urologicalSymptoms = "urological-symptoms"
+    case sideEffectsReview = "side-effects-review"
+    case dissociativeSymptoms = "dissociative-symptoms"
+    case psychoticSymptoms = "psychotic-symptoms"
+}
+
+public struct ScreeningRecorded: Sendable, Equatable {
+    public var kind: ScreeningKind
+    public var positive: Bool
+    public init(kind: ScreeningKind, positive: Bool) {
+        self.kind = kind
+        self.positive = positive
+    }
+}
+
+public enum AssessmentKind: String, CaseIterable, Sendable {
+    case treatmentResponse = "treatment-response"
+    case comprehensivePsychiatric = "comprehensive-psychiatric"
+    case treatmentPlanReview = "treatment-plan-review"
+    case goalSetting = "goal-setting"
+    case fullSafety = "full-safety"
+    case continuationDiscussion = "continuation-discussion"
+}
+
+public struct AssessmentRecorded: Sendable, Equatable {
+    public var kind: AssessmentKind
+    public var note: String?
+    public init(kind: AssessmentKind, note: String? = nil) {
+        self.kind = kind
+        self.note = note
+    }
+}
+
+public enum MedicationAction: String, CaseIterable, Sendable { case start, stop, change }
+
+public struct MedicationChanged: Sendable, Equatable {
+    public var name: String
+    public var action: MedicationAction
+    /// Free text (e.g. "120 mg daily"); events.md gives no structure.
+    public var dose: String?
+    public init(name: String, action: MedicationAction, dose: String? = nil) {
+        self.name = name
+        self.action = action
+        self.dose = dose
+    }
+}
+
+public struct ScheduleAdjusted: Sendable, Equatable {
+    public var intervalDays: Int
+    public var reason: String
+    public init(intervalDays: Int, reason: String) {
+        self.intervalDays = intervalDays
+        self.reason = reason
+    }
+}
+
+public struct DrugHolidayStarted: Sendable, Equatable {
+    public var plannedWeeks: Int
+    public init(plannedWeeks: Int) { self.plannedWeeks = plannedWeeks }
+}
+
+public struct DrugHolidayEnded: Sendable, Equatable {
+    public var resumeIntervalDays: Int?
+    public init(resumeIntervalDays: Int? = nil) { self.resumeIntervalDays = resumeIntervalDays }
+}
+
+public struct TaperStep: Sendable, Equatable {
+    public var intervalDays: Int
+    public var months: Int
+    public init(intervalDays: Int, months: Int) {
+        self.intervalDays = intervalDays
+        self.months = months
+    }
+}
+
+public struct TaperStarted: Sendable, Equatable {
+    /// nil: the rule set's `taperSteps`.
+    public var steps: [TaperStep]?
+    public init(steps: [TaperStep]? = nil) { self.steps = steps }
+}
+
+public struct MaintenanceDiscontinued: Sendable, Equatable {
+    public var reason: String
+    public init(reason: String) { self.reason = reason }
+}
+
+public enum PregnancyStatus: String, CaseIterable, Sendable {
+    case planning, pregnant
+    case notPregnant = "not-pregnant"
+    case postpartum
+}
+
+public struct PregnancyStatusRecorded: Sendable, Equatable {
+    public var status: PregnancyStatus
+    public init(status: PregnancyStatus) { self.status = status }
+}
+
+public struct AlertAcknowledged: Sendable, Equatable {
+    public var alertId: String
+    public var note: String?
+    public init(alertId: String, note: String? = nil) {
+        self.alertId = alertId
+        self.note = note
+    }
+}
+
+public struct AuditReviewed: Sendable, Equatable {
+    public var throughSequence: UInt64
+    public var checkpointHash: String?
+    public var note: String?
+    public init(throughSequence: UInt64, checkpointHash: String? = nil, note: String? = nil) {
+        self.throughSequence = throughSequence
+        self.checkpointHash = checkpointHash
+        self.note = note
+    }
+}
+
+public struct EventAmended: Sendable, Equatable {
+    public var target: UUID
+    public var reason: String
+    /// The corrected fields: top-level keys replace the original's (a nested object whole).
+    public var data: [(String, JSONValue)]
+    public init(target: UUID, reason: String, data: [(String, JSONValue)]) {
+        self.target = target
+        self.reason = reason
+        self.data = data
+    }
+    public static func == (a: EventAmended, b: EventAmended) -> Bool {
+        a.target == b.target && a.reason == b.reason && JSONValue.object(a.data) == JSONValue.object(b.data)
+    }
+}
+
+public struct EventVoided: Sendable, Equatable {
+    public var target: UUID
+    public var reason: String
+    public init(target: UUID, reason: String) {
+        self.target = target
+        self.reason = reason
+    }
+}
+
+public struct RuleSetAdopted: Sendable, Equatable {
+    public var version: String
+    /// SHA-256 of the rule file's canonical JSON, hex.
+    public var contentHash: String
+    /// The full rule set as canonical JSON text, so the log alone can reproduce every schedule.
+    public var content: String
+    public init(version: String, contentHash: String, content: String) {
+        self.version = version
+        self.contentHash = contentHash
+        self.content = content
+    }
+}
+
+public struct ActorRegistered: Sendable, Equatable {
+    public var id: String
+    public var role: Role
+    public var osUser: String
+    public init(id: String, role: Role, osUser: String) {
+        self.id = id
+        self.role = role
+        self.osUser = osUser
+    }
+}
+
+public struct ActorRetired: Sendable, Equatable {
+    public var id: String
+    public init(id: String) { self.id = id }
+}
