@@ -1,0 +1,293 @@
+import Crypto
+import Glibc
+import KBinary
+
+/// The append-only event log of one store: an LMDB environment with
+///
+/// - `events`: sequence (BE64) → record (`EventRecord` layout), gapless from 1, `MDB_APPEND`;
+/// - `streams`: stream ‖ 0 ‖ version (BE64) → sequence: each stream's events in version order;
+/// - `heads`: stream → version ‖ last sequence: a stream's current version in one read;
+/// - `ids`: eventId (16 bytes) → sequence: idempotency and correction targets;
+/// - `meta`: store id, format, creation time;
+/// - auxiliary databases named by the caller (projections, access log), opaque to the log.
+///
+/// Sequence, stream versions and hashes are assigned inside the write transaction, which LMDB
+/// serialises across processes, so concurrent writers get gapless sequences and contiguous
+/// versions. Every commit is durable (LMDB's default sync) before `append` returns.
+public final class EventLog {
+    public let env: Environment
+    public let path: String
+    let events: Database
+    let streams: Database
+    let heads: Database
+    let ids: Database
+    let meta: Database
+    public let auxiliary: [String: Database]
+    /// 16 random bytes chosen at `create`.
+    public let storeId: [UInt8]
+
+    public static let defaultMapSize = 256 << 20
+    static let coreDatabases = ["events", "streams", "heads", "ids", "meta"]
+
+    /// Creates a new, empty store in `path` (a new or empty directory, made owner-only).
+    public static func create(at path: String, mapSize: Int = defaultMapSize, auxiliary: [String] = [], clockMicros: Int64) throws -> EventLog {
+        var st = stat()
+        if stat(path, &st) == 0 {
+            if access(path + "/data.mdb", F_OK) == 0 { throw StoreError.alreadyExists(path: path) }
+        } else if mkdir(path, 0o700) != 0 {
+            throw StoreError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard chmod(path, 0o700) == 0 else {
+            throw StoreError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
+        }
+        let log = try EventLog(path: path, mapSize: mapSize, auxiliary: auxiliary)
+        var rng = SystemRandomNumberGenerator()
+        let id = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        try log.env.write { txn in
+            try txn.put(log.meta, Array("storeId".utf8), id)
+            try txn.put(log.meta, Array("format".utf8), [1])
+            try txn.put(log.meta, Array("createdAt".utf8), Keys.sequence(UInt64(bitPattern: clockMicros)))
+        }
+        return try EventLog(path: path, mapSize: mapSize, auxiliary: auxiliary)
+    }
+
+    /// Opens an existing store.
+    public static func open(at path: String, mapSize: Int = defaultMapSize, auxiliary: [String] = []) throws -> EventLog {
+        guard access(path + "/data.mdb", F_OK) == 0 else { throw StoreError.notFound(path: path) }
+        return try EventLog(path: path, mapSize: mapSize, auxiliary: auxiliary)
+    }
+
+    private init(path: String, mapSize: Int, auxiliary: [String]) throws {
+        self.path = path
+        env = try Environment(path: path, maxDatabases: UInt32(EventLog.coreDatabases.count + auxiliary.count + 2), mapSize: mapSize)
+        let dbs = try env.openDatabases(EventLog.coreDatabases + auxiliary)
+        func db(_ name: String) throws -> Database {
+            guard let d = dbs[name] else { throw LMDBError(code: -30798, operation: "mdb_dbi_open(\(name))") }
+            return d
+        }
+        events = try db("events")
+        streams = try db("streams")
+        heads = try db("heads")
+        ids = try db("ids")
+        meta = try db("meta")
+        var aux: [String: Database] = [:]
+        for name in auxiliary { aux[name] = try db(name) }
+        self.auxiliary = aux
+        let metaDB = meta
+        storeId = try env.read { txn in try txn.get(metaDB, Array("storeId".utf8))?.copiedBytes } ?? []
+    }
+
+    // MARK: Appending
+
+    /// Appends `batch` in one durable write transaction and returns one outcome per event.
+    ///
+    /// An event whose eventId is already stored with the same content is skipped (`duplicate`);
+    /// with other content the batch is refused. `validate` runs inside the transaction for each
+    /// event about to be appended (after the duplicate and version checks), seeing everything
+    /// written before it, this batch included; throwing refuses the whole batch. `clockMicros`
+    /// is read inside the transaction, and recordedAt never goes backwards in log order.
+    @discardableResult
+    public func append(
+        _ batch: [NewEvent], clockMicros: () -> Int64,
+        validate: (LogReader, NewEvent, Int) throws -> Void = { _, _, _ in }
+    ) throws -> [AppendOutcome] {
+        try env.write { txn in
+            let reader = LogReader(log: self, txn: txn)
+            var prevHash = [UInt8](repeating: 0, count: EventRecord.hashSize)
+            var nextSequence: UInt64 = 1
+            var lastRecorded: Int64 = .min
+            if let last = try reader.lastRecord() {
+                prevHash = last.hash.copiedBytes
+                nextSequence = last.sequence + 1
+                lastRecorded = last.recordedAtMicros
+            }
+            let recordedAt = max(clockMicros(), lastRecorded)
+            var headUpdates: [String: (version: UInt64, sequence: UInt64)] = [:]
+            var outcomes: [AppendOutcome] = []
+            outcomes.reserveCapacity(batch.count)
+            for (index, event) in batch.enumerated() {
+                guard event.eventId.count == 16 else { throw LogError.rejected(index: index, reason: "eventId must be 16 bytes") }
+                if let existing = try reader.sequence(forEventId: event.eventId) {
+                    guard let record = try reader.record(existing), record.hasSameContent(as: event) else {
+                        throw LogError.eventIdReused(index: index, eventId: event.eventId, existingSequence: existing)
+                    }
+                    outcomes.append(.duplicate(sequence: existing))
+                    continue
+                }
+                let current = try headUpdates[event.stream]?.version ?? reader.streamVersion(event.stream)
+                if let expected = event.expectedVersion, expected != current {
+                    throw LogError.conflict(index: index, stream: event.stream, expected: expected, actual: current)
+                }
+                try validate(reader, event, index)
+                let version = current + 1
+                var record = EventRecord(
+                    sequence: nextSequence, eventId: event.eventId, typeCode: event.typeCode,
+                    schemaVersion: event.schemaVersion, stream: event.stream, streamVersion: version,
+                    occurredAtMillis: event.occurredAtMillis, offsetMinutes: event.offsetMinutes,
+                    recordedAtMicros: recordedAt, actorId: event.actorId, actorRole: event.actorRole,
+                    osUser: event.osUser, payload: event.payload, hash: [])
+                var bytes = record.encodedBody()
+                var hasher = SHA256()
+                hasher.update(data: prevHash)
+                hasher.update(data: bytes)
+                record.hash = Array(hasher.finalize())
+                bytes.append(contentsOf: record.hash)
+                let seqKey = Keys.sequence(nextSequence)
+                try txn.put(events, seqKey, bytes, flags: .append)
+                try txn.put(streams, Keys.stream(event.stream, version: version), seqKey, flags: .noOverwrite)
+                try txn.put(ids, event.eventId, seqKey, flags: .noOverwrite)
+                headUpdates[event.stream] = (version, nextSequence)
+                outcomes.append(.appended(sequence: nextSequence, streamVersion: version))
+                prevHash = record.hash
+                nextSequence += 1
+            }
+            for (stream, head) in headUpdates {
+                try txn.put(heads, Array(stream.utf8), Keys.head(version: head.version, sequence: head.sequence))
+            }
+            return outcomes
+        }
+    }
+
+    // MARK: Reading
+
+    /// Runs `body` with a consistent snapshot of the log.
+    public func read<T>(_ body: (LogReader) throws -> T) throws -> T {
+        try env.read { txn in try body(LogReader(log: self, txn: txn)) }
+    }
+
+    /// Number of events (the last sequence; sequences are gapless from 1).
+    public func count() throws -> UInt64 {
+        try read { try $0.lastRecord()?.sequence ?? 0 }
+    }
+
+    /// Calls `body` for every record from `from` through `through` (inclusive) in log order.
+    ///
+    /// Reads in bounded read transactions of `chunk` records, so a long scan never pins old
+    /// pages for its whole length (writers keep reusing free pages). `body` returns false to stop.
+    public func scan(
+        from: UInt64 = 1, through: UInt64 = .max, chunk: Int = 65_536,
+        _ body: (RecordView) throws -> Bool
+    ) throws {
+        var next = from
+        var done = false
+        while !done && next <= through {
+            try env.read { txn in
+                try txn.withCursor(events) { cursor in
+                    var entry = try cursor.seek(atLeast: Keys.sequence(next))
+                    var n = 0
+                    while let (key, value) = entry {
+                        guard let seq = Keys.decodeUInt64(key) else { throw StoreError.corrupt(sequence: next, detail: "bad key") }
+                        if seq > through {
+                            done = true
+                            return
+                        }
+                        let view: RecordView
+                        do throws(BinaryError) { view = try RecordView(value) } catch { throw StoreError.corrupt(sequence: seq, detail: error.description) }
+                        next = seq + 1
+                        if try !body(view) {
+                            done = true
+                            return
+                        }
+                        n += 1
+                        if n >= chunk { return }
+                        entry = try cursor.next()
+                    }
+                    done = true
+                }
+            }
+        }
+    }
+
+    /// A raw cursor pass over `events` touching every key and value, decoding nothing:
+    /// the floor any replay is measured against. Returns entries and bytes seen.
+    public func rawScan() throws -> (entries: Int, bytes: Int) {
+        try env.read { txn in
+            try txn.withCursor(events) { cursor in
+                var n = 0
+                var bytes = 0
+                var entry = try cursor.first()
+                while let (_, value) = entry {
+                    n += 1
+                    bytes &+= value.count &+ Int(value[value.count - 1])
+                    entry = try cursor.next()
+                }
+                return (n, bytes)
+            }
+        }
+    }
+}
+
+@available(*, unavailable)
+extension EventLog: Sendable {}
+
+/// Read access to the log inside one transaction (a snapshot, or the writer's own view).
+public struct LogReader {
+    let log: EventLog
+    public let txn: Transaction
+
+    /// The auxiliary database named `name` (opened at start-up).
+    public func auxiliary(_ name: String) -> Database? { log.auxiliary[name] }
+
+    public func lastRecord() throws -> RecordView? {
+        try txn.withCursor(log.events) { cursor -> RecordView? in
+            guard let (key, value) = try cursor.last() else { return nil }
+            do throws(BinaryError) { return try RecordView(value) } catch {
+                throw StoreError.corrupt(sequence: Keys.decodeUInt64(key) ?? 0, detail: error.description)
+            }
+        }
+    }
+
+    public func record(_ sequence: UInt64) throws -> RecordView? {
+        guard let value = try txn.get(log.events, Keys.sequence(sequence)) else { return nil }
+        do throws(BinaryError) { return try RecordView(value) } catch { throw StoreError.corrupt(sequence: sequence, detail: error.description) }
+    }
+
+    public func sequence(forEventId id: [UInt8]) throws -> UInt64? {
+        guard let value = try txn.get(log.ids, id) else { return nil }
+        return Keys.decodeUInt64(value)
+    }
+
+    /// The stream's current version (0 for a stream with no events).
+    public func streamVersion(_ stream: String) throws -> UInt64 {
+        guard let value = try txn.get(log.heads, Array(stream.utf8)) else { return 0 }
+        return Keys.decodeHead(value)?.version ?? 0
+    }
+
+    /// Every stream id with its version, in byte order.
+    public func streams() throws -> [(stream: String, version: UInt64)] {
+        try txn.withCursor(log.heads) { cursor in
+            var out: [(String, UInt64)] = []
+            var entry = try cursor.first()
+            while let (key, value) = entry {
+                out.append((String(decoding: key, as: UTF8.self), Keys.decodeHead(value)?.version ?? 0))
+                entry = try cursor.next()
+            }
+            return out
+        }
+    }
+
+    /// The sequences of a stream's events, in version order.
+    public func streamSequences(_ stream: String) throws -> [UInt64] {
+        let prefix = Array(stream.utf8) + [0]
+        return try txn.withCursor(log.streams) { cursor in
+            var out: [UInt64] = []
+            var entry = try cursor.seek(atLeast: prefix + Keys.sequence(0))
+            while let (key, value) = entry, key.count == prefix.count + 8, key.starts(with: prefix) {
+                if let seq = Keys.decodeUInt64(value) { out.append(seq) }
+                entry = try cursor.next()
+            }
+            return out
+        }
+    }
+
+    /// Calls `body` with each record of a stream in version order.
+    public func forEachInStream(_ stream: String, _ body: (RecordView) throws -> Void) throws {
+        for seq in try streamSequences(stream) {
+            guard let view = try record(seq) else { throw StoreError.corrupt(sequence: seq, detail: "indexed in stream \(stream) but missing") }
+            try body(view)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension LogReader: Sendable {}
