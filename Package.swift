@@ -37,20 +37,36 @@ let package = Package(
         ),
         // Clinical events, validation, rule set, projections as pure folds. Foundation only.
         .target(name: "KClinic", dependencies: ["KBinary"], swiftSettings: strict),
-        // The command: where store and domain meet.
+        // Where store and domain meet: import pipeline, projections over the log, renderers.
+        .target(
+            name: "KApp",
+            dependencies: [
+                "KStore", "KClinic", "KBinary",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // The command: argument parsing, exit codes, nothing else.
         .executableTarget(
             name: "kstore",
             dependencies: [
-                "KStore", "KClinic", "KBinary",
+                "KApp", "KStore", "KClinic",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: strict
+        ),
+        // Drills and measurements (tools/*.sh drive it): crash writer, concurrent appender, timings.
+        .executableTarget(
+            name: "kstore-drill",
+            dependencies: ["KApp", "KStore", "KClinic"],
             swiftSettings: strict
         ),
         .testTarget(name: "KBinaryTests", dependencies: ["KBinary"], swiftSettings: strict),
         .testTarget(name: "KStoreTests", dependencies: ["KStore", "KBinary"], swiftSettings: strict),
         .testTarget(name: "KClinicTests", dependencies: ["KClinic", "KBinary"], swiftSettings: strict),
-        .testTarget(name: "kstoreTests", dependencies: ["KStore", "KClinic"], swiftSettings: strict),
+        .testTarget(
+            name: "KAppTests", dependencies: ["KApp", "KStore", "KClinic", "KBinary", "kstore", "kstore-drill"],
+            swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

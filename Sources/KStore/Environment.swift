@@ -94,13 +94,20 @@ public final class Environment {
     ///
     /// When the map is full the transaction is abandoned, the map doubled and `body` run again,
     /// so `body` must compute everything it writes from the transaction it is given.
-    public func write<T>(_ body: (Transaction) throws -> T) throws -> T {
+    ///
+    /// With `dryRun` the transaction is aborted after `body` succeeds: everything is checked
+    /// exactly as for real and nothing is written.
+    public func write<T>(dryRun: Bool = false, _ body: (Transaction) throws -> T) throws -> T {
         while true {
             let txn = try beginTransaction(readOnly: false)
             let t = Transaction(txn, readOnly: false)
             do {
                 let result = try body(t)
                 t.isOpen = false
+                if dryRun {
+                    mdb_txn_abort(txn)
+                    return result
+                }
                 // mdb_txn_commit frees the handle even when it fails.
                 try check(mdb_txn_commit(txn), "mdb_txn_commit")
                 return result

@@ -86,12 +86,13 @@ public final class EventLog {
     /// event about to be appended (after the duplicate and version checks), seeing everything
     /// written before it, this batch included; throwing refuses the whole batch. `clockMicros`
     /// is read inside the transaction, and recordedAt never goes backwards in log order.
+    /// With `dryRun` everything is checked and nothing written (the transaction is aborted).
     @discardableResult
     public func append(
-        _ batch: [NewEvent], clockMicros: () -> Int64,
+        _ batch: [NewEvent], dryRun: Bool = false, clockMicros: () -> Int64,
         validate: (LogReader, NewEvent, Int) throws -> Void = { _, _, _ in }
     ) throws -> [AppendOutcome] {
-        try env.write { txn in
+        try env.write(dryRun: dryRun) { txn in
             let reader = LogReader(log: self, txn: txn)
             var prevHash = [UInt8](repeating: 0, count: EventRecord.hashSize)
             var nextSequence: UInt64 = 1

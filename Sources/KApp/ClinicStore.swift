@@ -1,0 +1,67 @@
+import Foundation
+import KClinic
+import KStore
+
+/// A store opened by a command: the log plus who is running the command.
+public final class ClinicStore {
+    public let log: EventLog
+    public let path: String
+    /// The OS user running this process (recorded in every envelope it writes).
+    public let osUser: String
+    /// The store's clock; injectable for tests only (commands always use the real one).
+    public let clockMicros: () -> Int64
+
+    /// Auxiliary named databases the application keeps beside the log.
+    public static let auxiliaryDatabases = ["projections", "projmeta", "access"]
+
+    /// `--store`, else `$KSTORE_PATH`, else `./kstore-data`.
+    public static func resolvePath(_ option: String?) -> String {
+        if let option, !option.isEmpty { return option }
+        if let env = ProcessInfo.processInfo.environment["KSTORE_PATH"], !env.isEmpty { return env }
+        return "./kstore-data"
+    }
+
+    init(log: EventLog, path: String, osUser: String, clockMicros: @escaping () -> Int64) {
+        self.log = log
+        self.path = path
+        self.osUser = osUser
+        self.clockMicros = clockMicros
+    }
+
+    public static func create(
+        at path: String, mapSize: Int = EventLog.defaultMapSize, osUser: String = SystemClock.osUser(),
+        clockMicros: @escaping () -> Int64 = SystemClock.nowMicros
+    ) throws(AppError) -> ClinicStore {
+        do {
+            let log = try EventLog.create(at: path, mapSize: mapSize, auxiliary: auxiliaryDatabases, clockMicros: clockMicros())
+            return ClinicStore(log: log, path: path, osUser: osUser, clockMicros: clockMicros)
+        } catch let e as StoreError {
+            if case .alreadyExists = e { throw .usage(e.description) }
+            throw .noStore(e.description)
+        } catch {
+            throw .noStore("cannot create a store at \(path): \(error)")
+        }
+    }
+
+    public static func open(
+        at path: String, mapSize: Int = EventLog.defaultMapSize, osUser: String = SystemClock.osUser(),
+        clockMicros: @escaping () -> Int64 = SystemClock.nowMicros
+    ) throws(AppError) -> ClinicStore {
+        do {
+            let log = try EventLog.open(at: path, mapSize: mapSize, auxiliary: auxiliaryDatabases)
+            return ClinicStore(log: log, path: path, osUser: osUser, clockMicros: clockMicros)
+        } catch let e as StoreError {
+            throw .noStore(e.description)
+        } catch {
+            throw .noStore("cannot open the store at \(path): \(error)")
+        }
+    }
+
+    /// The store's clock as a Timestamp (UTC).
+    public var now: Timestamp {
+        Timestamp(epochMillis: clockMicros() / 1000, offsetMinutes: 0)
+    }
+}
+
+@available(*, unavailable)
+extension ClinicStore: Sendable {}

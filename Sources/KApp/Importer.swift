@@ -1,0 +1,159 @@
+import Foundation
+import KClinic
+import KStore
+
+/// What an import wrote.
+public struct ImportSummary: Equatable, Sendable {
+    public var imported: Int
+    public var duplicates: Int
+    public var firstSequence: UInt64?
+    public var lastSequence: UInt64?
+
+    public init(imported: Int, duplicates: Int, firstSequence: UInt64? = nil, lastSequence: UInt64? = nil) {
+        self.imported = imported
+        self.duplicates = duplicates
+        self.firstSequence = firstSequence
+        self.lastSequence = lastSequence
+    }
+
+    public var json: JSONValue {
+        .object([
+            ("imported", .int(Int64(imported))), ("duplicates", .int(Int64(duplicates))),
+            ("firstSequence", firstSequence.map { .int(Int64($0)) } ?? .null),
+            ("lastSequence", lastSequence.map { .int(Int64($0)) } ?? .null),
+        ])
+    }
+}
+
+/// One validated line on its way to the log.
+struct PendingEvent {
+    var line: Int
+    var incoming: IncomingEvent
+    var record: NewEvent
+}
+
+/// The path of NDJSON into the log: parse and validate every line, then append.
+///
+/// An import is all or nothing at the level of validation: every line is parsed and validated
+/// first, then the whole file is appended once as a dry run (an aborted write transaction: the
+/// same checks as for real, seeing the file's earlier lines), and only then committed, in one
+/// transaction when the file holds at most `batchSize` events, else in batches of `batchSize`.
+public struct Importer {
+    public let store: ClinicStore
+    public var batchSize = 4096
+    /// At most this many bad lines are listed; the rest are counted.
+    public var maxReported = 50
+
+    public init(store: ClinicStore) { self.store = store }
+
+    /// Imports the NDJSON `bytes` read from `source` (a file name or `-`).
+    public func importNDJSON(_ bytes: [UInt8], source: String) throws(AppError) -> ImportSummary {
+        let now = store.now
+        var pending: [PendingEvent] = []
+        var errors: [String] = []
+        var badLines = 0
+        bytes.withUnsafeBytes { buf in
+            var lineNo = 0
+            var start = 0
+            let n = buf.count
+            while start < n {
+                var end = start
+                while end < n && buf[end] != 0x0A { end += 1 }
+                lineNo += 1
+                var stop = end
+                if stop > start && buf[stop - 1] == 0x0D { stop -= 1 }
+                let line = UnsafeRawBufferPointer(rebasing: buf[start..<stop])
+                start = end + 1
+                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                do throws(InputError) {
+                    let incoming = try IncomingEvent.parse(line: line, now: now)
+                    pending.append(makePending(incoming, line: lineNo))
+                } catch {
+                    badLines += 1
+                    if errors.count < maxReported { errors.append("\(source):\(lineNo): \(error.description)") }
+                }
+            }
+        }
+        if badLines > errors.count {
+            errors.append("\(source): and \(badLines - errors.count) more bad lines; nothing was imported")
+        }
+        if !errors.isEmpty { throw .badInput(errors) }
+        return try append(pending, source: source)
+    }
+
+    func makePending(_ incoming: IncomingEvent, line: Int) -> PendingEvent {
+        var record = EventMapping.newEvent(
+            eventId: incoming.eventId ?? UUID(), patient: incoming.patient, occurredAt: incoming.occurredAt,
+            actor: incoming.actor, osUser: store.osUser, event: incoming.event, expectedVersion: incoming.expectedVersion)
+        if incoming.eventId == nil {
+            record.eventId = EventMapping.uuidBytes(EventMapping.contentEventId(record))
+        }
+        return PendingEvent(line: line, incoming: incoming, record: record)
+    }
+
+    /// Appends validated events: a dry run of all of them, then the commits.
+    func append(_ pending: [PendingEvent], source: String) throws(AppError) -> ImportSummary {
+        guard !pending.isEmpty else { return ImportSummary(imported: 0, duplicates: 0) }
+        let records = pending.map(\.record)
+        let validate: (LogReader, NewEvent, Int) throws -> Void = { reader, _, index in
+            let p = pending[index]
+            if let problem = try StoreChecks.check(p.incoming.event, patient: p.incoming.patient, reader: reader) {
+                throw LogError.rejected(index: index, reason: problem.description)
+            }
+        }
+        do {
+            var outcomes: [AppendOutcome] = []
+            if records.count <= batchSize {
+                outcomes = try store.log.append(records, clockMicros: store.clockMicros, validate: validate)
+            } else {
+                _ = try store.log.append(records, dryRun: true, clockMicros: store.clockMicros, validate: validate)
+                var offset = 0
+                while offset < records.count {
+                    let end = min(offset + batchSize, records.count)
+                    let base = offset
+                    outcomes += try store.log.append(Array(records[offset..<end]), clockMicros: store.clockMicros) {
+                        reader, event, index in try validate(reader, event, base + index)
+                    }
+                    offset = end
+                }
+            }
+            return summarize(outcomes)
+        } catch let e as LogError {
+            throw describe(e, pending: pending, source: source)
+        } catch let e as AppError {
+            throw e
+        } catch {
+            throw .internal("import of \(source) failed: \(error)")
+        }
+    }
+
+    func summarize(_ outcomes: [AppendOutcome]) -> ImportSummary {
+        var s = ImportSummary(imported: 0, duplicates: 0)
+        for o in outcomes {
+            switch o {
+            case .appended(let seq, _):
+                s.imported += 1
+                if s.firstSequence == nil { s.firstSequence = seq }
+                s.lastSequence = seq
+            case .duplicate:
+                s.duplicates += 1
+            }
+        }
+        return s
+    }
+
+    func describe(_ e: LogError, pending: [PendingEvent], source: String) -> AppError {
+        let index = e.index
+        let line = index < pending.count ? pending[index].line : 0
+        let at = "\(source):\(line)"
+        switch e {
+        case .conflict(_, let stream, let expected, let actual):
+            return .conflict(
+                "\(at): expectedVersion: stale: expected version \(expected) of \(stream), but it is at \(actual) (reload the patient's record and resend)")
+        case .eventIdReused:
+            return .badInput(["\(at): eventId: \(e.description)"])
+        case .rejected(_, let reason):
+            return .badInput(["\(at): \(reason)"])
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import Glibc
+
+/// The store's clock: the system's real time. recordedAt is always this, never an input.
+public enum SystemClock {
+    public static func nowMicros() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+
+    /// Today's date in the machine's local time zone (the default evaluation date).
+    public static func localToday() -> (year: Int, month: Int, day: Int) {
+        var t = time(nil)
+        var tmv = tm()
+        localtime_r(&t, &tmv)
+        return (Int(tmv.tm_year) + 1900, Int(tmv.tm_mon) + 1, Int(tmv.tm_mday))
+    }
+
+    /// The name of the OS user running this process (from the password database, not $USER).
+    public static func osUser() -> String {
+        let uid = geteuid()
+        if let pw = getpwuid(uid), let name = pw.pointee.pw_name {
+            return String(cString: name)
+        }
+        return "uid-\(uid)"
+    }
+}

@@ -1,0 +1,463 @@
+import struct Foundation.UUID
+
+/// The `data` object of each event type, both ways: validation from JSON (events.md, "Types and
+/// their data") and the data back as JSON.
+///
+/// Field names of errors are paths under `data` (`data.dose.value`). An optional field given as
+/// `null` counts as absent (so an amendment can clear an optional field with `null`).
+extension ClinicalEvent {
+    /// The data fields of each type, in the order events.md lists them.
+    public static func dataFields(of type: EventType) -> [String] {
+        switch type {
+        case .patientEnrolled: _DataFieldNames.patientEnrolled
+        case .consentRecorded: _DataFieldNames.consentRecorded
+        case .infusionAdministered: _DataFieldNames.infusionAdministered
+        case .scoreRecorded: _DataFieldNames.scoreRecorded
+        case .labResulted: _DataFieldNames.labResulted
+        case .vitalsRecorded: _DataFieldNames.vitalsRecorded
+        case .sideEffectReported: _DataFieldNames.sideEffectReported
+        case .screeningRecorded: _DataFieldNames.screeningRecorded
+        case .assessmentRecorded: _DataFieldNames.assessmentRecorded
+        case .medicationChanged: _DataFieldNames.medicationChanged
+        case .scheduleAdjusted: _DataFieldNames.scheduleAdjusted
+        case .drugHolidayStarted: _DataFieldNames.drugHolidayStarted
+        case .drugHolidayEnded: _DataFieldNames.drugHolidayEnded
+        case .taperStarted: _DataFieldNames.taperStarted
+        case .maintenanceDiscontinued: _DataFieldNames.maintenanceDiscontinued
+        case .pregnancyStatusRecorded: _DataFieldNames.pregnancyStatusRecorded
+        case .alertAcknowledged: _DataFieldNames.alertAcknowledged
+        case .auditReviewed: _DataFieldNames.auditReviewed
+        case .eventAmended: _DataFieldNames.eventAmended
+        case .eventVoided: _DataFieldNames.eventVoided
+        case .ruleSetAdopted: _DataFieldNames.ruleSetAdopted
+        case .actorRegistered: _DataFieldNames.actorRegistered
+        case .actorRetired: _DataFieldNames.actorRetired
+        }
+    }
+
+    /// Validates `data` as the data of `type`. `now` bounds `birthYear` (its year, in its own
+    /// offset); nil reads the system clock. Every type is accepted here, the non-importable ones
+    /// too (refusing those is `IncomingEvent.parse`'s job).
+    public static func from(type: EventType, data: JSONValue, now: Timestamp? = nil) throws(InputError) -> ClinicalEvent {
+        try _DataValidator(type: type, now: now).validate(data)
+    }
+
+    /// The event's `data` as JSON: keys as events.md names them, optional fields omitted when nil.
+    /// `ClinicalEvent.from(type: e.type, data: e.dataJSON) == e`.
+    public var dataJSON: JSONValue {
+        switch self {
+        case .patientEnrolled(let e):
+            var m: [(String, JSONValue)] = [("protocol", .string(e.protocol.rawValue))]
+            if let y = e.birthYear { m.append(("birthYear", .int(Int64(y)))) }
+            if let s = e.substanceUseHistory { m.append(("substanceUseHistory", .bool(s))) }
+            return .object(m)
+        case .consentRecorded(let e):
+            return .object([("kind", .string(e.kind.rawValue))])
+        case .infusionAdministered(let e):
+            var m: [(String, JSONValue)] = [
+                ("route", .string(e.route.rawValue)),
+                ("dose", .object([("value", jsonNumber(e.dose.value)), ("unit", .string(e.dose.unit.rawValue))])),
+                ("series", .string(e.series.rawValue)),
+            ]
+            if let j = e.justification { m.append(("justification", .string(j))) }
+            return .object(m)
+        case .scoreRecorded(let e):
+            return .object([("instrument", .string(e.instrument.rawValue)), ("value", .int(Int64(e.value)))])
+        case .labResulted(let e):
+            var m: [(String, JSONValue)] = [("test", .string(e.test.rawValue)), ("abnormal", .bool(e.abnormal))]
+            if let values = e.values { m.append(("values", .object(values.map { ($0.0, jsonNumber($0.1)) }))) }
+            return .object(m)
+        case .vitalsRecorded(let e):
+            var m: [(String, JSONValue)] = [("systolic", .int(Int64(e.systolic))), ("diastolic", .int(Int64(e.diastolic)))]
+            if let h = e.heartRate { m.append(("heartRate", .int(Int64(h)))) }
+            return .object(m)
+        case .sideEffectReported(let e):
+            var m: [(String, JSONValue)] = [("category", .string(e.category.rawValue)), ("severity", .string(e.severity.rawValue))]
+            if let n = e.note { m.append(("note", .string(n))) }
+            return .object(m)
+        case .screeningRecorded(let e):
+            return .object([("kind", .string(e.kind.rawValue)), ("positive", .bool(e.positive))])
+        case .assessmentRecorded(let e):
+            var m: [(String, JSONValue)] = [("kind", .string(e.kind.rawValue))]
+            if let n = e.note { m.append(("note", .string(n))) }
+            return .object(m)
+        case .medicationChanged(let e):
+            var m: [(String, JSONValue)] = [("name", .string(e.name)), ("action", .string(e.action.rawValue))]
+            if let d = e.dose { m.append(("dose", .string(d))) }
+            return .object(m)
+        case .scheduleAdjusted(let e):
+            return .object([("intervalDays", .int(Int64(e.intervalDays))), ("reason", .string(e.reason))])
+        case .drugHolidayStarted(let e):
+            return .object([("plannedWeeks", .int(Int64(e.plannedWeeks)))])
+        case .drugHolidayEnded(let e):
+            if let r = e.resumeIntervalDays { return .object([("resumeIntervalDays", .int(Int64(r)))]) }
+            return .object([])
+        case .taperStarted(let e):
+            guard let steps = e.steps else { return .object([]) }
+            return .object([
+                ("steps", .array(steps.map { .object([("intervalDays", .int(Int64($0.intervalDays))), ("months", .int(Int64($0.months)))]) }))
+            ])
+        case .maintenanceDiscontinued(let e):
+            return .object([("reason", .string(e.reason))])
+        case .pregnancyStatusRecorded(let e):
+            return .object([("status", .string(e.status.rawValue))])
+        case .alertAcknowledged(let e):
+            var m: [(String, JSONValue)] = [("alertId", .string(e.alertId))]
+            if let n = e.note { m.append(("note", .string(n))) }
+            return .object(m)
+        case .auditReviewed(let e):
+            var m: [(String, JSONValue)] = [("throughSequence", jsonUInt64(e.throughSequence))]
+            if let h = e.checkpointHash { m.append(("checkpointHash", .string(h))) }
+            if let n = e.note { m.append(("note", .string(n))) }
+            return .object(m)
+        case .eventAmended(let e):
+            return .object([("target", .string(e.target.lowercaseString)), ("reason", .string(e.reason)), ("data", .object(e.data))])
+        case .eventVoided(let e):
+            return .object([("target", .string(e.target.lowercaseString)), ("reason", .string(e.reason))])
+        case .ruleSetAdopted(let e):
+            return .object([("version", .string(e.version)), ("contentHash", .string(e.contentHash)), ("content", .string(e.content))])
+        case .actorRegistered(let e):
+            return .object([("id", .string(e.id)), ("role", .string(e.role.rawValue)), ("osUser", .string(e.osUser))])
+        case .actorRetired(let e):
+            return .object([("id", .string(e.id))])
+        }
+    }
+
+    /// This event's data with an amendment's fields merged in (top-level keys replace the
+    /// original's, a nested object such as `dose` whole; `null` clears an optional field), then
+    /// validated again as this event's type. Errors name the field under `data.`
+    /// (`data.dose.unit`), i.e. the amendment's own `data` object.
+    public func amended(with fields: [(String, JSONValue)], now: Timestamp? = nil) throws(InputError) -> ClinicalEvent {
+        guard case .object(var members) = dataJSON else {
+            return self  // unreachable: dataJSON is always an object
+        }
+        for (key, value) in fields {
+            if let k = members.firstIndex(where: { $0.0 == key }) {
+                members[k].1 = value
+            } else {
+                members.append((key, value))
+            }
+        }
+        return try ClinicalEvent.from(type: type, data: .object(members), now: now)
+    }
+}
+
+/// Static so that checking a line's keys allocates nothing.
+private enum _DataFieldNames {
+    static let patientEnrolled: [String] = ["protocol", "birthYear", "substanceUseHistory"]
+    static let consentRecorded: [String] = ["kind"]
+    static let infusionAdministered: [String] = ["route", "dose", "series", "justification"]
+    static let scoreRecorded: [String] = ["instrument", "value"]
+    static let labResulted: [String] = ["test", "abnormal", "values"]
+    static let vitalsRecorded: [String] = ["systolic", "diastolic", "heartRate"]
+    static let sideEffectReported: [String] = ["category", "severity", "note"]
+    static let screeningRecorded: [String] = ["kind", "positive"]
+    static let assessmentRecorded: [String] = ["kind", "note"]
+    static let medicationChanged: [String] = ["name", "action", "dose"]
+    static let scheduleAdjusted: [String] = ["intervalDays", "reason"]
+    static let drugHolidayStarted: [String] = ["plannedWeeks"]
+    static let drugHolidayEnded: [String] = ["resumeIntervalDays"]
+    static let taperStarted: [String] = ["steps"]
+    static let maintenanceDiscontinued: [String] = ["reason"]
+    static let pregnancyStatusRecorded: [String] = ["status"]
+    static let alertAcknowledged: [String] = ["alertId", "note"]
+    static let auditReviewed: [String] = ["throughSequence", "checkpointHash", "note"]
+    static let eventAmended: [String] = ["target", "reason", "data"]
+    static let eventVoided: [String] = ["target", "reason"]
+    static let ruleSetAdopted: [String] = ["version", "contentHash", "content"]
+    static let actorRegistered: [String] = ["id", "role", "osUser"]
+    static let actorRetired: [String] = ["id"]
+}
+
+/// A number as JSON: an integer when it is one exactly (within ±2^53), else a double.
+func jsonNumber(_ d: Double) -> JSONValue {
+    if d.rounded(.towardZero) == d, abs(d) <= 9_007_199_254_740_992, !(d == 0 && d.sign == .minus) {
+        return .int(Int64(d))
+    }
+    return .double(d)
+}
+
+func jsonUInt64(_ v: UInt64) -> JSONValue {
+    v <= UInt64(Int64.max) ? .int(Int64(v)) : .double(Double(v))
+}
+
+// MARK: - Validation of each type's data
+
+struct _DataValidator {
+    let type: EventType
+    let now: Timestamp?
+    let prefix = "data"
+
+    func path(_ key: String) -> String { prefix + "." + key }
+
+    /// The data object's members, every key known for the type.
+    func members(_ data: JSONValue) throws(InputError) -> [(String, JSONValue)] {
+        guard case .object(let m) = data else { throw wrongKind(prefix, data, "an object, possibly empty") }
+        let known = ClinicalEvent.dataFields(of: type)
+        for (key, _) in m where !known.contains(key) {
+            throw unknownField(prefix, key, known: known)
+        }
+        return m
+    }
+
+    /// The value of `key`, nil when absent or null.
+    @inline(__always)
+    func value(_ m: [(String, JSONValue)], _ key: String) -> JSONValue? {
+        for (k, v) in m where k == key {
+            if case .null = v { return nil }
+            return v
+        }
+        return nil
+    }
+
+    func required(_ m: [(String, JSONValue)], _ key: String, _ expected: @autoclosure () -> String) throws(InputError) -> JSONValue {
+        for (k, v) in m where k == key {
+            if case .null = v { throw InputError(field: path(key), problem: "is null", expected: expected()) }
+            return v
+        }
+        throw missingField(path(key), expected())
+    }
+
+    func requiredEnum<E: CaseIterable & RawRepresentable>(_ m: [(String, JSONValue)], _ key: String, _: E.Type) throws(InputError) -> E
+    where E.RawValue == String {
+        try readEnum(try required(m, key, enumExpected(E.self)), E.self, path(key))
+    }
+
+    func requiredBool(_ m: [(String, JSONValue)], _ key: String) throws(InputError) -> Bool {
+        try readBool(try required(m, key, "true or false"), path(key))
+    }
+
+    func requiredInt(_ m: [(String, JSONValue)], _ key: String, _ range: ClosedRange<Int>) throws(InputError) -> Int {
+        try readInt(try required(m, key, intExpected(range)), range, path(key))
+    }
+
+    func optionalInt(_ m: [(String, JSONValue)], _ key: String, _ range: ClosedRange<Int>) throws(InputError) -> Int? {
+        guard let v = value(m, key) else { return nil }
+        return try readInt(v, range, path(key))
+    }
+
+    func requiredText(_ m: [(String, JSONValue)], _ key: String, max: Int = InputLimits.maxTextLength) throws(InputError) -> String {
+        try readText(try required(m, key, textExpected(required: true, max: max)), required: true, path(key), max: max)
+    }
+
+    func optionalText(_ m: [(String, JSONValue)], _ key: String) throws(InputError) -> String? {
+        guard let v = value(m, key) else { return nil }
+        return try readText(v, required: false, path(key))
+    }
+
+    func requiredUUID(_ m: [(String, JSONValue)], _ key: String) throws(InputError) -> UUID {
+        try readUUID(try required(m, key, uuidExpected), path(key))
+    }
+
+    func currentYear() -> Int {
+        (now ?? Timestamp.now()).clinicalDay.civil.year
+    }
+
+    func validate(_ data: JSONValue) throws(InputError) -> ClinicalEvent {
+        let m = try members(data)
+        switch type {
+        case .patientEnrolled:
+            var proto = TreatmentProtocol.intervalExtension
+            if let v = value(m, "protocol") { proto = try readEnum(v, TreatmentProtocol.self, path("protocol")) }
+            var birthYear: Int? = nil
+            if let v = value(m, "birthYear") { birthYear = try readInt(v, 1900...currentYear(), path("birthYear")) }
+            var history: Bool? = nil
+            if let v = value(m, "substanceUseHistory") { history = try readBool(v, path("substanceUseHistory")) }
+            return .patientEnrolled(PatientEnrolled(protocol: proto, birthYear: birthYear, substanceUseHistory: history))
+
+        case .consentRecorded:
+            return .consentRecorded(ConsentRecorded(kind: try requiredEnum(m, "kind", ConsentKind.self)))
+
+        case .infusionAdministered:
+            let route = try requiredEnum(m, "route", Route.self)
+            let dose = try self.dose(try required(m, "dose", doseExpected))
+            let series = try requiredEnum(m, "series", Series.self)
+            let justification = try optionalText(m, "justification")
+            return .infusionAdministered(InfusionAdministered(route: route, dose: dose, series: series, justification: justification))
+
+        case .scoreRecorded:
+            let instrument = try requiredEnum(m, "instrument", Instrument.self)
+            let score = try requiredInt(m, "value", instrument.range)
+            return .scoreRecorded(ScoreRecorded(instrument: instrument, value: score))
+
+        case .labResulted:
+            let test = try requiredEnum(m, "test", LabTest.self)
+            let abnormal = try requiredBool(m, "abnormal")
+            var values: [(String, Double)]? = nil
+            if let v = value(m, "values") { values = try labValues(v) }
+            return .labResulted(LabResulted(test: test, abnormal: abnormal, values: values))
+
+        case .vitalsRecorded:
+            let systolic = try requiredInt(m, "systolic", 50...260)
+            let diastolic = try requiredInt(m, "diastolic", 30...160)
+            let heartRate = try optionalInt(m, "heartRate", 20...250)
+            guard systolic > diastolic else {
+                throw InputError(
+                    field: path("systolic"), problem: "\(systolic) is not above the diastolic \(diastolic)",
+                    expected: "systolic greater than diastolic")
+            }
+            return .vitalsRecorded(VitalsRecorded(systolic: systolic, diastolic: diastolic, heartRate: heartRate))
+
+        case .sideEffectReported:
+            let category = try requiredEnum(m, "category", SideEffectCategory.self)
+            let severity = try requiredEnum(m, "severity", Severity.self)
+            let note = try optionalText(m, "note")
+            return .sideEffectReported(SideEffectReported(category: category, severity: severity, note: note))
+
+        case .screeningRecorded:
+            let kind = try requiredEnum(m, "kind", ScreeningKind.self)
+            let positive = try requiredBool(m, "positive")
+            return .screeningRecorded(ScreeningRecorded(kind: kind, positive: positive))
+
+        case .assessmentRecorded:
+            let kind = try requiredEnum(m, "kind", AssessmentKind.self)
+            let note = try optionalText(m, "note")
+            return .assessmentRecorded(AssessmentRecorded(kind: kind, note: note))
+
+        case .medicationChanged:
+            let name = try requiredText(m, "name")
+            let action = try requiredEnum(m, "action", MedicationAction.self)
+            let dose = try optionalText(m, "dose")
+            return .medicationChanged(MedicationChanged(name: name, action: action, dose: dose))
+
+        case .scheduleAdjusted:
+            let days = try requiredInt(m, "intervalDays", 1...180)
+            let reason = try requiredText(m, "reason")
+            return .scheduleAdjusted(ScheduleAdjusted(intervalDays: days, reason: reason))
+
+        case .drugHolidayStarted:
+            return .drugHolidayStarted(DrugHolidayStarted(plannedWeeks: try requiredInt(m, "plannedWeeks", 1...26)))
+
+        case .drugHolidayEnded:
+            return .drugHolidayEnded(DrugHolidayEnded(resumeIntervalDays: try optionalInt(m, "resumeIntervalDays", 1...180)))
+
+        case .taperStarted:
+            var steps: [TaperStep]? = nil
+            if let v = value(m, "steps") { steps = try taperSteps(v) }
+            return .taperStarted(TaperStarted(steps: steps))
+
+        case .maintenanceDiscontinued:
+            return .maintenanceDiscontinued(MaintenanceDiscontinued(reason: try requiredText(m, "reason")))
+
+        case .pregnancyStatusRecorded:
+            return .pregnancyStatusRecorded(PregnancyStatusRecorded(status: try requiredEnum(m, "status", PregnancyStatus.self)))
+
+        case .alertAcknowledged:
+            let alertId = try requiredText(m, "alertId")
+            let note = try optionalText(m, "note")
+            return .alertAcknowledged(AlertAcknowledged(alertId: alertId, note: note))
+
+        case .auditReviewed:
+            let through = try readUInt64(try required(m, "throughSequence", "a non-negative integer"), path("throughSequence"))
+            let hash = try optionalText(m, "checkpointHash")
+            let note = try optionalText(m, "note")
+            return .auditReviewed(AuditReviewed(throughSequence: through, checkpointHash: hash, note: note))
+
+        case .eventAmended:
+            let target = try requiredUUID(m, "target")
+            let reason = try requiredText(m, "reason")
+            let expected = "a non-empty object of the corrected fields"
+            let corrected = try required(m, "data", expected)
+            guard case .object(let fields) = corrected else { throw wrongKind(path("data"), corrected, expected) }
+            guard !fields.isEmpty else { throw InputError(field: path("data"), problem: "is empty", expected: expected) }
+            return .eventAmended(EventAmended(target: target, reason: reason, data: fields))
+
+        case .eventVoided:
+            let target = try requiredUUID(m, "target")
+            let reason = try requiredText(m, "reason")
+            return .eventVoided(EventVoided(target: target, reason: reason))
+
+        case .ruleSetAdopted:
+            let version = try requiredText(m, "version")
+            let hash = try requiredText(m, "contentHash")
+            let content = try requiredText(m, "content", max: Int.max)
+            return .ruleSetAdopted(RuleSetAdopted(version: version, contentHash: hash, content: content))
+
+        case .actorRegistered:
+            let id = try readActorId(try required(m, "id", actorIdExpected), path("id"))
+            let role = try requiredEnum(m, "role", Role.self)
+            let osUser = try requiredText(m, "osUser")
+            return .actorRegistered(ActorRegistered(id: id, role: role, osUser: osUser))
+
+        case .actorRetired:
+            return .actorRetired(ActorRetired(id: try readActorId(try required(m, "id", actorIdExpected), path("id"))))
+        }
+    }
+
+    var doseExpected: String { "an object {value, unit}: value > 0, at most 5 mg/kg or 1000 mg" }
+
+    func dose(_ v: JSONValue) throws(InputError) -> Dose {
+        let field = path("dose")
+        guard case .object(let m) = v else { throw wrongKind(field, v, doseExpected) }
+        var jValue: JSONValue? = nil
+        var jUnit: JSONValue? = nil
+        for (k, x) in m {
+            switch k {
+            case "value": jValue = x
+            case "unit": jUnit = x
+            default: throw unknownField(field, k, known: ["value", "unit"])
+            }
+        }
+        guard let jUnit, jUnit != .null else { throw missingField(field + ".unit", enumExpected(DoseUnit.self)) }
+        let unit = try readEnum(jUnit, DoseUnit.self, field + ".unit")
+        let max = InputLimits.maxDose(unit)
+        func valueExpected() -> String {
+            "a number greater than 0 and at most \(jsonNumber(max).jsonText) \(unit.rawValue)"
+        }
+        guard let jValue, jValue != .null else { throw missingField(field + ".value", valueExpected()) }
+        let amount = try readNumber(jValue, field + ".value", valueExpected())
+        guard amount > 0 else {
+            throw InputError(field: field + ".value", problem: "\(shortJSON(jValue)) is not greater than 0", expected: valueExpected())
+        }
+        guard amount <= max else {
+            throw InputError(
+                field: field + ".value", problem: "\(shortJSON(jValue)) is more than \(jsonNumber(max).jsonText) \(unit.rawValue)",
+                expected: valueExpected())
+        }
+        return Dose(value: amount, unit: unit)
+    }
+
+    func labValues(_ v: JSONValue) throws(InputError) -> [(String, Double)] {
+        let field = path("values")
+        func expected() -> String { "an object of at most \(InputLimits.maxLabValues) named finite numbers" }
+        guard case .object(let m) = v else { throw wrongKind(field, v, expected()) }
+        guard m.count <= InputLimits.maxLabValues else {
+            throw InputError(field: field, problem: "has \(m.count) entries", expected: expected())
+        }
+        var out: [(String, Double)] = []
+        out.reserveCapacity(m.count)
+        for (name, x) in m {
+            _ = try readText(.string(name), required: true, field + " key " + quotedForMessage(name))
+            out.append((name, try readNumber(x, childPath(field, name), "a finite number")))
+        }
+        return out
+    }
+
+    func taperSteps(_ v: JSONValue) throws(InputError) -> [TaperStep] {
+        let field = path("steps")
+        let expected = "a non-empty array of {intervalDays, months}"
+        guard case .array(let elements) = v else { throw wrongKind(field, v, expected) }
+        guard !elements.isEmpty else { throw InputError(field: field, problem: "is empty", expected: expected) }
+        var steps: [TaperStep] = []
+        steps.reserveCapacity(elements.count)
+        for (n, e) in elements.enumerated() {
+            func here() -> String { "\(field)[\(n)]" }
+            guard case .object(let m) = e else { throw wrongKind(here(), e, "an object {intervalDays, months}") }
+            var jInterval: JSONValue? = nil
+            var jMonths: JSONValue? = nil
+            for (k, x) in m {
+                switch k {
+                case "intervalDays": jInterval = x
+                case "months": jMonths = x
+                default: throw unknownField(here(), k, known: ["intervalDays", "months"])
+                }
+            }
+            guard let jInterval, jInterval != .null else { throw missingField(here() + ".intervalDays", intExpected(1...180)) }
+            guard let jMonths, jMonths != .null else { throw missingField(here() + ".months", intExpected(1...24)) }
+            steps.append(TaperStep(
+                intervalDays: try readInt(jInterval, 1...180, here() + ".intervalDays"),
+                months: try readInt(jMonths, 1...24, here() + ".months")))
+        }
+        return steps
+    }
+}

@@ -1,0 +1,175 @@
+// kstore-drill: the processes behind the crash, concurrency and measurement drills in tools/.
+//
+//   kstore-drill write-loop --store S [--batch N]         import batches forever; after each
+//                                                         durable commit print "done FIRST LAST ID"
+//   kstore-drill append --store S --count N --tag T       N single-event durable appends
+//   kstore-drill measure --ndjson FILE [--runs R] [--appends N]
+//                                                         import, scans and appends, medians
+import Foundation
+import KApp
+import KClinic
+import KStore
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data(("kstore-drill: " + message + "\n").utf8))
+    exit(70)
+}
+
+let allArgs = Array(CommandLine.arguments.dropFirst())
+guard let mode = allArgs.first else { fail("usage: kstore-drill write-loop|append|measure …") }
+
+func option(_ name: String) -> String? {
+    let args = Array(CommandLine.arguments.dropFirst(2))
+    guard let i = args.firstIndex(of: "--" + name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+/// One valid event line for patient `patient`, unique by `n`.
+func syntheticLine(patient: String, n: Int, id: UUID = UUID()) -> String {
+    let minute = n % 1_000_000
+    let ts = Timestamp(epochMillis: 1_767_600_000_000 + Int64(minute) * 60_000, offsetMinutes: -300)
+    let kind = n % 4
+    let data: String
+    let type: String
+    switch kind {
+    case 0:
+        type = "ScoreRecorded"
+        data = #"{"instrument":"MADRS","value":\#(n % 61)}"#
+    case 1:
+        type = "VitalsRecorded"
+        data = #"{"systolic":\#(110 + n % 30),"diastolic":\#(70 + n % 15),"heartRate":72}"#
+    case 2:
+        type = "ScreeningRecorded"
+        data = #"{"kind":"urological-symptoms","positive":false}"#
+    default:
+        type = "InfusionAdministered"
+        data = #"{"route":"IV","dose":{"value":0.5,"unit":"mg/kg"},"series":"maintenance"}"#
+    }
+    let role = type == "InfusionAdministered" || type == "ScoreRecorded" ? "nurse" : "nurse"
+    return #"{"eventId":"\#(id.uuidString.lowercased())","type":"\#(type)","patient":"\#(patient)","occurredAt":"\#(ts.rfc3339)","actor":{"id":"rn.drill","role":"\#(role)"},"data":\#(data)}"#
+}
+
+func openStore(_ path: String) -> ClinicStore {
+    do { return try ClinicStore.open(at: path) } catch { fail("\(error)") }
+}
+
+switch mode {
+case "write-loop":
+    guard let path = option("store") else { fail("--store is required") }
+    let batch = Int(option("batch") ?? "50") ?? 50
+    let store = openStore(path)
+    let importer = Importer(store: store)
+    var n = Int(getpid()) * 1_000_000
+    while true {
+        var lines = ""
+        var lastId = UUID()
+        for i in 0..<batch {
+            lastId = UUID()
+            lines += syntheticLine(patient: "D-\(i % 7)", n: n, id: lastId) + "\n"
+            n += 1
+        }
+        do {
+            let s = try importer.importNDJSON(Array(lines.utf8), source: "drill")
+            // Printed only after the commit returned: the batch is durable.
+            FileHandle.standardOutput.write(Data("done \(s.firstSequence ?? 0) \(s.lastSequence ?? 0) \(lastId.uuidString.lowercased())\n".utf8))
+        } catch {
+            fail("import failed: \(error)")
+        }
+    }
+
+case "append":
+    guard let path = option("store") else { fail("--store is required") }
+    let count = Int(option("count") ?? "2000") ?? 2000
+    let tag = option("tag") ?? "A"
+    let store = openStore(path)
+    let importer = Importer(store: store)
+    for i in 0..<count {
+        let line = syntheticLine(patient: "C-\(tag)-\(i % 5)", n: i)
+        do {
+            _ = try importer.importNDJSON(Array(line.utf8), source: "append")
+        } catch {
+            fail("append \(i) failed: \(error)")
+        }
+    }
+    print("appended \(count)")
+
+case "measure":
+    guard let file = option("ndjson") else { fail("--ndjson FILE is required (tools/measure.sh generates one)") }
+    let runs = Int(option("runs") ?? "3") ?? 3
+    let appends = Int(option("appends") ?? "2000") ?? 2000
+    guard let data = FileManager.default.contents(atPath: file) else { fail("cannot read \(file)") }
+    let bytes = [UInt8](data)
+    let lineCount = bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+    func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.isEmpty ? 0 : s[s.count / 2]
+    }
+    func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    }
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent("kstore-measure-\(getpid())").path
+    defer { try? FileManager.default.removeItem(atPath: base) }
+    var importRates: [Double] = []
+    var rawRates: [Double] = []
+    var decodeRates: [Double] = []
+    var appendRates: [Double] = []
+    var p50s: [Double] = []
+    var p99s: [Double] = []
+    var diskPerEvent = 0.0
+    do {
+        for run in 0..<runs {
+            let dir = base + "-\(run)"
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let store = try ClinicStore.create(at: dir)
+            var imported = 0
+            let t = try seconds {
+                imported = try Importer(store: store).importNDJSON(bytes, source: file).imported
+            }
+            importRates.append(Double(imported) / t)
+            diskPerEvent = Double(store.log.env.usedBytes) / Double(max(imported, 1))
+            // Warm the page cache once, then time.
+            _ = try store.log.rawScan()
+            var entries = 0
+            let tr = try seconds { entries = try store.log.rawScan().entries }
+            rawRates.append(Double(entries) / tr)
+            var decoded = 0
+            let td = try seconds {
+                try store.log.scan { view in
+                    _ = try EventMapping.recorded(view)
+                    decoded += 1
+                    return true
+                }
+            }
+            decodeRates.append(Double(decoded) / td)
+            let importer = Importer(store: store)
+            var latencies: [Double] = []
+            latencies.reserveCapacity(appends)
+            let ta = try seconds {
+                for i in 0..<appends {
+                    let line = Array(syntheticLine(patient: "M-\(i % 50)", n: i).utf8)
+                    let l = try seconds { _ = try importer.importNDJSON(line, source: "append") }
+                    latencies.append(l)
+                }
+            }
+            appendRates.append(Double(appends) / ta)
+            latencies.sort()
+            p50s.append(latencies[latencies.count / 2] * 1e6)
+            p99s.append(latencies[min(latencies.count - 1, latencies.count * 99 / 100)] * 1e6)
+        }
+    } catch {
+        fail("\(error)")
+    }
+    func f(_ x: Double) -> String { String(format: "%.0f", x) }
+    print("input: \(file) (\(lineCount) events, \(bytes.count) bytes, \(String(format: "%.0f", Double(bytes.count) / Double(max(lineCount, 1)))) bytes/event)")
+    print("runs: \(runs) (medians)")
+    print("import (validate + dry run + batched durable commits): \(f(median(importRates))) events/s")
+    print("durable single-event appends (one commit each):        \(f(median(appendRates))) appends/s, p50 \(f(median(p50s))) µs, p99 \(f(median(p99s))) µs")
+    print("full log scan with decoding (envelope + payload):       \(f(median(decodeRates))) events/s")
+    print("raw LMDB cursor scan of the same store:                 \(f(median(rawRates))) entries/s")
+    print("disk: \(f(diskPerEvent)) bytes/event (LMDB pages in use incl. indexes)")
+
+default:
+    fail("unknown mode \(mode)")
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The README's demo: installs what is missing, builds kstore (release), creates a store from
+# fixtures/ and shows what it holds. The store is left in ./demo-store to explore.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+echo "== building kstore (release)" >&2
+swift build -c release --product kstore 2>&1 | grep -E "error|warning|Compiling kstore|Build complete" >&2 || true
+k=.build/release/kstore
+[ -x "$k" ] || { echo "build failed" >&2; exit 70; }
+store=./demo-store
+rm -rf "$store"
+export KSTORE_PATH="$store"
+echo "== kstore init"
+$k init
+echo
+echo "== kstore import (the guide's three cases and the spec's worked examples)"
+$k import fixtures/case*.ndjson fixtures/examples/w*.ndjson
+echo
+echo "== kstore import again: every event is a duplicate, nothing is written twice"
+$k import fixtures/examples/w1.ndjson
+echo
+echo "== kstore log --patient C3 --type ScheduleAdjusted"
+$k log --patient C3 --type ScheduleAdjusted
+echo
+echo "== a bad line is refused with its file, line and field, and nothing is written (exit 65)"
+printf '%s\n' '{"type":"ScoreRecorded","patient":"C1","occurredAt":"2026-11-20T09:00:00-05:00","actor":{"id":"rn.kim","role":"nurse"},"data":{"instrument":"MADRS","value":72}}' > /tmp/kstore-demo-bad.ndjson
+$k import /tmp/kstore-demo-bad.ndjson || echo "(exit $?)"
+echo
+echo "== kstore audit verify"
+$k audit verify
+echo
+echo "The store is in $store; try: KSTORE_PATH=$store $k log --patient C1 --limit 20"

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what kstore needs on a fresh Debian machine that has the Swift toolchain:
+# LMDB's library and headers (liblmdb-dev). Idempotent; quiet when all is present.
+set -euo pipefail
+need=()
+pkg-config --exists lmdb 2>/dev/null || need+=(liblmdb-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  echo "installing: ${need[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+command -v swift >/dev/null 2>&1 || { echo "the Swift toolchain (6.x) is required: swift not found on PATH" >&2; exit 69; }
