@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "kstore", targets: ["kstore"]),
         .library(name: "KStore", targets: ["KStore"]),
         .library(name: "KClinic", targets: ["KClinic"]),
+        .library(name: "KBinary", targets: ["KBinary"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

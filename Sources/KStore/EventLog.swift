@@ -87,10 +87,13 @@ public final class EventLog {
     /// written before it, this batch included; throwing refuses the whole batch. `clockMicros`
     /// is read inside the transaction, and recordedAt never goes backwards in log order.
     /// With `dryRun` everything is checked and nothing written (the transaction is aborted).
+    /// `thenInSameTransaction` runs after the events are written and before the commit, so a
+    /// caller's own writes (e.g. projections under a newly adopted rule set) commit with them.
     @discardableResult
     public func append(
         _ batch: [NewEvent], dryRun: Bool = false, clockMicros: () -> Int64,
-        validate: (LogReader, NewEvent, Int) throws -> Void = { _, _, _ in }
+        validate: (LogReader, NewEvent, Int) throws -> Void = { _, _, _ in },
+        thenInSameTransaction: (LogReader, [AppendOutcome]) throws -> Void = { _, _ in }
     ) throws -> [AppendOutcome] {
         try env.write(dryRun: dryRun) { txn in
             let reader = LogReader(log: self, txn: txn)
@@ -145,6 +148,8 @@ public final class EventLog {
             for (stream, head) in headUpdates {
                 try txn.put(heads, Array(stream.utf8), Keys.head(version: head.version, sequence: head.sequence))
             }
+            // Caller's writes to auxiliary databases, committed atomically with the events.
+            try thenInSameTransaction(reader, outcomes)
             return outcomes
         }
     }
@@ -154,6 +159,12 @@ public final class EventLog {
     /// Runs `body` with a consistent snapshot of the log.
     public func read<T>(_ body: (LogReader) throws -> T) throws -> T {
         try env.read { txn in try body(LogReader(log: self, txn: txn)) }
+    }
+
+    /// Runs `body` in a write transaction for the caller's auxiliary databases (events are
+    /// only ever added through `append`). Committed when `body` returns.
+    public func writeAuxiliary<T>(_ body: (LogReader) throws -> T) throws -> T {
+        try env.write { txn in try body(LogReader(log: self, txn: txn)) }
     }
 
     /// Number of events (the last sequence; sequences are gapless from 1).

@@ -218,8 +218,7 @@ struct _DataValidator {
         throw missingField(path(key), expected())
     }
 
-    func requiredEnum<E: CaseIterable & RawRepresentable>(_ m: [(String, JSONValue)], _ key: String, _: E.Type) throws(InputError) -> E
-    where E.RawValue == String {
+    func requiredEnum<E: _FastNamed>(_ m: [(String, JSONValue)], _ key: String, _: E.Type) throws(InputError) -> E {
         try readEnum(try required(m, key, enumExpected(E.self)), E.self, path(key))
     }
 
@@ -348,7 +347,7 @@ struct _DataValidator {
             return .alertAcknowledged(AlertAcknowledged(alertId: alertId, note: note))
 
         case .auditReviewed:
-            let through = try readUInt64(try required(m, "throughSequence", "a non-negative integer"), path("throughSequence"))
+            let through = try readUInt64(try required(m, "throughSequence", uint64Expected), path("throughSequence"))
             let hash = try optionalText(m, "checkpointHash")
             let note = try optionalText(m, "note")
             return .auditReviewed(AuditReviewed(throughSequence: through, checkpointHash: hash, note: note))
@@ -427,7 +426,11 @@ struct _DataValidator {
         var out: [(String, Double)] = []
         out.reserveCapacity(m.count)
         for (name, x) in m {
-            _ = try readText(.string(name), required: true, field + " key " + quotedForMessage(name))
+            do {
+                _ = try readText(.string(name), required: true, field)
+            } catch {
+                throw InputError(field: field, problem: "an entry's name " + error.problem, expected: "names that are " + error.expected)
+            }
             out.append((name, try readNumber(x, childPath(field, name), "a finite number")))
         }
         return out

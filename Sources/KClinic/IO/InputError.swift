@@ -96,11 +96,9 @@ func enumExpected<E: CaseIterable & RawRepresentable>(_: E.Type) -> String where
     "one of " + E.allCases.map(\.rawValue).joined(separator: ", ")
 }
 
-func readEnum<E: CaseIterable & RawRepresentable>(
-    _ v: JSONValue, _: E.Type, _ field: @autoclosure () -> String
-) throws(InputError) -> E where E.RawValue == String {
+func readEnum<E: _FastNamed>(_ v: JSONValue, _: E.Type, _ field: @autoclosure () -> String) throws(InputError) -> E {
     guard case .string(let s) = v else { throw wrongKind(field(), v, enumExpected(E.self)) }
-    guard let e = E(rawValue: s) else {
+    guard let e = E._names.lookup(s) else {
         throw InputError(field: field(), problem: "unknown value \(quotedForMessage(s))", expected: enumExpected(E.self))
     }
     return e
@@ -131,19 +129,20 @@ func readInt(_ v: JSONValue, _ range: ClosedRange<Int>, _ field: @autoclosure ()
     }
 }
 
+let uint64Expected = "a non-negative integer (at most 2^63 - 1)"
+
 /// A non-negative JSON integer.
 func readUInt64(_ v: JSONValue, _ field: @autoclosure () -> String) throws(InputError) -> UInt64 {
-    let expected = "a non-negative integer"
+    let expected = uint64Expected
     switch v {
     case .int(let i):
         guard i >= 0 else { throw InputError(field: field(), problem: "\(i) is negative", expected: expected) }
         return UInt64(i)
     case .double(let d):
-        // Integers beyond Int64 arrive as doubles; UInt64 can hold some of them exactly.
-        if d >= 0, d < 18_446_744_073_709_551_616.0, d.rounded(.towardZero) == d, d >= 9.2e18 {
-            return UInt64(d)
-        }
-        let problem = d < 0 ? "\(shortJSON(v)) is negative" : "\(shortJSON(v)) is not an integer"
+        // Integers beyond Int64 arrive as doubles (imprecise): out of range like any other.
+        let problem =
+            d < 0 ? "\(shortJSON(v)) is negative"
+            : d >= 9.2e18 ? "\(shortJSON(v)) is out of range" : "\(shortJSON(v)) is not an integer"
         throw InputError(field: field(), problem: problem, expected: expected)
     default:
         throw wrongKind(field(), v, expected)
@@ -231,26 +230,31 @@ extension UUID {
     /// braces, no allocation).
     public init?(anyCaseString text: String) {
         var text = text
-        let parsed: UUID? = text.withUTF8 { u -> UUID? in
-            guard u.count == 36, u[8] == 0x2D, u[13] == 0x2D, u[18] == 0x2D, u[23] == 0x2D else { return nil }
-            var bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-            let ok = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
-                var k = 0
-                var j = 0
-                while j < 36 {
-                    if j == 8 || j == 13 || j == 18 || j == 23 { j += 1 }
-                    guard let hi = hexValue(u[j]), let lo = hexValue(u[j + 1]) else { return false }
-                    out[k] = hi << 4 | lo
-                    k += 1
-                    j += 2
-                }
-                return true
-            }
-            return ok ? UUID(uuid: bytes) : nil
-        }
-        guard let parsed else { return nil }
+        guard let parsed = text.withUTF8({ UUID(utf8: UnsafeRawBufferPointer($0)) }) else { return nil }
         self = parsed
+    }
+
+    /// The same from UTF-8 bytes.
+    public init?(utf8 u: UnsafeRawBufferPointer) {
+        guard u.count == 36, u[8] == 0x2D, u[13] == 0x2D, u[18] == 0x2D, u[23] == 0x2D else { return nil }
+        var bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let ok = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
+            var k = 0
+            var j = 0
+            while j < 36 {
+                if j == 8 || j == 13 || j == 18 || j == 23 { j += 1 }
+                let hi = hexValue(u[j])
+                let lo = hexValue(u[j + 1])
+                guard hi | lo < 16 else { return false }
+                out[k] = hi << 4 | lo
+                k += 1
+                j += 2
+            }
+            return true
+        }
+        guard ok else { return nil }
+        self.init(uuid: bytes)
     }
 
     /// The canonical text form: lower case, hyphenated.
@@ -275,12 +279,13 @@ extension UUID {
     }
 }
 
+/// 0–15 for a hex digit, 0xFF otherwise.
 @inline(__always)
-private func hexValue(_ c: UInt8) -> UInt8? {
+private func hexValue(_ c: UInt8) -> UInt8 {
     switch c {
     case 0x30...0x39: c - 0x30
     case 0x41...0x46: c - 0x41 + 10
     case 0x61...0x66: c - 0x61 + 10
-    default: nil
+    default: 0xFF
     }
 }

@@ -258,7 +258,17 @@ struct _JSONByteParser {
     }
 
     /// At the opening quote; leaves `i` after the closing quote.
+    @inline(__always)
     mutating func parseString() throws(JSONParseError) -> String {
+        let s = try scanString()
+        return s.escaped ? String(decoding: scratch, as: UTF8.self) : makeString(s.start, s.end)
+    }
+
+    /// At the opening quote: checks the string and leaves `i` after the closing quote. Without
+    /// escapes the content is `p[start..<end]` (valid UTF-8); with escapes the decoded content is
+    /// in `scratch`.
+    @inline(__always)
+    mutating func scanString() throws(JSONParseError) -> (start: Int, end: Int, escaped: Bool) {
         let open = i
         i += 1
         let start = i
@@ -266,32 +276,27 @@ struct _JSONByteParser {
         while i < end {
             let c = p[i]
             if c == cQuote {
-                let s = makeString(start, i)
                 i += 1
-                return s
+                return (start, i - 1, false)
             }
             if c == cBackslash || c < 0x20 || c >= 0x80 { break }
             i += 1
         }
-        return try parseStringSlow(open: open, start: start)
+        return try scanStringSlow(open: open, start: start)
     }
 
-    mutating func parseStringSlow(open: Int, start: Int) throws(JSONParseError) -> String {
+    mutating func scanStringSlow(open: Int, start: Int) throws(JSONParseError) -> (start: Int, end: Int, escaped: Bool) {
         var escaped = false
         var segment = start
         while true {
             guard i < end else { throw fail("unterminated string (opened at byte \(open))") }
             let c = p[i]
             if c == cQuote {
-                let s: String
                 if escaped {
                     scratch.append(contentsOf: UnsafeBufferPointer(start: p + segment, count: i - segment))
-                    s = String(decoding: scratch, as: UTF8.self)
-                } else {
-                    s = makeString(start, i)
                 }
                 i += 1
-                return s
+                return (start, i - 1, escaped)
             }
             if c == cBackslash {
                 if !escaped {

@@ -136,12 +136,13 @@ public enum JSONWriter {
 
     /// `u` and four hex digits (the backslash already written).
     static func appendUnicodeEscape(_ v: UInt32, to out: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        let hex: StaticString = "0123456789abcdef"
+        let digits = hex.utf8Start
         out.append(0x75)
-        out.append(hex[Int((v >> 12) & 0xF)])
-        out.append(hex[Int((v >> 8) & 0xF)])
-        out.append(hex[Int((v >> 4) & 0xF)])
-        out.append(hex[Int(v & 0xF)])
+        out.append(digits[Int((v >> 12) & 0xF)])
+        out.append(digits[Int((v >> 8) & 0xF)])
+        out.append(digits[Int((v >> 4) & 0xF)])
+        out.append(digits[Int(v & 0xF)])
     }
 
     /// One scalar escaped for a message: as JSON, and also every other control or line-breaking

@@ -1,0 +1,334 @@
+import Foundation
+import KBinary
+import KClinic
+import KStore
+
+/// The rule set in force and where it came from.
+public struct RulesInForce: Sendable, Equatable {
+    public var rules: RuleSet
+    /// SHA-256 (hex) of the canonical JSON of the full rule set.
+    public var hash: String
+    /// The sequence of the `RuleSetAdopted` that put it in force; nil for the built-in defaults.
+    public var adoptedAt: UInt64?
+
+    public init(rules: RuleSet, adoptedAt: UInt64?) {
+        self.rules = rules
+        self.hash = RuleSetJSON.canonical(rules).hash
+        self.adoptedAt = adoptedAt
+    }
+}
+
+/// One patient's fold state and the latest clinical date among the events folded into it
+/// (the state answers any evaluation date on or after that day without a refold).
+struct PatientProjection {
+    var state: PatientState
+    var maxDay: Day
+
+    init(patient: String) {
+        state = PatientState(patient: patient)
+        maxDay = Day(ordinal: .min)
+    }
+
+    init(state: PatientState, maxDay: Day) {
+        self.state = state
+        self.maxDay = maxDay
+    }
+
+    static let formatVersion: UInt8 = 1
+
+    var bytes: [UInt8] {
+        var w = BinaryWriter(capacity: 512)
+        w.writeByte(PatientProjection.formatVersion)
+        w.writeVarInt(Int64(maxDay.ordinal))
+        state.encode(into: &w)
+        return w.bytes
+    }
+
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws(BinaryError) -> PatientProjection {
+        var r = BinaryReader(bytes)
+        let v = try r.readByte()
+        guard v == formatVersion else { throw .invalidValue("projection format \(v)") }
+        let day = try r.readVarInt()
+        guard day >= Int64(Int32.min), day <= Int64(Int32.max) else { throw .invalidValue("day \(day)") }
+        let state = try PatientState.decode(from: &r)
+        return PatientProjection(state: state, maxDay: Day(ordinal: Int32(day)))
+    }
+}
+
+/// Every patient's projection at one log position under one rule set, in memory.
+struct ProjectionSet {
+    var index: [String: Int] = [:]
+    var entries: [PatientProjection] = []
+    var touched: Set<Int> = []
+
+    mutating func slot(_ patient: String, load: (String) throws -> PatientProjection?) rethrows -> Int {
+        if let i = index[patient] { return i }
+        let p = try load(patient) ?? PatientProjection(patient: patient)
+        entries.append(p)
+        index[patient] = entries.count - 1
+        return entries.count - 1
+    }
+}
+
+/// Projections over the log: full replays, stored states with their checkpoint, catch-up.
+///
+/// Stored layout (auxiliary databases of the log):
+/// - `projections`: patient id → u8 format · varint maxDay · `PatientState` binary;
+/// - `projmeta`: `checkpoint` → the last sequence folded (BE64); `rulesHash` → the hash of the
+///   rule set that produced them; `rulesSeq` → its RuleSetAdopted's sequence (0: defaults).
+/// States and checkpoint are written in one write transaction, so a projection is never ahead of
+/// or behind its checkpoint, and a query never sees half of a replay.
+public final class ProjectionEngine {
+    public let store: ClinicStore
+    /// Called with (events so far, total) during long replays.
+    public var progress: ((UInt64, UInt64) -> Void)?
+
+    public init(store: ClinicStore) { self.store = store }
+
+    var projectionsDB: Database? { store.log.auxiliary["projections"] }
+    var metaDB: Database? { store.log.auxiliary["projmeta"] }
+
+    static func amend(_ original: ClinicalEvent, _ fields: [(String, JSONValue)]) -> ClinicalEvent? {
+        try? original.amended(with: fields)
+    }
+
+    // MARK: Rules
+
+    /// The latest adopted rule set, else the built-in defaults.
+    public func rulesInForce() throws -> RulesInForce {
+        try store.log.read { reader in try rulesInForce(reader) }
+    }
+
+    func rulesInForce(_ reader: LogReader) throws -> RulesInForce {
+        guard let seq = try reader.streamSequences(SystemStream.rules).last, let view = try reader.record(seq) else {
+            return RulesInForce(rules: .default, adoptedAt: nil)
+        }
+        let r = try EventMapping.recorded(view)
+        guard case .ruleSetAdopted(let adopted) = r.event else {
+            throw StoreError.corrupt(sequence: seq, detail: "the rules stream holds a \(r.type.rawValue)")
+        }
+        do {
+            let rules = try RuleSet.load(json: Array(adopted.content.utf8))
+            return RulesInForce(rules: rules, adoptedAt: seq)
+        } catch {
+            throw StoreError.corrupt(sequence: seq, detail: "the adopted rule set no longer loads: \(error)")
+        }
+    }
+
+    // MARK: Folding the log
+
+    /// Folds events `from`…`through` into `set`, streaming the log in bounded read transactions.
+    /// A patient that receives a correction or an event older than its last applied one is
+    /// refolded from all its events at the end. Returns the number of events read.
+    @discardableResult
+    func fold(
+        from: UInt64, through: UInt64, rules: RuleSet, into set: inout ProjectionSet,
+        load: (String) throws -> PatientProjection?
+    ) throws -> UInt64 {
+        var dirty: Set<String> = []
+        var read: UInt64 = 0
+        let amended = EventType.eventAmended.code
+        let voided = EventType.eventVoided.code
+        let total = through >= from ? through - from + 1 : 0
+        try store.log.scan(from: from, through: through) { view in
+            read += 1
+            if let progress, read % 1_000_000 == 0 { progress(read, total) }
+            let stream = view.stream
+            if SystemStream.isSystem(stream) || dirty.contains(stream) { return true }
+            if view.typeCode == amended || view.typeCode == voided {
+                dirty.insert(stream)
+                return true
+            }
+            let i = try set.slot(stream, load: load)
+            let rec = try EventMapping.recorded(view)
+            if !set.entries[i].state.isInOrder(rec) {
+                dirty.insert(stream)
+                return true
+            }
+            PhaseProjection.evolve(&set.entries[i].state, rec, rules: rules)
+            let day = rec.occurredAt.clinicalDay
+            if day > set.entries[i].maxDay { set.entries[i].maxDay = day }
+            set.touched.insert(i)
+            return true
+        }
+        for patient in dirty {
+            let i = set.slot(patient, load: { _ in nil })
+            set.entries[i] = try refold(patient, rules: rules, throughSequence: through)
+            set.touched.insert(i)
+        }
+        return read
+    }
+
+    /// One patient from all its events (up to a log position, a knowledge time, a date).
+    func refold(
+        _ patient: String, rules: RuleSet, throughSequence: UInt64 = .max, day: Day? = nil, asOf: Int64? = nil
+    ) throws -> PatientProjection {
+        var events: [Recorded] = []
+        try store.log.read { reader in
+            try reader.forEachInStream(patient) { view in
+                if view.sequence <= throughSequence { events.append(try EventMapping.recorded(view)) }
+            }
+        }
+        let state = PhaseProjection.fold(
+            patient: patient, events: events, rules: rules, through: day, recordedAtOrBefore: asOf, amend: ProjectionEngine.amend)
+        var maxDay = Day(ordinal: .min)
+        for e in events where (asOf.map { e.recordedAtMicros <= $0 } ?? true) {
+            let d = e.occurredAt.clinicalDay
+            if (day.map { d <= $0 } ?? true) && d > maxDay { maxDay = d }
+        }
+        return PatientProjection(state: state, maxDay: maxDay)
+    }
+
+    /// Every projection from the whole log under `rules`: memory grows with patients, not events.
+    func rebuild(rules: RuleSet) throws -> (set: ProjectionSet, checkpoint: UInt64, events: UInt64) {
+        let head = try store.log.count()
+        var set = ProjectionSet()
+        let n = try fold(from: 1, through: head, rules: rules, into: &set, load: { _ in nil })
+        return (set, head, n)
+    }
+
+    // MARK: Stored projections
+
+    struct StoredMeta {
+        var checkpoint: UInt64
+        var rulesHash: String
+    }
+
+    func storedMeta(_ reader: LogReader) throws -> StoredMeta? {
+        guard let meta = metaDB,
+            let cp = try reader.txn.get(meta, Array("checkpoint".utf8)), cp.count == 8,
+            let hash = try reader.txn.get(meta, Array("rulesHash".utf8))
+        else { return nil }
+        var v: UInt64 = 0
+        for b in cp { v = (v << 8) | UInt64(b) }
+        return StoredMeta(checkpoint: v, rulesHash: String(decoding: hash, as: UTF8.self))
+    }
+
+    func loadStored(_ patient: String, _ reader: LogReader) throws -> PatientProjection? {
+        guard let db = projectionsDB, let bytes = try reader.txn.get(db, Array(patient.utf8)) else { return nil }
+        do {
+            return try PatientProjection.decode(bytes)
+        } catch {
+            return nil  // an unreadable projection is rebuilt from the log
+        }
+    }
+
+    /// Writes `set`'s touched projections (all of them, replacing everything, when `full`) and
+    /// the checkpoint, in the given write transaction. Skips a catch-up that another process
+    /// already overtook.
+    func persist(_ set: ProjectionSet, checkpoint: UInt64, rules: RulesInForce, full: Bool, in reader: LogReader) throws {
+        guard let db = projectionsDB, let meta = metaDB else { return }
+        let txn = reader.txn
+        if !full, let stored = try storedMeta(reader), stored.checkpoint >= checkpoint || stored.rulesHash != rules.hash {
+            return
+        }
+        if full { try txn.clear(db) }
+        let indices = full ? Array(set.entries.indices) : set.touched.sorted()
+        for i in indices {
+            let p = set.entries[i]
+            try txn.put(db, Array(p.state.patient.utf8), p.bytes)
+        }
+        try txn.put(meta, Array("checkpoint".utf8), withUnsafeBytes(of: checkpoint.bigEndian) { Array($0) })
+        try txn.put(meta, Array("rulesHash".utf8), Array(rules.hash.utf8))
+        let seq = rules.adoptedAt ?? 0
+        try txn.put(meta, Array("rulesSeq".utf8), withUnsafeBytes(of: seq.bigEndian) { Array($0) })
+    }
+
+    /// Brings the stored projections up to the head of the log and returns them with the rules.
+    ///
+    /// Only events after the checkpoint are read; a patient with a late-recorded or corrected
+    /// event is refolded alone. Under a different rule set than the stored one (or none stored)
+    /// everything is rebuilt.
+    func current(patient: String? = nil) throws -> (set: ProjectionSet, rules: RulesInForce, checkpoint: UInt64) {
+        let (rules, meta, head) = try store.log.read { reader in
+            (try rulesInForce(reader), try storedMeta(reader), try reader.lastRecord()?.sequence ?? 0)
+        }
+        if let meta, meta.rulesHash == rules.hash, meta.checkpoint <= head {
+            var set = ProjectionSet()
+            if meta.checkpoint < head {
+                try store.log.read { reader in
+                    _ = try fold(from: meta.checkpoint + 1, through: head, rules: rules.rules, into: &set) { p in
+                        try loadStored(p, reader)
+                    }
+                }
+                try store.log.writeAuxiliary { writer in
+                    try persist(set, checkpoint: head, rules: rules, full: false, in: writer)
+                }
+            }
+            // Add what the catch-up did not touch.
+            try store.log.read { reader in
+                if let patient {
+                    _ = try set.slot(patient) { p in try loadStored(p, reader) }
+                } else if let db = projectionsDB {
+                    try reader.txn.withCursor(db) { cursor in
+                        var entry = try cursor.first()
+                        while let (key, value) = entry {
+                            let name = String(decoding: key, as: UTF8.self)
+                            if set.index[name] == nil, let p = try? PatientProjection.decode(value) {
+                                set.entries.append(p)
+                                set.index[name] = set.entries.count - 1
+                            }
+                            entry = try cursor.next()
+                        }
+                    }
+                }
+            }
+            return (set, rules, head)
+        }
+        let built = try rebuild(rules: rules.rules)
+        try store.log.writeAuxiliary { writer in
+            try persist(built.set, checkpoint: built.checkpoint, rules: rules, full: true, in: writer)
+        }
+        return (built.set, rules, built.checkpoint)
+    }
+
+    // MARK: Queries
+
+    /// The fold state of each patient for evaluation date `day` (and knowledge time `asOf`).
+    /// Without `asOf`, stored projections answer (caught up first); a patient whose events reach
+    /// past `day` is refolded through it.
+    public func states(patient: String?, on day: Day, asOf: Int64?) throws -> (states: [PatientState], rules: RulesInForce) {
+        if let asOf {
+            // What the record showed at `asOf`: the rules in force then, every patient refolded.
+            let rules = try store.log.read { reader -> RulesInForce in
+                var found = RulesInForce(rules: .default, adoptedAt: nil)
+                for seq in try reader.streamSequences(SystemStream.rules) {
+                    guard let view = try reader.record(seq), view.recordedAtMicros <= asOf else { break }
+                    if case .ruleSetAdopted(let a) = try EventMapping.recorded(view).event,
+                        let r = try? RuleSet.load(json: Array(a.content.utf8))
+                    {
+                        found = RulesInForce(rules: r, adoptedAt: seq)
+                    }
+                }
+                return found
+            }
+            let patients = try patient.map { [$0] } ?? store.log.read { reader in
+                try reader.streams().map(\.stream).filter { !SystemStream.isSystem($0) }
+            }
+            let states = try patients.map { try refold($0, rules: rules.rules, day: day, asOf: asOf).state }
+            return (states, rules)
+        }
+        let (set, rules, _) = try current(patient: patient)
+        var out: [PatientState] = []
+        let names = patient.map { [$0] } ?? set.index.keys.sorted()
+        for name in names {
+            guard let i = set.index[name] else { continue }
+            let p = set.entries[i]
+            if p.maxDay > day {
+                out.append(try refold(name, rules: rules.rules, day: day).state)
+            } else {
+                out.append(p.state)
+            }
+        }
+        return (out, rules)
+    }
+
+    /// `query phase`: one view per patient that has an event on or before `day`.
+    public func phase(patient: String?, on day: Day, asOf: Int64?, explain: Bool = false) throws -> [PhaseView] {
+        let (states, rules) = try states(patient: patient, on: day, asOf: asOf)
+        return states.compactMap { PhaseProjection.view($0, on: day, rules: rules.rules, explain: explain) }
+    }
+}
+
+@available(*, unavailable)
+extension ProjectionEngine: Sendable {}

@@ -1,0 +1,66 @@
+import KClinic
+
+/// The JSON documents of cli.md, built as `JSONValue` (written with sorted keys).
+public enum Views {
+    static func opt(_ v: Int?) -> JSONValue { v.map { .int(Int64($0)) } ?? .null }
+    static func opt(_ d: Day?) -> JSONValue { d.map { .string($0.description) } ?? .null }
+
+    /// `query phase` for one patient.
+    public static func phase(_ v: PhaseView) -> JSONValue {
+        var fields: [(String, JSONValue)] = [
+            ("patient", .string(v.patient)),
+            ("protocol", .string(v.treatmentProtocol.rawValue)),
+            ("phase", .string(v.phase.rawValue)),
+            ("status", .string(v.status.rawValue)),
+            ("weekOfTreatment", opt(v.weekOfTreatment)),
+            ("responseStatus", v.responseStatus.map { .string($0.rawValue) } ?? .null),
+            ("baselineMadrs", opt(v.baselineMadrs)),
+            ("nadirMadrs", opt(v.nadirMadrs)),
+            ("latestMadrs", opt(v.latestMadrs)),
+            ("interval", v.interval.map { i in
+                .object([
+                    ("days", .int(Int64(i.days))), ("treatmentsAtInterval", .int(Int64(i.treatmentsAtInterval))),
+                    ("requiredBeforeExtension", opt(i.requiredBeforeExtension)),
+                ])
+            } ?? .null),
+            ("nextInfusionDue", opt(v.nextInfusionDue)),
+            ("infusionOverdueDays", .int(Int64(v.infusionOverdueDays))),
+        ]
+        if let explain = v.explain {
+            fields.append(("explain", .array(explain.map { s in
+                .object([
+                    ("sequence", s.sequence.map { .int(Int64($0)) } ?? .null),
+                    ("eventId", s.eventId.map { .string($0.uuidString.lowercased()) } ?? .null),
+                    ("date", opt(s.date)), ("rule", .string(s.rule)), ("detail", .string(s.detail)),
+                ])
+            })))
+        }
+        return .object(fields)
+    }
+
+    /// The comparable fields of a phase view, flattened (`interval.days`, …), for replay diffs.
+    public static func phaseFields(_ v: PhaseView?) -> [(String, JSONValue)] {
+        let names = [
+            "protocol", "phase", "status", "weekOfTreatment", "responseStatus", "baselineMadrs", "nadirMadrs",
+            "latestMadrs", "interval.days", "interval.treatmentsAtInterval", "interval.requiredBeforeExtension",
+            "nextInfusionDue", "infusionOverdueDays",
+        ]
+        guard let v else { return names.map { ($0, .null) } }
+        let obj = phase(v)
+        return names.map { name in
+            let parts = name.split(separator: ".").map(String.init)
+            var value: JSONValue = obj
+            for p in parts { value = value[p] ?? .null }
+            return (name, value)
+        }
+    }
+
+    /// A value as a table cell.
+    public static func cell(_ v: JSONValue) -> String {
+        switch v {
+        case .null: "-"
+        case .string(let s): s
+        default: JSONWriter.string(v)
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import struct Foundation.UUID
+
+/// R7: how urgent an alert is.
+public enum AlertSeverity: String, CaseIterable, Sendable, Equatable, Codable {
+    case info, warning, critical
+}
+
+/// R7: the kinds of alert, with their stable names.
+public enum AlertKind: String, CaseIterable, Sendable, Equatable, Codable {
+    case doseAboveLimit = "dose-above-limit"
+    case moreFrequentThanWeekly = "more-frequent-than-weekly"
+    case symptomRise = "symptom-rise"
+    case toleranceReview = "tolerance-review"
+    case nonResponse = "non-response"
+    case lftAbnormal = "lft-abnormal"
+    case urologyReferral = "urology-referral"
+    case substanceUse = "substance-use"
+    case psychoticSymptoms = "psychotic-symptoms"
+    case bpHigh = "bp-high"
+    case pregnancyPlanning = "pregnancy-planning"
+    case infusionDuringPregnancy = "infusion-during-pregnancy"
+    case holidayOverrun = "holiday-overrun"
+    case boosterIndicated = "booster-indicated"
+    case relapse
+    case discontinuationEligible = "discontinuation-eligible"
+
+    public var severity: AlertSeverity {
+        switch self {
+        case .pregnancyPlanning, .discontinuationEligible: .info
+        case .psychoticSymptoms, .infusionDuringPregnancy: .critical
+        default: .warning
+        }
+    }
+
+    /// Stable storage code (binary state). Never change or reuse one.
+    public var code: UInt8 {
+        switch self {
+        case .doseAboveLimit: 1
+        case .moreFrequentThanWeekly: 2
+        case .symptomRise: 3
+        case .toleranceReview: 4
+        case .nonResponse: 5
+        case .lftAbnormal: 6
+        case .urologyReferral: 7
+        case .substanceUse: 8
+        case .psychoticSymptoms: 9
+        case .bpHigh: 10
+        case .pregnancyPlanning: 11
+        case .infusionDuringPregnancy: 12
+        case .holidayOverrun: 13
+        case .boosterIndicated: 14
+        case .relapse: 15
+        case .discontinuationEligible: 16
+        }
+    }
+
+    public init?(code: UInt8) {
+        guard let k = AlertKind.allCases.first(where: { $0.code == code }) else { return nil }
+        self = k
+    }
+}
+
+/// What the detail sentence of an alert is made from (kept as numbers, rendered on demand).
+public enum AlertFacts: Sendable, Equatable {
+    case none
+    /// dose-above-limit
+    case dose(mgPerKg: Double, limit: Double)
+    /// more-frequent-than-weekly
+    case interval(days: Int, minimum: Int)
+    /// symptom-rise: the MADRS, the nadir it rose from, the interval before and after the step back.
+    case symptomRise(score: Int, nadir: Int, fromDays: Int, toDays: Int)
+    /// tolerance-review
+    case stepBacks(count: Int, windowDays: Int)
+    /// non-response: the assessment score and the baseline.
+    case score(value: Int, baseline: Int)
+    /// bp-high
+    case bloodPressure(systolic: Int, diastolic: Int)
+    /// urology-referral, psychotic-symptoms: from a screening (true) or a side-effect report (false).
+    case finding(screening: Bool)
+    /// relapse: class, whole days since discontinuation, the MADRS, the baseline.
+    case relapse(RelapseClass, days: Int, score: Int, baseline: Int)
+    /// holiday-overrun: planned weeks and the last planned day of the holiday.
+    case holiday(plannedWeeks: Int, plannedEnd: Day)
+    /// discontinuation-eligible: the taper's start.
+    case taper(start: Day)
+    /// booster-indicated: the PHQ-2, its baseline, the run length.
+    case trigger(value: Int, baseline: Int, days: Int)
+}
+
+/// One alert of R7, as the fold keeps it.
+public struct ProtocolAlert: Sendable, Equatable {
+    public var kind: AlertKind
+    /// The event that raised it.
+    public var source: EventRef
+    /// The date raised: the source's clinical date unless R7 says otherwise (holiday-overrun,
+    /// discontinuation-eligible are raised later; the fold keeps them with that future date).
+    public var raisedOn: Day
+    /// The acknowledgement that closed it, if any.
+    public var acknowledged: EventRef?
+    public var facts: AlertFacts
+
+    public init(kind: AlertKind, source: EventRef, raisedOn: Day, acknowledged: EventRef? = nil, facts: AlertFacts) {
+        self.kind = kind
+        self.source = source
+        self.raisedOn = raisedOn
+        self.acknowledged = acknowledged
+        self.facts = facts
+    }
+
+    /// `<kind>:<eventId of the event that raised it>`, the event id in lower case.
+    public var id: String { kind.rawValue + ":" + source.eventId.uuidString.lowercased() }
+
+    public var severity: AlertSeverity { kind.severity }
+
+    /// Whether it is raised and not acknowledged on `day` (for a state folded through `day`).
+    public func isActive(on day: Day) -> Bool {
+        raisedOn <= day && (acknowledged.map { $0.day > day } ?? true)
+    }
+
+    /// The detail sentence.
+    public var detail: String {
+        switch facts {
+        case .none:
+            return AlertKind.genericDetail(kind)
+        case .dose(let v, let limit):
+            return "Infusion dose \(ProtocolAlert.number(v)) mg/kg is above \(ProtocolAlert.number(limit)) mg/kg with no justification recorded."
+        case .interval(let days, let minimum):
+            return "Maintenance infusion \(days) days after the previous one, less than \(minimum) days."
+        case .symptomRise(let score, let nadir, let from, let to):
+            return "MADRS \(score) rose more than the step-back threshold above the maintenance nadir \(nadir): interval stepped back from \(from) to \(to) days."
+        case .stepBacks(let count, let window):
+            return "\(count) step backs within \(window) days: review tolerance; shorten the interval before increasing the dose."
+        case .score(let value, let baseline):
+            return "Response assessment MADRS \(value) against baseline \(baseline) is not a response: the acute series did not respond."
+        case .bloodPressure(let s, let d):
+            return "Blood pressure \(s)/\(d) mmHg is above the pre-dose limit."
+        case .finding(let screening):
+            return AlertKind.genericDetail(kind) + (screening ? " (positive screening)." : " (side effect reported).")
+        case .relapse(let cls, let days, let score, let baseline):
+            return "Relapse (\(cls.rawValue)) \(days) days after discontinuation: MADRS \(score) against baseline \(baseline); \(cls.action)."
+        case .holiday(let weeks, let end):
+            return "Drug holiday planned for \(weeks) weeks (to \(end)) has not ended."
+        case .taper(let start):
+            return "The taper started \(start) has run its course: eligible for discontinuation."
+        case .trigger(let value, let baseline, let days):
+            return "PHQ-2 \(value) raised above baseline \(baseline) for \(days) consecutive days: booster infusion indicated."
+        }
+    }
+
+    static func number(_ v: Double) -> String {
+        if v == v.rounded(), abs(v) < 1e9 { return String(Int(v)) }
+        return String(v)
+    }
+}
+
+extension AlertKind {
+    static func genericDetail(_ kind: AlertKind) -> String {
+        switch kind {
+        case .lftAbnormal: "Abnormal liver function test: consider frequency reduction or cessation."
+        case .urologyReferral: "Urological symptoms: refer to urology"
+        case .substanceUse: "Positive substance-use screening: additional monitoring."
+        case .psychoticSymptoms: "Psychotic symptoms: review before further treatment"
+        case .pregnancyPlanning: "Pregnancy planned: discuss discontinuation well before conception."
+        case .infusionDuringPregnancy: "Infusion given during pregnancy: ketamine should be avoided."
+        default: kind.rawValue
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import KApp
+import KClinic
+
+/// `--on` and `--as-of`, shared by every query.
+struct WhenOptions: ParsableArguments {
+    @Option(help: "Evaluation date YYYY-MM-DD (default: today, local time).") var on: String?
+    @Option(name: .customLong("as-of"), help: "Knowledge time (RFC 3339): only events recorded at or before it count.")
+    var asOf: String?
+
+    func validate() throws {
+        if let on, Day(iso: on) == nil { throw ValidationError("--on \(on) is not a date (YYYY-MM-DD)") }
+        if let asOf, (try? Timestamp(rfc3339: asOf)) == nil {
+            throw ValidationError("--as-of \(asOf) is not an RFC 3339 timestamp with offset (e.g. 2026-03-01T12:00:00-05:00)")
+        }
+    }
+
+    var day: Day {
+        if let on, let d = Day(iso: on) { return d }
+        let t = SystemClock.localToday()
+        return Day(year: t.year, month: t.month, day: t.day) ?? Day(ordinal: 0)
+    }
+
+    var asOfMicros: Int64? {
+        guard let asOf, let t = try? Timestamp(rfc3339: asOf) else { return nil }
+        return t.epochMillis * 1000
+    }
+}
+
+struct Query: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Projections computed from the log: protocol phase and schedule.",
+        subcommands: [Phase.self]
+    )
+
+    struct Phase: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Protocol phase, status, interval and next infusion due, per patient.")
+        @OptionGroup var options: StoreOptions
+        @Option(help: "One patient (prints one object with --json).") var patient: String?
+        @OptionGroup var when: WhenOptions
+        @Flag(help: "List the events and rule ids behind the interval and the next due date.") var explain = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            try guarded {
+                let store = try ClinicStore.open(at: options.path)
+                let engine = ProjectionEngine(store: store)
+                let views = try engine.phase(patient: patient, on: when.day, asOf: when.asOfMicros, explain: explain)
+                if let patient, views.isEmpty {
+                    throw AppError.badInput(["--patient: no events of patient \(patient) on or before \(when.day) (a patient id from `kstore log`)"])
+                }
+                if json {
+                    if patient != nil, let v = views.first {
+                        Output.json(Views.phase(v))
+                    } else {
+                        Output.json(.array(views.map(Views.phase)))
+                    }
+                    return
+                }
+                var t = Table(["PATIENT", "PROTOCOL", "PHASE", "STATUS", "WEEK", "RESPONSE", "BASE", "NADIR", "LATEST", "INTERVAL", "NEXT DUE", "OVERDUE"])
+                for v in views {
+                    let interval = v.interval.map { i in
+                        "\(i.days)d \(i.treatmentsAtInterval)/" + (i.requiredBeforeExtension.map(String.init) ?? "open")
+                    } ?? "-"
+                    t.add([
+                        v.patient, v.treatmentProtocol.rawValue, v.phase.rawValue, v.status.rawValue,
+                        v.weekOfTreatment.map(String.init) ?? "-", v.responseStatus?.rawValue ?? "-",
+                        v.baselineMadrs.map(String.init) ?? "-", v.nadirMadrs.map(String.init) ?? "-",
+                        v.latestMadrs.map(String.init) ?? "-", interval, v.nextInfusionDue?.description ?? "-",
+                        v.infusionOverdueDays > 0 ? "\(v.infusionOverdueDays) days" : "-",
+                    ])
+                }
+                Output.writeBytes(Array(t.render().utf8), to: 1)
+                if explain {
+                    for v in views {
+                        Output.line("\n\(v.patient): why interval and next due")
+                        for s in v.explain ?? [] {
+                            let seq = s.sequence.map { "#\($0)" } ?? "-"
+                            Output.line("  \(s.rule)  \(s.date?.description ?? "")  \(seq)  \(s.detail)")
+                        }
+                    }
+                }
+                if views.isEmpty { Output.error("no patient has events on or before \(when.day)") }
+            }
+        }
+    }
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rebuild every projection from the log; with --rules, show what a rule set would change.",
+        discussion: """
+            Without --rules: rebuilds every projection under the rules in force and stores them.
+            With --rules FILE: computes every schedule under FILE beside the rules in force and lists \
+            the changes patient by patient, changing nothing; add --apply to adopt FILE (recorded in \
+            the log) and store the new projections atomically.
+            """
+    )
+    @OptionGroup var options: StoreOptions
+    @Option(help: "A rule set file (JSON; any subset of the parameters, `version` required).") var rules: String?
+    @Flag(help: "Adopt the rule set and store the new projections.") var apply = false
+    @Option(help: "Compare schedules as of this date (default: today).") var on: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if apply && rules == nil { throw ValidationError("--apply needs --rules FILE (the rule set to adopt)") }
+        if let on, Day(iso: on) == nil { throw ValidationError("--on \(on) is not a date (YYYY-MM-DD)") }
+    }
+
+    func run() throws {
+        try guarded {
+            var newRules: RuleSet?
+            if let rules {
+                guard let data = FileManager.default.contents(atPath: rules) else {
+                    throw AppError.badInput(["\(rules): cannot read the rule file (check the path)"])
+                }
+                do {
+                    newRules = try RuleSet.load(json: [UInt8](data))
+                } catch {
+                    throw AppError.badInput(["\(rules): \(error)"])
+                }
+            }
+            let store = try ClinicStore.open(at: options.path)
+            let engine = ProjectionEngine(store: store)
+            engine.progress = { done, total in
+                Output.write("\rreplayed \(done / 1_000_000)M of \(total / 1_000_000)M events…", to: 2)
+            }
+            let day = on.flatMap(Day.init(iso:)) ?? WhenOptions().day
+            let report = try engine.replay(newRules: newRules, apply: apply, on: day)
+            if report.eventsReplayed >= 1_000_000 { Output.write("\n", to: 2) }
+            if json {
+                Output.json(report.json)
+                return
+            }
+            let rate = report.seconds > 0 ? Double(report.eventsReplayed) / report.seconds : 0
+            Output.line(String(format: "replayed %llu events in %.3f s (%.0f events/s); rules %@ → %@",
+                               report.eventsReplayed, report.seconds, rate, report.rulesBefore, report.rulesAfter))
+            if report.changes.isEmpty {
+                Output.line("no schedule changes on \(day)")
+            } else {
+                var t = Table(["PATIENT", "FIELD", "BEFORE", "AFTER"])
+                for c in report.changes { t.add([c.patient, c.field, Views.cell(c.before), Views.cell(c.after)]) }
+                Output.writeBytes(Array(t.render().utf8), to: 1)
+                Output.line("\(Set(report.changes.map(\.patient)).count) patients, \(report.changes.count) changed fields on \(day)")
+            }
+            if newRules != nil {
+                Output.line(report.applied ? "adopted \(report.rulesAfter); projections stored" : "nothing changed (add --apply to adopt)")
+            }
+        }
+    }
+}
