@@ -39,12 +39,12 @@ extension ProjectionEngine {
     /// rebuild changed, normally nothing).
     public func replay(newRules: RuleSet?, apply: Bool, on day: Day) throws -> ReplayReport {
         let before = try current()
-        let beforeViews = views(before.set, rules: before.rules.rules, on: day)
+        let beforeViews = try views(before.set, rules: before.rules.rules, on: day)
         let target = newRules ?? before.rules.rules
         let start = DispatchTime.now().uptimeNanoseconds
         let built = try rebuild(rules: target)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let afterViews = views(built.set, rules: target, on: day)
+        let afterViews = try views(built.set, rules: target, on: day)
         var changes: [FieldChange] = []
         for patient in Set(beforeViews.keys).union(afterViews.keys).sorted() {
             let b = Views.phaseFields(beforeViews[patient])
@@ -80,12 +80,12 @@ extension ProjectionEngine {
             seconds: seconds, changes: changes, applied: applied)
     }
 
-    func views(_ set: ProjectionSet, rules: RuleSet, on day: Day) -> [String: PhaseView] {
+    /// Each patient's view on `day`. A state holding events after `day` is refolded through it.
+    func views(_ set: ProjectionSet, rules: RuleSet, on day: Day) throws -> [String: PhaseView] {
         var out: [String: PhaseView] = [:]
         for p in set.entries {
-            // Views for `day` from a state that reaches past it are recomputed by the caller of
-            // `states`; replay compares both sides on the same footing, so the state is used as is.
-            if let v = PhaseProjection.view(p.state, on: day, rules: rules) { out[p.state.patient] = v }
+            let state = p.maxDay > day ? try refold(p.state.patient, rules: rules, day: day).state : p.state
+            if let v = PhaseProjection.view(state, on: day, rules: rules) { out[p.state.patient] = v }
         }
         return out
     }

@@ -1,0 +1,132 @@
+import Foundation
+import KApp
+import KClinic
+import KStore
+import Testing
+
+@Suite struct ReplayTests {
+    func examplesStore(_ body: (ClinicStore) throws -> Void) throws {
+        try withStore { (store: ClinicStore) throws in
+            let importer = Importer(store: store)
+            for name in ["w1.ndjson", "w2.ndjson", "w3.ndjson"] {
+                _ = try importer.importNDJSON(try exampleBytes(name), source: name)
+            }
+            try body(store)
+        }
+    }
+
+    let day = Day(iso: "2026-02-01")!
+
+    @Test func R4_aShorterFirstRungReportsExactlyTheChangedSchedulesAndApplyMakesQueriesAgree() throws {
+        try examplesStore { store in
+            let engine = ProjectionEngine(store: store)
+            var rules = RuleSet.default
+            rules.version = "clinic-7x2"
+            rules.ladder[0].treatments = 2
+            // On Feb 1 W1 and W2 have had two stable weekly maintenance infusions (Jan 23, 30):
+            // under 7 × 2 the ladder has extended to 10 days, so the next infusion moves from
+            // Feb 6 (Jan 30 + 7) to Feb 9 (Jan 30 + 10). W3's MADRS 6 on Jan 30 is a step back
+            // (R6: 6 > 4 × 1.25 and 6 − 4 ≥ 2) at the first rung, count 0, so its Jan 30 infusion
+            // is the first at 7 days either way: only the treatments required change (4 → 2).
+            let report = try engine.replay(newRules: rules, apply: false, on: day)
+            #expect(report.rulesBefore == "kstore-default-1")
+            #expect(report.rulesAfter == "clinic-7x2")
+            #expect(report.applied == false)
+            let due = report.changes.filter { $0.field == "nextInfusionDue" }
+            #expect(due.map(\.patient) == ["W1", "W2"])
+            #expect(report.changes.filter { $0.patient == "W3" }.map(\.field) == ["interval.requiredBeforeExtension"])
+            #expect(due.allSatisfy { $0.before == .string("2026-02-06") && $0.after == .string("2026-02-09") })
+            let w1 = report.changes.filter { $0.patient == "W1" }.map { "\($0.field):\(Views.cell($0.before))→\(Views.cell($0.after))" }
+            #expect(w1 == [
+                "interval.days:7→10", "interval.treatmentsAtInterval:2→0", "interval.requiredBeforeExtension:4→3",
+                "nextInfusionDue:2026-02-06→2026-02-09",
+            ])
+            // Nothing was adopted: queries still answer under the defaults.
+            #expect(try engine.phase(patient: "W1", on: day, asOf: nil).first?.nextInfusionDue == Day(iso: "2026-02-06"))
+            #expect(try engine.rulesInForce().rules.version == "kstore-default-1")
+
+            let applied = try engine.replay(newRules: rules, apply: true, on: day)
+            #expect(applied.applied)
+            #expect(applied.changes == report.changes)
+            #expect(try engine.rulesInForce().rules.version == "clinic-7x2")
+            for c in due {
+                #expect(try engine.phase(patient: c.patient, on: day, asOf: nil).first?.nextInfusionDue.map { JSONValue.string($0.description) } == c.after)
+            }
+            // The adoption is in the log, in the rules stream.
+            let adopted = try store.log.read { reader in
+                try reader.streamSequences("$rules").compactMap { try reader.record($0).map(EventMapping.recorded) }
+            }
+            #expect(adopted.count == 1)
+            guard case .ruleSetAdopted(let a) = adopted.first?.event else {
+                Issue.record("no RuleSetAdopted")
+                return
+            }
+            #expect(a.version == "clinic-7x2")
+            #expect(try LogAudit.verify(store).ok)
+            // A second replay under the same rules changes nothing.
+            #expect(try engine.replay(newRules: nil, apply: false, on: day).changes.isEmpty)
+        }
+    }
+
+    /// W1 split into everything but its response-assessment MADRS (Jan 19), and that line.
+    static func w1WithoutAssessment() throws -> (early: String, late: String) {
+        let lines = String(decoding: try exampleBytes("w1.ndjson"), as: UTF8.self).split(separator: "\n").map(String.init)
+        var early: [String] = []
+        var late = ""
+        for l in lines {
+            if late.isEmpty && l.contains("2026-01-19T") && l.contains("MADRS") { late = l } else { early.append(l) }
+        }
+        return (early.joined(separator: "\n"), late)
+    }
+
+    @Test func R2_asOfBeforeALateRecordedScoreAnswersWhatTheRecordShowedThen() throws {
+        let (early, late) = try ReplayTests.w1WithoutAssessment()
+        #expect(!late.isEmpty)
+        try withStore { (store: ClinicStore) throws in
+            let importer = Importer(store: store)
+            _ = try importer.importNDJSON(Array(early.utf8), source: "w1-early")
+            usleep(2000)
+            let between = SystemClock.nowMicros()
+            usleep(2000)
+            _ = try importer.importNDJSON(Array(late.utf8), source: "late")
+            let engine = ProjectionEngine(store: store)
+            let on = Day(ordinal: Day(iso: "2026-01-20")?.ordinal ?? 0)
+            let then = try engine.phase(patient: "W1", on: on, asOf: between)
+            #expect(then.first?.responseStatus == .pending)
+            #expect(then.first?.status == .awaitingResponse)
+            #expect(then.count == 1 && then.first?.nextInfusionDue == nil)
+            let now = try engine.phase(patient: "W1", on: on, asOf: nil)
+            #expect(now.first?.responseStatus == .responder)
+            #expect(now.first?.nextInfusionDue == Day(iso: "2026-01-23"))
+        }
+    }
+
+    @Test func catchUpAppliesOnlyNewEventsAndAgreesWithAFullReplay() throws {
+        try examplesStore { store in
+            let engine = ProjectionEngine(store: store)
+            let on = Day(iso: "2026-11-20")!
+            _ = try engine.phase(patient: nil, on: on, asOf: nil)  // stores projections at the head
+            // A late-recorded MADRS for W1 (occurred in March) and an amendment of W2's baseline.
+            let importer = Importer(store: store)
+            _ = try importer.importNDJSON(Array(line("ScoreRecorded", patient: "W1", at: "2026-03-05T08:00:00-05:00", data: #"{"instrument":"MADRS","value":9}"#).utf8), source: "late")
+            _ = try importer.importNDJSON(Array(line("EventAmended", patient: "W2", at: "2026-11-20T10:00:00-05:00", role: "clinician",
+                data: #"{"target":"00000000-0000-0000-0000-0000000000b1","reason":"transcription","data":{"value":36}}"#).utf8), source: "amend")
+            let caughtUp = try engine.phase(patient: nil, on: on, asOf: nil).map(Views.phase)
+            let report = try engine.replay(newRules: nil, apply: true, on: on)
+            #expect(report.changes.isEmpty, "\(report.changes)")
+            #expect(try engine.phase(patient: nil, on: on, asOf: nil).map(Views.phase) == caughtUp)
+            let w2 = try #require(try engine.phase(patient: "W2", on: on, asOf: nil).first)
+            #expect(w2.baselineMadrs == 36)
+        }
+    }
+
+    @Test func anEvaluationDateBeforeTheLatestEventRefoldsThatPatient() throws {
+        try examplesStore { store in
+            let engine = ProjectionEngine(store: store)
+            _ = try engine.phase(patient: nil, on: Day(iso: "2026-11-20")!, asOf: nil)
+            let early = try #require(try engine.phase(patient: "W1", on: Day(iso: "2026-01-20")!, asOf: nil).first)
+            #expect(early.nextInfusionDue == Day(iso: "2026-01-23"))
+            #expect(try engine.phase(patient: "W1", on: Day(iso: "2026-01-04")!, asOf: nil).isEmpty)
+        }
+    }
+}
