@@ -189,6 +189,11 @@ public final class ProjectionEngine {
 
     // MARK: Stored projections
 
+    /// Which log position and rule set produced the stored projections (nil: none stored yet).
+    public func storedCheckpoint() throws -> (checkpoint: UInt64, rulesHash: String)? {
+        try store.log.read { reader in try storedMeta(reader).map { ($0.checkpoint, $0.rulesHash) } }
+    }
+
     struct StoredMeta {
         var checkpoint: UInt64
         var rulesHash: String

@@ -151,3 +151,47 @@ struct Replay: ParsableCommand {
         }
     }
 }
+
+struct Rules: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The rule set in force.",
+        subcommands: [Show.self]
+    )
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the rule set in force: version, content hash, where it was adopted, every parameter.")
+        @OptionGroup var options: StoreOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            try guarded {
+                let store = try ClinicStore.open(at: options.path)
+                let engine = ProjectionEngine(store: store)
+                let r = try engine.rulesInForce()
+                let stored = try engine.storedCheckpoint()
+                let doc: JSONValue = .object([
+                    ("version", .string(r.rules.version)), ("contentHash", .string(r.hash)),
+                    ("adoptedAtSequence", r.adoptedAt.map { .int(Int64($0)) } ?? .null),
+                    ("projections", stored.map { s in
+                        .object([("checkpoint", .int(Int64(s.checkpoint))), ("rulesHash", .string(s.rulesHash))])
+                    } ?? .null),
+                    ("rules", RuleSetJSON.json(r.rules)),
+                ])
+                if json {
+                    Output.json(doc)
+                } else {
+                    Output.line("rule set \(r.rules.version) (sha256 \(r.hash))")
+                    Output.line(r.adoptedAt.map { "adopted at sequence \($0)" } ?? "built-in defaults (never adopted in this store)")
+                    if let stored {
+                        let same = stored.rulesHash == r.hash
+                        Output.line("stored projections: through sequence \(stored.checkpoint), " + (same ? "under these rules" : "under other rules (the next query rebuilds them)"))
+                    } else {
+                        Output.line("stored projections: none yet (the first query builds them)")
+                    }
+                    Output.line(JSONWriter.string(RuleSetJSON.json(r.rules)))
+                }
+            }
+        }
+    }
+}

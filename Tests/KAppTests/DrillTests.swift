@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import KApp
+import KClinic
 import KStore
 import Testing
 
@@ -72,6 +73,60 @@ import Testing
             let streams = try reader.streams()
             #expect(streams.count == 20)
             #expect(streams.allSatisfy { $0.version == 30 })
+        }
+    }
+}
+
+/// Short version of tools/replay-kill-drill.sh: `kstore replay --rules --apply` killed at random
+/// moments leaves the rules in force and the stored projections consistent.
+@Suite(.serialized) struct ReplayKillDrillTests {
+    @Test func replayApplyKilledLeavesOldOrNewNeverAMix() throws {
+        guard let kstore = executable("kstore") else {
+            Issue.record("kstore is not built; run `swift build --build-tests` first")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kstore-rkill-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let store = dir.appendingPathComponent("store").path
+        let a = dir.appendingPathComponent("a.json").path
+        let b = dir.appendingPathComponent("b.json").path
+        try #"{"version":"drill-a","ladder":[{"intervalDays":7,"treatments":2},{"intervalDays":28,"treatments":null}]}"#.write(toFile: a, atomically: true, encoding: .utf8)
+        try #"{"version":"drill-b","ladder":[{"intervalDays":7,"treatments":6},{"intervalDays":35,"treatments":null}]}"#.write(toFile: b, atomically: true, encoding: .utf8)
+        #expect(try run(kstore, ["init", "--store", store]).status == 0)
+        var files: [String] = []
+        for name in ["w1.ndjson", "w2.ndjson", "w3.ndjson"] {
+            let path = dir.appendingPathComponent(name).path
+            try Data(try exampleBytes(name)).write(to: URL(fileURLWithPath: path))
+            files.append(path)
+        }
+        for name in ["case1-long-term-maintenance.ndjson", "case2-successful-transition.ndjson", "case3-tolerance-management.ndjson"] {
+            files.append(packageRoot.appendingPathComponent("fixtures/\(name)").path)
+        }
+        #expect(try run(kstore, ["import", "--store", store] + files).status == 0)
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<6 {
+            let target = i % 2 == 0 ? b : a
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: kstore)
+            p.arguments = ["replay", "--store", store, "--rules", target, "--apply"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(UInt32.random(in: 1_000...60_000, using: &rng))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let shown = try run(kstore, ["rules", "show", "--store", store, "--json"])
+            let doc = try JSONParser.parse(shown.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            guard case .string(let hash)? = doc["contentHash"] else {
+                Issue.record("rules show: \(shown.stdout)")
+                return
+            }
+            // Either no projections stored yet, or stored under exactly the rules in force.
+            if case .object? = doc["projections"] {
+                #expect(doc["projections"]?["rulesHash"] == .string(hash), "kill \(i): \(shown.stdout)")
+            }
+            #expect(try run(kstore, ["audit", "verify", "--store", store]).status == 0)
         }
     }
 }
