@@ -6,7 +6,8 @@ import Testing
 /// `KCLINIC_PERF=1 swift test -c release --filter ProtocolPerformanceTests`.
 @Suite struct ProtocolPerformanceTests {
     /// Acute series, then visits on the ladder's due dates for two years, each visit with a
-    /// MADRS, vitals, three screenings, an assessment and the infusion; a PHQ-9 now and then.
+    /// MADRS, vitals, three screenings, an assessment and the infusion; weekly symptom tracking
+    /// (MADRS and PHQ-9) between visits, labs and consent now and then.
     static func twoYearPatient() -> [Recorded] {
         var h = History("PERF")
         h.acuteSeries()
@@ -23,8 +24,18 @@ import Testing
             h.infusion(d, .maintenance)
             h.add(d + "T10:30", .screeningRecorded(ScreeningRecorded(kind: .sideEffectsReview, positive: false)))
             h.add(d + "T10:35", .assessmentRecorded(AssessmentRecorded(kind: .treatmentResponse)))
-            if i % 4 == 0 { h.add(d + "T11:00", .scoreRecorded(ScoreRecorded(instrument: .phq9, value: 4))) }
-            visit = visit.adding(days: i < gaps.count ? gaps[i] : 28)
+            if i % 4 == 0 {
+                h.add(d + "T11:00", .labResulted(LabResulted(test: .lft, abnormal: false)))
+                h.add(d + "T11:05", .consentRecorded(ConsentRecorded(kind: .reaffirmation)))
+            }
+            let next = visit.adding(days: i < gaps.count ? gaps[i] : 28)
+            var track = visit.adding(days: 3)
+            while track < next.adding(days: -1) {
+                h.madrs(track.description + "T19:00", 6)
+                h.add(track.description + "T19:05", .scoreRecorded(ScoreRecorded(instrument: .phq9, value: 4)))
+                track = track.adding(days: 4)
+            }
+            visit = next
             i += 1
         }
         return h.events

@@ -152,4 +152,37 @@ import Testing
         #expect(h.view(on: "2026-01-05")?.weekOfTreatment == 1)
         #expect(h.view(on: "2026-01-05")?.nextInfusionDue == day("2026-01-08"))
     }
+
+    @Test func R2_withMixedOffsetsTheEarliestClinicalDateIsTheAssessment() {
+        // Applied first (04:30 UTC Jan 20) but dated Jan 20 in its own offset; applied second
+        // (04:45 UTC) but dated Jan 19: the Jan 19 score is the assessment.
+        var h = History()
+        h.acuteSeries(assessment: nil)
+        h.add("2026-01-20T00:30:00-04:00", .scoreRecorded(ScoreRecorded(instrument: .madrs, value: 20)))
+        h.add("2026-01-19T23:45:00-05:00", .scoreRecorded(ScoreRecorded(instrument: .madrs, value: 4)))
+        #expect(
+            h.view(on: "2026-01-20")
+                == phaseView(
+                    phase: .frequencyFinding, status: .maintenance, week: 3, response: .responder, baseline: 32, nadir: 4,
+                    latest: 4, interval: (7, 0, 4), due: "2026-01-23", overdue: 0))
+        #expect(PhaseProjection.alerts(h.fold(through: "2026-01-20"), on: day("2026-01-20")).isEmpty)
+        // The same answer on Jan 19 alone (the Jan 20 score not yet in).
+        #expect(h.view(on: "2026-01-19")?.responseStatus == .responder)
+    }
+
+    @Test func R5_aMadrsOfTheInfusionsInstantLaterInTheLogIsTheOneJudged() {
+        // Assessment 14; MADRS 17 is not stable (> 10, > 16) and no rise (≤ 17.5).
+        var h = History()
+        h.acuteSeries(assessment: 14)
+        for d in ["2026-01-23", "2026-01-30", "2026-02-06", "2026-02-13"] { h.visit(d, madrs: 17) }
+        #expect(h.view(on: "2026-02-13")?.interval == .init(days: 7, treatmentsAtInterval: 4, requiredBeforeExtension: 4))
+        // A MADRS 9 at exactly 09:30 on Feb 13, appended after the infusion: "occurredAt ≤ the
+        // infusion's", and the latest such, so the 4th infusion was stable after all.
+        h.add("2026-02-13T09:30", .scoreRecorded(ScoreRecorded(instrument: .madrs, value: 9)))
+        #expect(
+            h.view(on: "2026-02-13")
+                == phaseView(
+                    phase: .frequencyFinding, status: .maintenance, week: 6, response: .responder, baseline: 32, nadir: 9,
+                    latest: 9, interval: (10, 0, 3), due: "2026-02-23", overdue: 0))
+    }
 }

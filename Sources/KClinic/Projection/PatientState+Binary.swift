@@ -99,7 +99,7 @@ extension PatientState {
         s.treatmentProtocol = try protocolFrom(code: try r.readByte())
         s.t0 = try r.readOptionalDay()
         s.latestMadrs = try r.readOptionalScore()
-        var series = Series()
+        var series = CurrentSeries()
         series.number = try r.readSmallInt()
         if try r.readBool() { series.anchorMillis = try r.readVarInt() }
         series.acuteCount = try r.readSmallInt()

@@ -63,7 +63,7 @@ public struct PatientState: Sendable, Equatable {
     }
 
     /// The current acute series and everything R9 says belongs to it.
-    public struct Series: Sendable, Equatable {
+    public struct CurrentSeries: Sendable, Equatable {
         /// 0 until the first acute infusion; 1 for the first series, 2… after discontinuations.
         public var number: Int = 0
         /// The instant of the infusion that fixed the baseline (R1: the first infusion ever; R8:
@@ -149,7 +149,7 @@ public struct PatientState: Sendable, Equatable {
     /// T0: the clinical date of the first infusion of any series.
     public internal(set) var t0: Day?
     public internal(set) var latestMadrs: Score?
-    public internal(set) var series = Series()
+    public internal(set) var series = CurrentSeries()
     public internal(set) var mode: Mode = .active
     public internal(set) var holiday: Holiday?
     public internal(set) var taper: Taper?

@@ -148,7 +148,7 @@ extension PatientState {
                 } else {
                     // R8: a new series, its baseline the latest MADRS at or before it, its
                     // ladder at rung 0, its own response, nadir and maintenance infusions.
-                    var next = Series()
+                    var next = CurrentSeries()
                     next.number = series.number + 1
                     next.anchorMillis = key.epochMillis
                     next.baseline = latestMadrs
