@@ -59,6 +59,34 @@ struct IOBenchmarkTests {
         return median(samples)
     }
 
+    private typealias Payload = (type: EventType, version: UInt8, bytes: UnsafeRawBufferPointer)
+
+    /// Payloads in one stable buffer, borrowed as the store hands them out (never freed: a test).
+    private static func stable(_ events: [ClinicalEvent]) -> [Payload] {
+        let encoded = events.map { PayloadCodec.encode($0) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, encoded.reduce(0) { $0 + $1.count }), alignment: 8)
+        var offset = 0
+        var out: [Payload] = []
+        for (e, bytes) in zip(events, encoded) {
+            for (k, b) in bytes.enumerated() { buffer[offset + k] = b }
+            let slice = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[offset..<(offset + bytes.count)])
+            out.append((e.type, PayloadCodec.currentSchemaVersion(e.type), slice))
+            offset += bytes.count
+        }
+        return out
+    }
+
+    private static func decodeAll(_ payloads: [Payload], _ passes: Int) throws(BinaryError) -> Int {
+        var sink = 0
+        for _ in 0..<passes {
+            for p in payloads {
+                let e = try PayloadCodec.decode(type: p.type, schemaVersion: p.version, bytes: p.bytes)
+                if case .scoreRecorded(let s) = e { sink &+= s.value }
+            }
+        }
+        return sink
+    }
+
     @Test(.enabled(if: ProcessInfo.processInfo.environment["KSTORE_BENCH"] != nil))
     func throughput() throws {
         guard let text = ioExampleLines("w1.ndjson") else { return }
@@ -87,33 +115,14 @@ struct IOBenchmarkTests {
         }
 
         let events = try lines.map { try IncomingEvent.parse(line: $0, now: now).event }
-        let payloads = events.map { (type: $0.type, version: PayloadCodec.currentSchemaVersion($0.type), bytes: PayloadCodec.encode($0)) }
+        let payloads = Self.stable(events)
         let decodePasses = 20_000
-        let decodeSeconds = try Self.time {
-            for _ in 0..<decodePasses {
-                for p in payloads {
-                    let e = try p.bytes.withUnsafeBytes { raw throws(BinaryError) in
-                        try PayloadCodec.decode(type: p.type, schemaVersion: p.version, bytes: raw)
-                    }
-                    if case .scoreRecorded(let s) = e { sink &+= s.value }
-                }
-            }
-        }
+        let decodeSeconds = try Self.time { sink &+= try Self.decodeAll(payloads, decodePasses) }
+
         // Richer payloads: every sample line of the tests (strings, lab values, steps, amendments).
-        let rich = try ioSampleLines.map { try IncomingEvent.parse(line: $0, now: now).event }.map {
-            (type: $0.type, version: PayloadCodec.currentSchemaVersion($0.type), bytes: PayloadCodec.encode($0))
-        }
-        let richPasses = 50_000
-        let richSeconds = try Self.time {
-            for _ in 0..<richPasses {
-                for p in rich {
-                    let e = try p.bytes.withUnsafeBytes { raw throws(BinaryError) in
-                        try PayloadCodec.decode(type: p.type, schemaVersion: p.version, bytes: raw)
-                    }
-                    if case .scoreRecorded(let s) = e { sink &+= s.value }
-                }
-            }
-        }
+        let rich = Self.stable(try ioSampleLines.map { try IncomingEvent.parse(line: $0, now: now).event })
+        let richPasses = 20_000
+        let richSeconds = try Self.time { sink &+= try Self.decodeAll(rich, richPasses) }
         let encodeSeconds = Self.time {
             for _ in 0..<decodePasses {
                 for e in events { sink &+= PayloadCodec.encode(e).count }
@@ -137,7 +146,7 @@ struct IOBenchmarkTests {
             IO benchmark (\(lines.count) w1 lines, \(bytesPerPass / lines.count) bytes/line average, median of 7 runs):
               IncomingEvent.parse   \(Int(linesPerRun / parseSeconds)) lines/s  (\(Int(Double(bytesPerPass * passes) / parseSeconds / 1e6)) MB/s)
               JSONParser.parse      \(Int(linesPerRun / jsonSeconds)) lines/s  (\(Int(Double(bytesPerPass * passes) / jsonSeconds / 1e6)) MB/s)
-              PayloadCodec.decode   \(String(format: "%.1f", decodeSeconds / payloadEvents * 1e9)) ns/event  (\(payloads.reduce(0) { $0 + $1.bytes.count } / payloads.count) bytes average)
+              PayloadCodec.decode   \(String(format: "%.1f", decodeSeconds / payloadEvents * 1e9)) ns/event  (\(payloads.reduce(0) { $0 + $1.bytes.count } / payloads.count) bytes average, the w1 events)
               PayloadCodec.decode   \(String(format: "%.1f", richSeconds / Double(rich.count * richPasses) * 1e9)) ns/event over the \(rich.count) richer test samples (\(rich.reduce(0) { $0 + $1.bytes.count } / rich.count) bytes average)
               PayloadCodec.encode   \(String(format: "%.1f", encodeSeconds / payloadEvents * 1e9)) ns/event
               Foundation JSONDecoder \(Int(Double(lines.count * foundationPasses) / foundationSeconds)) lines/s (Codable struct, no validation)

@@ -329,3 +329,89 @@ struct IOAmendmentTests {
         #expect(i.justification == "resistant")
     }
 }
+
+struct IONameTableTests {
+    private func check<E: _FastNamed & Equatable>(_: E.Type) {
+        for e in E.allCases {
+            #expect(E._names.lookup(e.rawValue) == e)
+            #expect(E(rawValue: e.rawValue) == e)
+            for near in [e.rawValue + "x", String(e.rawValue.dropLast()), e.rawValue.uppercased() == e.rawValue ? e.rawValue.lowercased() : e.rawValue.uppercased(), " " + e.rawValue] {
+                #expect(E._names.lookup(near) == nil, "\(near)")
+            }
+            // Same length, last byte changed (beyond the packed first seven bytes).
+            var bytes = Array(e.rawValue.utf8)
+            bytes[bytes.count - 1] ^= 0x01
+            #expect(E._names.lookup(String(decoding: bytes, as: UTF8.self)) == nil)
+        }
+        #expect(E._names.lookup("") == nil)
+    }
+
+    @Test func everyCaseOfEveryEnum() {
+        check(EventType.self)
+        check(Role.self)
+        check(TreatmentProtocol.self)
+        check(ConsentKind.self)
+        check(Route.self)
+        check(DoseUnit.self)
+        check(Series.self)
+        check(Instrument.self)
+        check(LabTest.self)
+        check(SideEffectCategory.self)
+        check(Severity.self)
+        check(ScreeningKind.self)
+        check(AssessmentKind.self)
+        check(MedicationAction.self)
+        check(PregnancyStatus.self)
+    }
+
+    @Test func everyEnumValueValidatesFromJSON() throws {
+        for p in TreatmentProtocol.allCases {
+            #expect(try ioFrom(.patientEnrolled, .object([("protocol", .string(p.rawValue))])).get() == .patientEnrolled(PatientEnrolled(protocol: p)))
+        }
+        for r in Route.allCases {
+            for u in DoseUnit.allCases {
+                for s in Series.allCases {
+                    let e = ClinicalEvent.infusionAdministered(InfusionAdministered(route: r, dose: Dose(value: 1, unit: u), series: s))
+                    #expect(try ioFrom(.infusionAdministered, e.dataJSON).get() == e)
+                }
+            }
+        }
+        for c in SideEffectCategory.allCases {
+            for s in Severity.allCases {
+                let e = ClinicalEvent.sideEffectReported(SideEffectReported(category: c, severity: s))
+                #expect(try ioFrom(.sideEffectReported, e.dataJSON).get() == e)
+            }
+        }
+        for k in ScreeningKind.allCases {
+            let e = ClinicalEvent.screeningRecorded(ScreeningRecorded(kind: k, positive: true))
+            #expect(try ioFrom(.screeningRecorded, e.dataJSON).get() == e)
+        }
+        for k in AssessmentKind.allCases {
+            let e = ClinicalEvent.assessmentRecorded(AssessmentRecorded(kind: k))
+            #expect(try ioFrom(.assessmentRecorded, e.dataJSON).get() == e)
+        }
+        for (i, t) in zip(Instrument.allCases, LabTest.allCases + [LabTest.ecg]) {
+            let e = ClinicalEvent.scoreRecorded(ScoreRecorded(instrument: i, value: i.range.upperBound))
+            #expect(try ioFrom(.scoreRecorded, e.dataJSON).get() == e)
+            let l = ClinicalEvent.labResulted(LabResulted(test: t, abnormal: false))
+            #expect(try ioFrom(.labResulted, l.dataJSON).get() == l)
+        }
+        for a in MedicationAction.allCases {
+            let e = ClinicalEvent.medicationChanged(MedicationChanged(name: "x", action: a))
+            #expect(try ioFrom(.medicationChanged, e.dataJSON).get() == e)
+        }
+        for s in PregnancyStatus.allCases {
+            let e = ClinicalEvent.pregnancyStatusRecorded(PregnancyStatusRecorded(status: s))
+            #expect(try ioFrom(.pregnancyStatusRecorded, e.dataJSON).get() == e)
+        }
+        for k in ConsentKind.allCases {
+            let e = ClinicalEvent.consentRecorded(ConsentRecorded(kind: k))
+            #expect(try ioFrom(.consentRecorded, e.dataJSON).get() == e)
+        }
+        // …and every one survives the payload codec.
+        for r in Role.allCases {
+            let e = ClinicalEvent.actorRegistered(ActorRegistered(id: "a", role: r, osUser: "u"))
+            #expect(try PayloadCodec.decode(type: .actorRegistered, schemaVersion: 1, bytes: PayloadCodec.encode(e)) == e)
+        }
+    }
+}
