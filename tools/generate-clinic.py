@@ -162,12 +162,17 @@ class Calendar:
 
 
 HHMM = ["%02d:%02d:00" % (m // 60, m % 60) for m in range(1440)]
+HEX12 = ["%012x" % i for i in range(1 << 13)]
 
 
 # ------------------------------------------------------------------ one patient
 
+WINDOW = 7   # days a patient generator runs ahead before handing its events over
+
+
 def patient(pidx, seed, cal, counts):
-    """Generator of (day, [(sortkey, line), ...]) for one patient, days strictly ascending.
+    """Generator of (window, [(sortkey, line), ...]) for one patient, windows (days // WINDOW)
+    strictly ascending; sortkey orders events by day, minute, patient, then patient order.
 
     The patient's own model of protocol.md (R2, R4-R6, R8, R12) books every visit, so the
     schedule in the output is the one kstore's projections compute from it.
@@ -192,8 +197,8 @@ def patient(pidx, seed, cal, counts):
     def E(day, minute, t, actor, data):
         """Append one event to today's output; return its eventId."""
         n = cnt[0] = cnt[0] + 1
-        eid = idpre + "%012x" % n
-        S["out"].append(((minute << 40) | pkey | n, '{"eventId":"' + eid + head[t] + dts[day]
+        eid = idpre + (HEX12[n] if n < 8192 else "%012x" % n)
+        S["out"].append((((day * 1440 + minute) << 40) | pkey | n, '{"eventId":"' + eid + head[t] + dts[day]
                          + HHMM[minute] + oas[day] + actor + ',"data":' + data + '}\n'))
         counts[t] += 1
         return eid
@@ -520,12 +525,6 @@ def patient(pidx, seed, cal, counts):
         else:
             ph["run"] = 0
 
-    def flush(day):
-        do_corrections(day)
-        o = S["out"]
-        S["out"] = []
-        return o
-
     # ------------------------------------------------------------ intake
     day = enrol
     s0 = 450 + 15 * int(R() * 20)
@@ -552,7 +551,8 @@ def patient(pidx, seed, cal, counts):
     acute.append(day)
     if phq_daily:
         phq_day(day)
-    yield day, flush(day)
+    do_corrections(day)
+    cur_w = day // WINDOW
 
     next_visit = nopen(day + 2)     # next booked infusion visit (None: none booked)
     resp_day = None
@@ -574,8 +574,13 @@ def patient(pidx, seed, cal, counts):
                 if c[0] < nd:
                     nd = c[0]
             day = max(nd, day + 1)
-        if day >= ndays:
-            return
+        if day // WINDOW != cur_w or day >= ndays:
+            if S["out"]:
+                yield cur_w, S["out"]
+                S["out"] = []
+            if day >= ndays:
+                return
+            cur_w = day // WINDOW
         s = st["status"]
 
         # ---- quarter windows from T0 (R11); the annual bundle in each year's last quarter
@@ -806,10 +811,8 @@ def patient(pidx, seed, cal, counts):
                     next_visit = nopen(day + 3)
         if phq_daily and st["status"] != "disc":
             phq_day(day)
-        if S["out"] or corrections:
-            o = flush(day)
-            if o:
-                yield day, o
+        if corrections:
+            do_corrections(day)
 
 
 # ------------------------------------------------------------------ main
@@ -850,7 +853,8 @@ def main(argv):
     c0 = time.process_time()
     cal = Calendar(start, days)
     counts = [0] * len(TYPES)
-    buckets = [[] for _ in range(days)]
+    nwin = (days + WINDOW - 1) // WINDOW
+    buckets = [[] for _ in range(nwin)]
     for p in range(n):
         g = patient(p, seed, cal, counts)
         first = next(g, None)
@@ -860,19 +864,19 @@ def main(argv):
                                                        buffering=1 << 20)
     total = 0
     try:
-        for d in range(days):
-            b = buckets[d]
+        for w in range(nwin):
+            b = buckets[w]
             if not b:
                 continue
-            buckets[d] = None
+            buckets[w] = None
             evs = []
             for g, e in b:
                 evs.extend(e)
-                for d2, e2 in g:
-                    buckets[d2].append((g, e2))
+                for w2, e2 in g:
+                    buckets[w2].append((g, e2))
                     break
             evs.sort()
-            out.write("".join([line for _, line in evs]))
+            out.writelines([line for _, line in evs])
             total += len(evs)
     finally:
         if out is not sys.stdout:
@@ -891,4 +895,9 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BrokenPipeError:            # e.g. piped into head
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
