@@ -10,6 +10,19 @@ runs=${2:-3}
 tools/setup.sh
 swift build -c release --product kstore-drill >/dev/null
 data=".build/measure-$patients.ndjson"
-[ -s "$data" ] || python3 tools/generate-clinic.py --patients "$patients" --seed 1 --out "$data"
+[ -s "$data" ] || python3 tools/generate-clinic.py --patients "$patients" --seed 1 --start 2024-11-01 --days 730 --out "$data"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -m), $(date -u +%Y-%m-%d)"
 .build/release/kstore-drill measure --ndjson "$data" --runs "$runs" --appends 2000
+
+# Peak memory of a full `kstore replay` (the whole command, process start included).
+swift build -c release --product kstore >/dev/null
+k=.build/release/kstore
+store=$(mktemp -d)/store
+trap 'rm -rf "$(dirname "$store")"' EXIT
+$k init --store "$store" >/dev/null
+$k import --store "$store" "$data" >/dev/null
+$k query phase --store "$store" --patient P-0001 >/dev/null
+/usr/bin/time -v $k replay --store "$store" 2>"$store.time" | head -1
+echo "kstore replay peak memory: $(awk -F': ' '/Maximum resident/{printf "%.0f MB", $2/1024}' "$store.time")"
+start=$(date +%s%N); $k query phase --store "$store" --patient P-0001 >/dev/null; end=$(date +%s%N)
+echo "kstore query phase --patient (process start included): $(( (end - start) / 1000000 )) ms"

@@ -13,7 +13,7 @@ k="$bin/kstore"
 [ -x "$k" ] || { echo "build first: swift build -c release" >&2; exit 70; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-python3 tools/generate-clinic.py --patients "$patients" --seed 7 --out "$work/clinic.ndjson"
+python3 tools/generate-clinic.py --patients "$patients" --seed 7 --start 2024-11-01 --days 730 --out "$work/clinic.ndjson"
 cat > "$work/a.json" <<'JSON'
 {"version": "drill-a", "ladder": [{"intervalDays": 7, "treatments": 2}, {"intervalDays": 14, "treatments": 2}, {"intervalDays": 28, "treatments": null}]}
 JSON

@@ -59,15 +59,21 @@ struct PatientProjection {
 struct ProjectionSet {
     var index: [String: Int] = [:]
     var entries: [PatientProjection] = []
-    var touched: Set<Int> = []
+    /// Per entry: changed since loaded (to be stored), and to be refolded from its stream.
+    var touched: [Bool] = []
+    var dirty: [Bool] = []
 
     mutating func slot(_ patient: String, load: (String) throws -> PatientProjection?) rethrows -> Int {
         if let i = index[patient] { return i }
         let p = try load(patient) ?? PatientProjection(patient: patient)
         entries.append(p)
+        touched.append(false)
+        dirty.append(false)
         index[patient] = entries.count - 1
         return entries.count - 1
     }
+
+    var touchedIndices: [Int] { touched.indices.filter { touched[$0] } }
 }
 
 /// Projections over the log: full replays, stored states with their checkpoint, catch-up.
@@ -118,43 +124,61 @@ public final class ProjectionEngine {
     // MARK: Folding the log
 
     /// Folds events `from`…`through` into `set`, streaming the log in bounded read transactions.
-    /// A patient that receives a correction or an event older than its last applied one is
-    /// refolded from all its events at the end. Returns the number of events read.
+    ///
+    /// With `corrections` (a full replay) voids and amendments are applied as events stream by.
+    /// Without (a catch-up), a patient that receives a correction is refolded from all its
+    /// events at the end; so is one that receives an event older than its last applied one.
+    /// Returns the number of events read.
     @discardableResult
     func fold(
         from: UInt64, through: UInt64, rules: RuleSet, into set: inout ProjectionSet,
-        load: (String) throws -> PatientProjection?
+        corrections: CorrectionIndex? = nil, load: (String) throws -> PatientProjection?
     ) throws -> UInt64 {
-        var dirty: Set<String> = []
         var read: UInt64 = 0
         let amended = EventType.eventAmended.code
         let voided = EventType.eventVoided.code
         let total = through >= from ? through - from + 1 : 0
+        var fix = corrections.flatMap { $0.isEmpty ? nil : CorrectionIndex.Cursor($0) }
+        var lastStream = ""
+        var lastSlot = -1
         try store.log.scan(from: from, through: through) { view in
             read += 1
             if let progress, read % 1_000_000 == 0 { progress(read, total) }
             let stream = view.stream
-            if SystemStream.isSystem(stream) || dirty.contains(stream) { return true }
+            if SystemStream.isSystem(stream) { return true }
+            let i: Int
+            if stream == lastStream && lastSlot >= 0 {
+                i = lastSlot
+            } else {
+                i = try set.slot(stream, load: load)
+                lastStream = stream
+                lastSlot = i
+            }
+            if set.dirty[i] { return true }
             if view.typeCode == amended || view.typeCode == voided {
-                dirty.insert(stream)
+                // A full replay has applied it through `corrections`; a catch-up refolds.
+                if corrections == nil { set.dirty[i] = true }
                 return true
             }
-            let i = try set.slot(stream, load: load)
-            let rec = try EventMapping.recorded(view)
+            var rec = try EventMapping.recorded(view)
+            if fix != nil {
+                guard let effective = fix?.effective(rec) else { return true }
+                rec = effective
+            }
             if !set.entries[i].state.isInOrder(rec) {
-                dirty.insert(stream)
+                set.dirty[i] = true
                 return true
             }
             PhaseProjection.evolve(&set.entries[i].state, rec, rules: rules)
             let day = rec.occurredAt.clinicalDay
             if day > set.entries[i].maxDay { set.entries[i].maxDay = day }
-            set.touched.insert(i)
+            set.touched[i] = true
             return true
         }
-        for patient in dirty {
-            let i = set.slot(patient, load: { _ in nil })
-            set.entries[i] = try refold(patient, rules: rules, throughSequence: through)
-            set.touched.insert(i)
+        for i in set.dirty.indices where set.dirty[i] {
+            set.entries[i] = try refold(set.entries[i].state.patient, rules: rules, throughSequence: through)
+            set.dirty[i] = false
+            set.touched[i] = true
         }
         return read
     }
@@ -183,8 +207,28 @@ public final class ProjectionEngine {
     func rebuild(rules: RuleSet) throws -> (set: ProjectionSet, checkpoint: UInt64, events: UInt64) {
         let head = try store.log.count()
         var set = ProjectionSet()
-        let n = try fold(from: 1, through: head, rules: rules, into: &set, load: { _ in nil })
+        let corrections = try CorrectionIndex.build(store.log, through: head)
+        let n = try fold(from: 1, through: head, rules: rules, into: &set, corrections: corrections, load: { _ in nil })
         return (set, head, n)
+    }
+
+    /// Rebuilds every projection from the whole log under the rules in force and stores them
+    /// (what `kstore replay` does, without comparing). Returns the events replayed.
+    @discardableResult
+    public func rebuildStored() throws -> UInt64 {
+        let rules = try rulesInForce()
+        let built = try rebuild(rules: rules.rules)
+        try store.log.writeAuxiliary { writer in
+            try persist(built.set, checkpoint: built.checkpoint, rules: rules, full: true, in: writer)
+        }
+        return built.events
+    }
+
+    /// Brings the stored projections up to the head of the log (what every query does first).
+    /// Returns the number of patients whose projection is now in memory.
+    @discardableResult
+    public func catchUp() throws -> Int {
+        try current().set.entries.count
     }
 
     // MARK: Stored projections
@@ -228,7 +272,7 @@ public final class ProjectionEngine {
             return
         }
         if full { try txn.clear(db) }
-        let indices = full ? Array(set.entries.indices) : set.touched.sorted()
+        let indices = full ? Array(set.entries.indices) : set.touchedIndices
         for i in indices {
             let p = set.entries[i]
             try txn.put(db, Array(p.state.patient.utf8), p.bytes)
@@ -270,8 +314,7 @@ public final class ProjectionEngine {
                         while let (key, value) = entry {
                             let name = String(decoding: key, as: UTF8.self)
                             if set.index[name] == nil, let p = try? PatientProjection.decode(value) {
-                                set.entries.append(p)
-                                set.index[name] = set.entries.count - 1
+                                _ = set.slot(name) { _ in p }
                             }
                             entry = try cursor.next()
                         }

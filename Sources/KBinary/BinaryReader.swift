@@ -105,6 +105,15 @@ public struct BinaryReader {
         let start = offset
         let slice = UnsafeRawBufferPointer(rebasing: base[start..<(start + n)])
         offset += n
+        // ASCII (ids, names, most text) needs no validation beyond the high bit; the generic
+        // `String(validating:)` path costs a runtime metadata lookup per call on a replay's
+        // hot path, so it is kept for the rest.
+        var ascii = true
+        for b in slice where b >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return String(decoding: slice, as: UTF8.self) }
         guard let s = String(validating: slice, as: UTF8.self) else { throw .invalidUTF8(at: start) }
         return s
     }

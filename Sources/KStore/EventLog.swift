@@ -210,6 +210,38 @@ public final class EventLog {
         }
     }
 
+    /// Calls `body` with every stored record's sequence and bytes, decoding nothing, in bounded
+    /// read transactions like `scan`. For passes that look at few records (e.g. by type code,
+    /// see `RecordView.peekTypeCode`).
+    public func scanRaw(
+        from: UInt64 = 1, through: UInt64 = .max, chunk: Int = 262_144,
+        _ body: (UInt64, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        var next = from
+        var done = false
+        while !done && next <= through {
+            try env.read { txn in
+                try txn.withCursor(events) { cursor in
+                    var entry = try cursor.seek(atLeast: Keys.sequence(next))
+                    var n = 0
+                    while let (key, value) = entry {
+                        guard let seq = Keys.decodeUInt64(key) else { throw StoreError.corrupt(sequence: next, detail: "bad key") }
+                        if seq > through {
+                            done = true
+                            return
+                        }
+                        try body(seq, value)
+                        next = seq + 1
+                        n += 1
+                        if n >= chunk { return }
+                        entry = try cursor.next()
+                    }
+                    done = true
+                }
+            }
+        }
+    }
+
     /// A raw cursor pass over `events` touching every key and value, decoding nothing:
     /// the floor any replay is measured against. Returns entries and bytes seen.
     public func rawScan() throws -> (entries: Int, bytes: Int) {

@@ -119,6 +119,15 @@ public struct RecordView {
         hash = UnsafeRawBufferPointer(rebasing: bytes[bodyCount...])
     }
 
+    /// The type code of a stored record, read from its first bytes without decoding the rest.
+    public static func peekTypeCode(_ bytes: UnsafeRawBufferPointer) -> UInt16? {
+        var r = BinaryReader(bytes)
+        guard (try? r.readByte()) == EventRecord.formatVersion, (try? r.readVarUInt()) != nil,
+            (try? r.readRaw(16)) != nil, let code = try? r.readVarUInt(), code <= UInt64(UInt16.max)
+        else { return nil }
+        return UInt16(code)
+    }
+
     /// An owned copy, usable after the transaction.
     public func materialize() -> EventRecord {
         EventRecord(

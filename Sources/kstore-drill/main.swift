@@ -118,6 +118,8 @@ case "measure":
     var p50s: [Double] = []
     var p99s: [Double] = []
     var diskPerEvent = 0.0
+    var replayRates: [Double] = []
+    var catchUpMs: [Double] = []
     do {
         for run in 0..<runs {
             let dir = base + "-\(run)"
@@ -143,6 +145,17 @@ case "measure":
                 }
             }
             decodeRates.append(Double(decoded) / td)
+            // Full replay of every projection from the log (stored at the end).
+            let engine = ProjectionEngine(store: store)
+            _ = try engine.rebuildStored()
+            var replayed: UInt64 = 0
+            let tp = try seconds { replayed = try engine.rebuildStored() }
+            replayRates.append(Double(replayed) / tp)
+            // Catch-up: 1,000 new events (one import) then the first query's catch-up.
+            let fresh = (0..<1000).map { syntheticLine(patient: "P-\(String(format: "%04d", $0 % 97 + 1))", n: 5_000_000 + $0) }
+            _ = try Importer(store: store).importNDJSON(Array(fresh.joined(separator: "\n").utf8), source: "catch-up")
+            let tc = try seconds { _ = try engine.catchUp() }
+            catchUpMs.append(tc * 1000)
             let importer = Importer(store: store)
             var latencies: [Double] = []
             latencies.reserveCapacity(appends)
@@ -168,6 +181,8 @@ case "measure":
     print("durable single-event appends (one commit each):        \(f(median(appendRates))) appends/s, p50 \(f(median(p50s))) µs, p99 \(f(median(p99s))) µs")
     print("full log scan with decoding (envelope + payload):       \(f(median(decodeRates))) events/s")
     print("raw LMDB cursor scan of the same store:                 \(f(median(rawRates))) entries/s")
+    print("full replay of every projection (decode + fold + store): \(f(median(replayRates))) events/s")
+    print("catch-up after 1,000 new events (stored projections):   \(String(format: "%.1f", median(catchUpMs))) ms")
     print("disk: \(f(diskPerEvent)) bytes/event (LMDB pages in use incl. indexes)")
 
 default:

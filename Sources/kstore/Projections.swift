@@ -18,14 +18,19 @@ struct WhenOptions: ParsableArguments {
 
     var day: Day {
         if let on, let d = Day(iso: on) { return d }
-        let t = SystemClock.localToday()
-        return Day(year: t.year, month: t.month, day: t.day) ?? Day(ordinal: 0)
+        return today()
     }
 
     var asOfMicros: Int64? {
         guard let asOf, let t = try? Timestamp(rfc3339: asOf) else { return nil }
         return t.epochMillis * 1000
     }
+}
+
+/// Today's date in local time: the default evaluation date.
+func today() -> Day {
+    let t = SystemClock.localToday()
+    return Day(year: t.year, month: t.month, day: t.day) ?? Day(ordinal: 0)
 }
 
 struct Query: ParsableCommand {
@@ -127,7 +132,7 @@ struct Replay: ParsableCommand {
             engine.progress = { done, total in
                 Output.write("\rreplayed \(done / 1_000_000)M of \(total / 1_000_000)M events…", to: 2)
             }
-            let day = on.flatMap(Day.init(iso:)) ?? WhenOptions().day
+            let day = on.flatMap(Day.init(iso:)) ?? today()
             let report = try engine.replay(newRules: newRules, apply: apply, on: day)
             if report.eventsReplayed >= 1_000_000 { Output.write("\n", to: 2) }
             if json {
