@@ -27,6 +27,15 @@ echo "== a bad line is refused with its file, line and field, and nothing is wri
 printf '%s\n' '{"type":"ScoreRecorded","patient":"C1","occurredAt":"2026-11-20T09:00:00-05:00","actor":{"id":"rn.kim","role":"nurse"},"data":{"instrument":"MADRS","value":72}}' > /tmp/kstore-demo-bad.ndjson
 $k import /tmp/kstore-demo-bad.ndjson || echo "(exit $?)"
 echo
+echo "== kstore query phase --on 2026-11-20 (every patient's protocol phase and schedule)"
+$k query phase --on 2026-11-20
+echo
+echo "== kstore query phase --patient C3 --on 2026-11-20 --explain (why this interval and due date)"
+$k query phase --patient C3 --on 2026-11-20 --explain
+echo
+echo "== kstore replay --rules rules/examples/weekly-x2.json --on 2026-02-01 (what a shorter first rung would change; nothing is written)"
+$k replay --rules rules/examples/weekly-x2.json --on 2026-02-01
+echo
 echo "== kstore audit verify"
 $k audit verify
 echo

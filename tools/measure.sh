@@ -21,8 +21,13 @@ store=$(mktemp -d)/store
 trap 'rm -rf "$(dirname "$store")"' EXIT
 $k init --store "$store" >/dev/null
 $k import --store "$store" "$data" >/dev/null
-$k query phase --store "$store" --patient P-0001 >/dev/null
-/usr/bin/time -v $k replay --store "$store" 2>"$store.time" | head -1
-echo "kstore replay peak memory: $(awk -F': ' '/Maximum resident/{printf "%.0f MB", $2/1024}' "$store.time")"
-start=$(date +%s%N); $k query phase --store "$store" --patient P-0001 >/dev/null; end=$(date +%s%N)
-echo "kstore query phase --patient (process start included): $(( (end - start) / 1000000 )) ms"
+$k query phase --store "$store" --patient P-00001 >/dev/null
+echo "kstore replay (whole command): $(python3 tools/peak-memory.py $k replay --store "$store")"
+for q in "--patient P-00001" "--json"; do
+  best=999999
+  for i in 1 2 3 4 5; do
+    start=$(date +%s%N); $k query phase --store "$store" $q >/dev/null; end=$(date +%s%N)
+    ms=$(( (end - start) / 1000000 )); [ $ms -lt $best ] && best=$ms
+  done
+  echo "kstore query phase $q (process start included, best of 5): $best ms"
+done

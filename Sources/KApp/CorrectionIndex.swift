@@ -26,12 +26,13 @@ struct CorrectionIndex {
         let voidedCode = EventType.eventVoided.code
         var corrections: [Recorded] = []
         try log.scanRaw(through: through) { seq, bytes in
-            guard let code = RecordView.peekTypeCode(bytes), code == amendedCode || code == voidedCode else { return }
+            guard let code = RecordView.peekTypeCode(bytes), code == amendedCode || code == voidedCode else { return true }
             do {
                 corrections.append(try EventMapping.recorded(try RecordView(bytes)))
             } catch {
                 throw StoreError.corrupt(sequence: seq, detail: "\(error)")
             }
+            return true
         }
         guard !corrections.isEmpty else { return CorrectionIndex() }
         var voided: Set<UUID> = []

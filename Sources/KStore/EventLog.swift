@@ -180,42 +180,19 @@ public final class EventLog {
         from: UInt64 = 1, through: UInt64 = .max, chunk: Int = 65_536,
         _ body: (RecordView) throws -> Bool
     ) throws {
-        var next = from
-        var done = false
-        while !done && next <= through {
-            try env.read { txn in
-                try txn.withCursor(events) { cursor in
-                    var entry = try cursor.seek(atLeast: Keys.sequence(next))
-                    var n = 0
-                    while let (key, value) = entry {
-                        guard let seq = Keys.decodeUInt64(key) else { throw StoreError.corrupt(sequence: next, detail: "bad key") }
-                        if seq > through {
-                            done = true
-                            return
-                        }
-                        let view: RecordView
-                        do throws(BinaryError) { view = try RecordView(value) } catch { throw StoreError.corrupt(sequence: seq, detail: error.description) }
-                        next = seq + 1
-                        if try !body(view) {
-                            done = true
-                            return
-                        }
-                        n += 1
-                        if n >= chunk { return }
-                        entry = try cursor.next()
-                    }
-                    done = true
-                }
-            }
+        try scanRaw(from: from, through: through, chunk: chunk) { seq, bytes in
+            let view: RecordView
+            do throws(BinaryError) { view = try RecordView(bytes) } catch { throw StoreError.corrupt(sequence: seq, detail: error.description) }
+            return try body(view)
         }
     }
 
     /// Calls `body` with every stored record's sequence and bytes, decoding nothing, in bounded
-    /// read transactions like `scan`. For passes that look at few records (e.g. by type code,
-    /// see `RecordView.peekTypeCode`).
+    /// read transactions of `chunk` records; `body` returns false to stop. For passes that look
+    /// at few records (e.g. by type code, see `RecordView.peekTypeCode`).
     public func scanRaw(
-        from: UInt64 = 1, through: UInt64 = .max, chunk: Int = 262_144,
-        _ body: (UInt64, UnsafeRawBufferPointer) throws -> Void
+        from: UInt64 = 1, through: UInt64 = .max, chunk: Int = 65_536,
+        _ body: (UInt64, UnsafeRawBufferPointer) throws -> Bool
     ) throws {
         var next = from
         var done = false
@@ -230,8 +207,11 @@ public final class EventLog {
                             done = true
                             return
                         }
-                        try body(seq, value)
                         next = seq + 1
+                        if try !body(seq, value) {
+                            done = true
+                            return
+                        }
                         n += 1
                         if n >= chunk { return }
                         entry = try cursor.next()
