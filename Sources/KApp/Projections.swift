@@ -143,7 +143,7 @@ public final class ProjectionEngine {
         var lastSlot = -1
         try store.log.scan(from: from, through: through) { view in
             read += 1
-            if let progress, read % 1_000_000 == 0 { progress(read, total) }
+            if let progress, read % 250_000 == 0 { progress(read, total) }
             let stream = view.stream
             if SystemStream.isSystem(stream) { return true }
             let i: Int

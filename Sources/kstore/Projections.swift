@@ -130,11 +130,11 @@ struct Replay: ParsableCommand {
             let store = try ClinicStore.open(at: options.path)
             let engine = ProjectionEngine(store: store)
             engine.progress = { done, total in
-                Output.write("\rreplayed \(done / 1_000_000)M of \(total / 1_000_000)M events…", to: 2)
+                Output.write("\rreplaying: \(done / 1000)k of \(total / 1000)k events…", to: 2)
             }
             let day = on.flatMap(Day.init(iso:)) ?? today()
             let report = try engine.replay(newRules: newRules, apply: apply, on: day)
-            if report.eventsReplayed >= 1_000_000 { Output.write("\n", to: 2) }
+            if report.eventsReplayed >= 250_000 { Output.write("\n", to: 2) }
             if json {
                 Output.json(report.json)
                 return
