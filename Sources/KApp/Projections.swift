@@ -371,6 +371,20 @@ public final class ProjectionEngine {
         return (out, rules)
     }
 
+    /// `query alerts`: each patient's alerts raised on or before `day` (active only unless `all`),
+    /// as (patient, alert), patients in order, each patient's alerts by date raised.
+    public func alerts(patient: String?, on day: Day, asOf: Int64?, all: Bool) throws -> [(String, ProtocolAlert)] {
+        let (states, _) = try states(patient: patient, on: day, asOf: asOf)
+        var out: [(String, ProtocolAlert)] = []
+        for s in states {
+            let list = PhaseProjection.alerts(s, on: day, all: all).sorted {
+                ($0.raisedOn, $0.source.sequence, $0.kind.rawValue) < ($1.raisedOn, $1.source.sequence, $1.kind.rawValue)
+            }
+            out += list.map { (s.patient, $0) }
+        }
+        return out
+    }
+
     /// `query phase`: one view per patient that has an event on or before `day`.
     public func phase(patient: String?, on day: Day, asOf: Int64?, explain: Bool = false) throws -> [PhaseView] {
         let (states, rules) = try states(patient: patient, on: day, asOf: asOf)

@@ -38,6 +38,18 @@ public enum Views {
         return .object(fields)
     }
 
+    /// `query alerts` for one alert.
+    public static func alert(_ a: ProtocolAlert, patient: String, on day: Day) -> JSONValue {
+        .object([
+            ("id", .string(a.id)), ("patient", .string(patient)), ("kind", .string(a.kind.rawValue)),
+            ("severity", .string(a.severity.rawValue)), ("raisedOn", .string(a.raisedOn.description)),
+            ("sourceEvent", .string(a.source.eventId.uuidString.lowercased())),
+            ("acknowledged", .bool(!a.isActive(on: day))),
+            ("acknowledgedBy", a.acknowledged.flatMap { ack in ack.day <= day ? .string(ack.eventId.uuidString.lowercased()) : nil } ?? .null),
+            ("detail", .string(a.detail)),
+        ])
+    }
+
     /// The comparable fields of a phase view, flattened (`interval.days`, …), for replay diffs.
     public static func phaseFields(_ v: PhaseView?) -> [(String, JSONValue)] {
         let names = [

@@ -36,8 +36,36 @@ func today() -> Day {
 struct Query: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Projections computed from the log: protocol phase and schedule.",
-        subcommands: [Phase.self]
+        subcommands: [Phase.self, Alerts.self]
     )
+
+    struct Alerts: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Safety and protocol alerts (R7): active ones by default, --all with acknowledged.")
+        @OptionGroup var options: StoreOptions
+        @Option(help: "One patient.") var patient: String?
+        @Flag(help: "Include acknowledged alerts.") var all = false
+        @OptionGroup var when: WhenOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            try guarded {
+                let store = try ClinicStore.open(at: options.path)
+                let day = when.day
+                let alerts = try ProjectionEngine(store: store).alerts(patient: patient, on: day, asOf: when.asOfMicros, all: all)
+                if json {
+                    Output.json(.array(alerts.map { Views.alert($0.1, patient: $0.0, on: day) }))
+                    return
+                }
+                var t = Table(["PATIENT", "RAISED", "SEVERITY", "KIND", "STATE", "DETAIL"])
+                for (p, a) in alerts {
+                    t.add([p, a.raisedOn.description, a.severity.rawValue, a.kind.rawValue, a.isActive(on: day) ? "active" : "acknowledged", a.detail])
+                }
+                Output.writeBytes(Array(t.render().utf8), to: 1)
+                Output.line("\(alerts.count) alert(s) on \(day)" + (all ? "" : " (active; --all adds acknowledged ones)") + "; acknowledge with an AlertAcknowledged event naming the id (`kstore query alerts --json` lists ids)")
+            }
+        }
+    }
 
     struct Phase: ParsableCommand {
         static let configuration = CommandConfiguration(
