@@ -101,8 +101,8 @@ public struct Importer {
                 throw LogError.rejected(index: index, reason: problem.description)
             }
         }
+        var outcomes: [AppendOutcome] = []
         do {
-            var outcomes: [AppendOutcome] = []
             if records.count <= batchSize {
                 outcomes = try store.log.append(records, clockMicros: store.clockMicros, validate: validate)
             } else {
@@ -119,11 +119,25 @@ public struct Importer {
             }
             return summarize(outcomes)
         } catch let e as LogError {
-            throw describe(e, pending: pending, source: source)
+            throw partial(describe(e, pending: pending, source: source), committed: outcomes, source: source)
         } catch let e as AppError {
             throw e
         } catch {
             throw .internal("import of \(source) failed: \(error)")
+        }
+    }
+
+    /// A refusal met after earlier batches committed (another writer changed the store between
+    /// the dry run and a batch): say exactly what is in the store, and how to finish.
+    func partial(_ error: AppError, committed: [AppendOutcome], source: String) -> AppError {
+        let s = summarize(committed)
+        guard let first = s.firstSequence, let last = s.lastSequence else { return error }
+        let note = "\(source): the first \(committed.count) events were committed (sequences \(first)–\(last)) before this; "
+            + "correct the line and import the file again: the committed events are skipped as duplicates"
+        switch error {
+        case .badInput(let lines): return .badInput(lines + [note])
+        case .conflict(let text): return .conflict(text + "\n" + note)
+        default: return error
         }
     }
 
