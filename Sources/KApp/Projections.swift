@@ -18,29 +18,42 @@ public struct RulesInForce: Sendable, Equatable {
     }
 }
 
-/// One patient's fold state and the latest clinical date among the events folded into it
-/// (the state answers any evaluation date on or after that day without a refold).
-struct PatientProjection {
-    var state: PatientState
+/// One patient's fold states (phase, R1–R9/R12; monitoring and documentation, R10/R11) and the
+/// latest clinical date among the events folded into them (the states answer any evaluation
+/// date on or after that day without a refold).
+public struct PatientProjection: Sendable {
+    public var state: PatientState
+    public var monitoring: MonitoringState
     var maxDay: Day
 
     init(patient: String) {
         state = PatientState(patient: patient)
+        monitoring = MonitoringState(patient: patient)
         maxDay = Day(ordinal: .min)
     }
 
-    init(state: PatientState, maxDay: Day) {
+    init(state: PatientState, monitoring: MonitoringState, maxDay: Day) {
         self.state = state
+        self.monitoring = monitoring
         self.maxDay = maxDay
     }
 
-    static let formatVersion: UInt8 = 1
+    public var patient: String { state.patient }
+
+    /// One effective event, in protocol order, to both states (one access to self, so an
+    /// array element is mutated in place).
+    mutating func apply(_ event: Recorded, rules: RuleSet) {
+        ClinicProjection.evolve(&state, &monitoring, event, rules: rules)
+    }
+
+    static let formatVersion: UInt8 = 2
 
     var bytes: [UInt8] {
-        var w = BinaryWriter(capacity: 512)
+        var w = BinaryWriter(capacity: 1024)
         w.writeByte(PatientProjection.formatVersion)
         w.writeVarInt(Int64(maxDay.ordinal))
         state.encode(into: &w)
+        monitoring.encode(into: &w)
         return w.bytes
     }
 
@@ -51,7 +64,8 @@ struct PatientProjection {
         let day = try r.readVarInt()
         guard day >= Int64(Int32.min), day <= Int64(Int32.max) else { throw .invalidValue("day \(day)") }
         let state = try PatientState.decode(from: &r)
-        return PatientProjection(state: state, maxDay: Day(ordinal: Int32(day)))
+        let monitoring = try MonitoringState.decode(from: &r)
+        return PatientProjection(state: state, monitoring: monitoring, maxDay: Day(ordinal: Int32(day)))
     }
 }
 
@@ -169,7 +183,7 @@ public final class ProjectionEngine {
                 set.dirty[i] = true
                 return true
             }
-            PhaseProjection.evolve(&set.entries[i].state, rec, rules: rules)
+            set.entries[i].apply(rec, rules: rules)
             let day = rec.occurredAt.clinicalDay
             if day > set.entries[i].maxDay { set.entries[i].maxDay = day }
             set.touched[i] = true
@@ -193,14 +207,14 @@ public final class ProjectionEngine {
                 if view.sequence <= throughSequence { events.append(try EventMapping.recorded(view)) }
             }
         }
-        let state = PhaseProjection.fold(
+        let (state, monitoring) = ClinicProjection.fold(
             patient: patient, events: events, rules: rules, through: day, recordedAtOrBefore: asOf, amend: ProjectionEngine.amend)
         var maxDay = Day(ordinal: .min)
         for e in events where (asOf.map { e.recordedAtMicros <= $0 } ?? true) {
             let d = e.occurredAt.clinicalDay
             if (day.map { d <= $0 } ?? true) && d > maxDay { maxDay = d }
         }
-        return PatientProjection(state: state, maxDay: maxDay)
+        return PatientProjection(state: state, monitoring: monitoring, maxDay: maxDay)
     }
 
     /// Every projection from the whole log under `rules`: memory grows with patients, not events.
@@ -332,10 +346,10 @@ public final class ProjectionEngine {
 
     // MARK: Queries
 
-    /// The fold state of each patient for evaluation date `day` (and knowledge time `asOf`).
+    /// The fold states of each patient for evaluation date `day` (and knowledge time `asOf`).
     /// Without `asOf`, stored projections answer (caught up first); a patient whose events reach
     /// past `day` is refolded through it.
-    public func states(patient: String?, on day: Day, asOf: Int64?) throws -> (states: [PatientState], rules: RulesInForce) {
+    public func projections(patient: String?, on day: Day, asOf: Int64?) throws -> (projections: [PatientProjection], rules: RulesInForce) {
         if let asOf {
             // What the record showed at `asOf`: the rules in force then, every patient refolded.
             let rules = try store.log.read { reader -> RulesInForce in
@@ -353,22 +367,36 @@ public final class ProjectionEngine {
             let patients = try patient.map { [$0] } ?? store.log.read { reader in
                 try reader.streams().map(\.stream).filter { !SystemStream.isSystem($0) }
             }
-            let states = try patients.map { try refold($0, rules: rules.rules, day: day, asOf: asOf).state }
-            return (states, rules)
+            let out = try patients.map { try refold($0, rules: rules.rules, day: day, asOf: asOf) }
+            return (out, rules)
         }
         let (set, rules, _) = try current(patient: patient)
-        var out: [PatientState] = []
+        var out: [PatientProjection] = []
         let names = patient.map { [$0] } ?? set.index.keys.sorted()
         for name in names {
             guard let i = set.index[name] else { continue }
             let p = set.entries[i]
-            if p.maxDay > day {
-                out.append(try refold(name, rules: rules.rules, day: day).state)
-            } else {
-                out.append(p.state)
-            }
+            out.append(p.maxDay > day ? try refold(name, rules: rules.rules, day: day) : p)
         }
         return (out, rules)
+    }
+
+    /// The phase fold state of each patient (see `projections`).
+    public func states(patient: String?, on day: Day, asOf: Int64?) throws -> (states: [PatientState], rules: RulesInForce) {
+        let (p, rules) = try projections(patient: patient, on: day, asOf: asOf)
+        return (p.map(\.state), rules)
+    }
+
+    /// `query due` (R10): every patient's monitoring items on `day`.
+    public func due(patient: String?, on day: Day, asOf: Int64?) throws -> [DueItem] {
+        let (ps, rules) = try projections(patient: patient, on: day, asOf: asOf)
+        return ps.flatMap { MonitoringProjection.due($0.monitoring, phase: $0.state, on: day, rules: rules.rules) }
+    }
+
+    /// `query audit` (R11): every patient's documentation findings on `day`.
+    public func audit(patient: String?, on day: Day, asOf: Int64?) throws -> [AuditFinding] {
+        let (ps, rules) = try projections(patient: patient, on: day, asOf: asOf)
+        return ps.flatMap { MonitoringProjection.audit($0.monitoring, phase: $0.state, on: day, rules: rules.rules) }
     }
 
     /// `query alerts`: each patient's alerts raised on or before `day` (active only unless `all`),

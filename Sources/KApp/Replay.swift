@@ -47,10 +47,15 @@ extension ProjectionEngine {
         let afterViews = try views(built.set, rules: target, on: day)
         var changes: [FieldChange] = []
         for patient in Set(beforeViews.keys).union(afterViews.keys).sorted() {
-            let b = Views.phaseFields(beforeViews[patient])
-            let a = Views.phaseFields(afterViews[patient])
+            let b = Views.phaseFields(beforeViews[patient]?.phase)
+            let a = Views.phaseFields(afterViews[patient]?.phase)
             for (x, y) in zip(b, a) where x.1 != y.1 {
                 changes.append(FieldChange(patient: patient, field: x.0, before: x.1, after: y.1))
+            }
+            let bd = Views.dueFields(beforeViews[patient]?.due ?? [])
+            let ad = Views.dueFields(afterViews[patient]?.due ?? [])
+            for field in Set(bd.keys).union(ad.keys).sorted() where bd[field] != ad[field] {
+                changes.append(FieldChange(patient: patient, field: field, before: bd[field] ?? .null, after: ad[field] ?? .null))
             }
         }
         var applied = false
@@ -80,12 +85,15 @@ extension ProjectionEngine {
             seconds: seconds, changes: changes, applied: applied)
     }
 
-    /// Each patient's view on `day`. A state holding events after `day` is refolded through it.
-    func views(_ set: ProjectionSet, rules: RuleSet, on day: Day) throws -> [String: PhaseView] {
-        var out: [String: PhaseView] = [:]
+    /// Each patient's phase view and monitoring items on `day`. A projection holding events after
+    /// `day` is refolded through it.
+    func views(_ set: ProjectionSet, rules: RuleSet, on day: Day) throws -> [String: (phase: PhaseView?, due: [DueItem])] {
+        var out: [String: (phase: PhaseView?, due: [DueItem])] = [:]
         for p in set.entries {
-            let state = p.maxDay > day ? try refold(p.state.patient, rules: rules, day: day).state : p.state
-            if let v = PhaseProjection.view(state, on: day, rules: rules) { out[p.state.patient] = v }
+            let q = p.maxDay > day ? try refold(p.patient, rules: rules, day: day) : p
+            let phase = PhaseProjection.view(q.state, on: day, rules: rules)
+            let due = MonitoringProjection.due(q.monitoring, phase: q.state, on: day, rules: rules)
+            if phase != nil || !due.isEmpty { out[p.patient] = (phase, due) }
         }
         return out
     }

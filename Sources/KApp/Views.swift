@@ -38,6 +38,35 @@ public enum Views {
         return .object(fields)
     }
 
+    /// `query due` for one item.
+    public static func due(_ d: DueItem) -> JSONValue {
+        .object([
+            ("patient", .string(d.patient)), ("item", .string(d.item)), ("lastDone", opt(d.lastDone)),
+            ("dueFrom", opt(d.dueFrom)), ("dueBy", opt(d.dueBy)), ("status", .string(d.status.rawValue)),
+        ])
+    }
+
+    /// `query audit` for one finding (`date` for baseline and visit, the period for windows).
+    public static func audit(_ f: AuditFinding) -> JSONValue {
+        var fields: [(String, JSONValue)] = [("patient", .string(f.patient)), ("scope", .string(f.scope.rawValue))]
+        if let d = f.date { fields.append(("date", .string(d.description))) }
+        if let a = f.periodStart { fields.append(("periodStart", .string(a.description))) }
+        if let b = f.periodEnd { fields.append(("periodEnd", .string(b.description))) }
+        fields.append(("missing", .array(f.missing.map { .string($0) })))
+        return .object(fields)
+    }
+
+    /// The comparable fields of a patient's monitoring items for replay diffs:
+    /// `due.<item>.dueBy` and `due.<item>.status`.
+    public static func dueFields(_ items: [DueItem]) -> [String: JSONValue] {
+        var out: [String: JSONValue] = [:]
+        for d in items {
+            out["due.\(d.item).dueBy"] = opt(d.dueBy)
+            out["due.\(d.item).status"] = .string(d.status.rawValue)
+        }
+        return out
+    }
+
     /// `query alerts` for one alert.
     public static func alert(_ a: ProtocolAlert, patient: String, on day: Day) -> JSONValue {
         .object([

@@ -36,8 +36,89 @@ func today() -> Day {
 struct Query: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Projections computed from the log: protocol phase and schedule.",
-        subcommands: [Phase.self, Alerts.self]
+        subcommands: [Phase.self, Due.self, Audit.self, Alerts.self]
     )
+
+    struct Due: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Monitoring and documentation items (R10): last done, due from, due by, status.")
+        @OptionGroup var options: StoreOptions
+        @Option(help: "One patient.") var patient: String?
+        @OptionGroup var when: WhenOptions
+        @Option(help: "Only these statuses, comma-separated: ok, due, overdue, missing.") var status: String?
+        @Option(name: .customLong("fail-on"), help: "Exit 1 when any listed item has this status (overdue).") var failOn: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            for s in statuses ?? [] where DueStatus(rawValue: s) == nil {
+                throw ValidationError("--status \(s) is not a status; use ok, due, overdue or missing")
+            }
+            if let failOn, DueStatus(rawValue: failOn) == nil {
+                throw ValidationError("--fail-on \(failOn) is not a status; use overdue (or due, missing)")
+            }
+        }
+
+        var statuses: [String]? {
+            status.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        }
+
+        func run() throws {
+            try guarded {
+                let store = try ClinicStore.open(at: options.path)
+                let all = try ProjectionEngine(store: store).due(patient: patient, on: when.day, asOf: when.asOfMicros)
+                let wanted = statuses.map { Set($0) }
+                let items = all.filter { wanted?.contains($0.status.rawValue) ?? true }
+                if json {
+                    Output.json(.array(items.map(Views.due)))
+                } else {
+                    var t = Table(["PATIENT", "ITEM", "LAST DONE", "DUE FROM", "DUE BY", "STATUS"])
+                    for d in items {
+                        t.add([d.patient, d.item, d.lastDone?.description ?? "never", d.dueFrom?.description ?? "-",
+                               d.dueBy?.description ?? "-", d.status.rawValue])
+                    }
+                    Output.writeBytes(Array(t.render().utf8), to: 1)
+                    let counts = Dictionary(grouping: items, by: \.status).mapValues(\.count)
+                    Output.line("\(items.count) item(s) on \(when.day): " + DueStatus.allCases.compactMap { s in counts[s].map { "\($0) \(s.rawValue)" } }.joined(separator: ", "))
+                }
+                if let failOn, items.contains(where: { $0.status.rawValue == failOn }) {
+                    throw ExitCode(1)
+                }
+            }
+        }
+    }
+
+    struct Audit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Documentation findings (R11): baseline, visits, quarters and years with something missing.")
+        @OptionGroup var options: StoreOptions
+        @Option(help: "One patient.") var patient: String?
+        @OptionGroup var when: WhenOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            try guarded {
+                let store = try ClinicStore.open(at: options.path)
+                let findings = try ProjectionEngine(store: store).audit(patient: patient, on: when.day, asOf: when.asOfMicros)
+                if json {
+                    Output.json(.array(findings.map(Views.audit)))
+                    return
+                }
+                var t = Table(["PATIENT", "SCOPE", "DATE OR PERIOD", "MISSING"])
+                for f in findings {
+                    let when: String
+                    if let d = f.date {
+                        when = d.description
+                    } else {
+                        when = "\(f.periodStart?.description ?? "?") … \(f.periodEnd?.description ?? "?")"
+                    }
+                    t.add([f.patient, f.scope.rawValue, when, f.missing.joined(separator: ", ")])
+                }
+                Output.writeBytes(Array(t.render().utf8), to: 1)
+                let patients = Set(findings.map(\.patient)).count
+                Output.line(findings.isEmpty ? "no documentation findings on \(when.day)" : "\(findings.count) finding(s) for \(patients) patient(s) on \(when.day)")
+            }
+        }
+    }
 
     struct Alerts: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -21,6 +21,21 @@ extension PhaseProjection {
         recordedAtOrBefore: Int64? = nil, amend: Amend? = nil
     ) -> PatientState {
         var state = PatientState(patient: patient)
+        forEachEffectiveEvent(patient: patient, events: events, through: day, recordedAtOrBefore: recordedAtOrBefore, amend: amend) {
+            state.apply($0, rules: rules)
+        }
+        return state
+    }
+
+    /// The preprocessing of `fold`, shared with `ClinicProjection.fold` so that every projection
+    /// sees exactly the same effective events in the same order: calls `body` with each of
+    /// `patient`'s effective events (known at `recordedAtOrBefore`, corrections applied, no
+    /// correction itself, dated on or before `day`) in (occurredAt instant, sequence) order.
+    @inline(__always)
+    static func forEachEffectiveEvent(
+        patient: String, events: [Recorded], through day: Day?, recordedAtOrBefore: Int64?, amend: Amend?,
+        _ body: (Recorded) -> Void
+    ) {
         // Indices of this patient's events known at the knowledge time.
         var known: [Int] = []
         known.reserveCapacity(events.count)
@@ -82,18 +97,17 @@ extension PhaseProjection {
         if !sorted { order.sort { $0.key < $1.key } }
 
         if amended.isEmpty {
-            for (_, i) in order { state.apply(events[i], rules: rules) }
+            for (_, i) in order { body(events[i]) }
         } else {
             for (_, i) in order {
                 if let data = amended[i] {
                     var e = events[i]
                     e.event = data
-                    state.apply(e, rules: rules)
+                    body(e)
                 } else {
-                    state.apply(events[i], rules: rules)
+                    body(events[i])
                 }
             }
         }
-        return state
     }
 }
