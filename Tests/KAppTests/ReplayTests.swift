@@ -160,3 +160,38 @@ import Testing
         }
     }
 }
+
+@Suite struct ReplayMonitoringTests {
+    @Test func R10_urinalysisEveryTwoToFourMonthsChangesExactlyEachPatientsUrinalysisDueBy() throws {
+        try withStore { (store: ClinicStore) throws in
+            let importer = Importer(store: store)
+            for name in ["case1-long-term-maintenance", "case2-successful-transition", "case3-tolerance-management", "case4-poorly-documented"] {
+                let bytes = try #require(FileManager.default.contents(atPath: packageRoot.appendingPathComponent("fixtures/\(name).ndjson").path))
+                _ = try importer.importNDJSON([UInt8](bytes), source: name)
+            }
+            for name in ["w1.ndjson", "w2.ndjson", "w3.ndjson"] { _ = try importer.importNDJSON(try exampleBytes(name), source: name) }
+            let engine = ProjectionEngine(store: store)
+            let day = Day(ordinal: Day(iso: "2026-11-20")?.ordinal ?? 0)
+            var rules = RuleSet.default
+            rules.version = "urinalysis-2-4"
+            let i = try #require(rules.monitoring.firstIndex { $0.name == "urinalysis" })
+            rules.monitoring[i].dueFrom = .months(2)
+            rules.monitoring[i].dueBy = .months(4)
+            let before = Dictionary(uniqueKeysWithValues: try engine.due(patient: nil, on: day, asOf: nil)
+                .filter { $0.item == "urinalysis" }.map { ($0.patient, $0) })
+            let report = try engine.replay(newRules: rules, apply: false, on: day)
+            // Every patient with a urinalysis item (C2 is discontinued: none listed), dueBy only.
+            #expect(report.changes.map(\.field).allSatisfy { $0 == "due.urinalysis.dueBy" }, "\(report.changes)")
+            #expect(report.changes.map(\.patient) == ["C1", "C3", "C4", "W1", "W2", "W3"])
+            for c in report.changes {
+                let anchor = try #require(before[c.patient]?.lastDone)
+                #expect(c.after == .string(anchor.adding(months: 4).description), "\(c.patient)")
+                #expect(c.before == .string(anchor.adding(months: 6).description), "\(c.patient)")
+            }
+            // Adopted, the stored projections answer with the new dates.
+            _ = try engine.replay(newRules: rules, apply: true, on: day)
+            let after = try engine.due(patient: "C1", on: day, asOf: nil).first { $0.item == "urinalysis" }
+            #expect(after?.dueBy.map { JSONValue.string($0.description) } == report.changes.first?.after)
+        }
+    }
+}
