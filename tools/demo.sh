@@ -20,8 +20,8 @@ echo
 echo "== kstore import again: every event is a duplicate, nothing is written twice"
 $k import fixtures/examples/w1.ndjson
 echo
-echo "== kstore log --patient C3 --type ScheduleAdjusted"
-$k log --patient C3 --type ScheduleAdjusted
+echo "== kstore log --patient C3 --type DrugHolidayStarted (the log, filtered)"
+$k log --patient C3 --type DrugHolidayStarted
 echo
 echo "== a bad line is refused with its file, line and field, and nothing is written (exit 65)"
 printf '%s\n' '{"type":"ScoreRecorded","patient":"C1","occurredAt":"2026-11-20T09:00:00-05:00","actor":{"id":"rn.kim","role":"nurse"},"data":{"instrument":"MADRS","value":72}}' > /tmp/kstore-demo-bad.ndjson
@@ -32,6 +32,18 @@ $k query phase --on 2026-11-20
 echo
 echo "== kstore query phase --patient C3 --on 2026-11-20 --explain (why this interval and due date)"
 $k query phase --patient C3 --on 2026-11-20 --explain
+echo
+echo "== kstore query due --on 2026-11-20 --status due,overdue,missing (monitoring that needs doing)"
+$k query due --on 2026-11-20 --status due,overdue,missing
+echo
+echo "== kstore query audit --on 2026-11-20 (documentation findings; case 4 is the badly documented chart)"
+$k query audit --on 2026-11-20
+echo
+echo "== kstore query alerts --on 2026-11-20 (open safety and protocol alerts)"
+$k query alerts --on 2026-11-20
+echo
+echo "== kstore replay --rules rules/examples/urinalysis-2-4.json --on 2026-11-20 (urinalysis every 2–4 months: who is affected)"
+$k replay --rules rules/examples/urinalysis-2-4.json --on 2026-11-20
 echo
 echo "== kstore replay --rules rules/examples/weekly-x2.json --on 2026-02-01 (what a shorter first rung would change; nothing is written)"
 $k replay --rules rules/examples/weekly-x2.json --on 2026-02-01
