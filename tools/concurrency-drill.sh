@@ -15,6 +15,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 store="$work/store"
 "$kstore" init --store "$store" >/dev/null
+tools/register-actors.sh "$store" "$kstore" >/dev/null
+base=$("$kstore" audit verify --store "$store" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
 start=$(date +%s.%N)
 pids=()
 for p in $(seq 1 "$procs"); do
@@ -25,7 +27,7 @@ for pid in "${pids[@]}"; do wait "$pid"; done
 end=$(date +%s.%N)
 "$kstore" audit verify --store "$store"
 total=$("$kstore" audit verify --store "$store" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
-expected=$(( procs * count ))
+expected=$(( base + procs * count ))
 if [ "$total" -ne "$expected" ]; then echo "expected $expected events, found $total"; exit 1; fi
 python3 - "$start" "$end" "$total" <<'PY'
 import sys

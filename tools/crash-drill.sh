@@ -14,6 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 store="$work/store"
 "$kstore" init --store "$store" >/dev/null
+tools/register-actors.sh "$store" "$kstore" >/dev/null
 for i in $(seq 1 "$kills"); do
   out="$work/writer-$i.out"
   "$drill" write-loop --store "$store" --batch "$(( (RANDOM % 200) + 1 ))" >"$out" 2>"$work/writer.err" &

@@ -11,8 +11,12 @@ k=.build/release/kstore
 store=./demo-store
 rm -rf "$store"
 export KSTORE_PATH="$store"
-echo "== kstore init"
+echo "== kstore init (the OS user running it becomes the store's first admin)"
 $k init
+echo
+echo "== kstore actor add: the fixtures' clinicians and nurses, and this OS user as the import-job interface"
+tools/register-actors.sh "$store" "$k"
+$k actor list
 echo
 echo "== kstore import (the guide's three cases and the spec's worked examples)"
 $k import fixtures/case*.ndjson fixtures/examples/w*.ndjson

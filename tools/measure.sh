@@ -20,6 +20,7 @@ k=.build/release/kstore
 store=$(mktemp -d)/store
 trap 'rm -rf "$(dirname "$store")"' EXIT
 $k init --store "$store" >/dev/null
+tools/register-actors.sh "$store" "$k" >/dev/null
 $k import --store "$store" "$data" >/dev/null
 $k query phase --store "$store" --patient P-00001 >/dev/null
 echo "kstore replay (whole command): $(python3 tools/peak-memory.py $k replay --store "$store")"

@@ -25,12 +25,14 @@ answer() { "$k" query phase --store "$1" --on "$on" --json | sha256sum | cut -c1
 # The expected answer under each rule set, computed on copies.
 for r in a b; do
   "$k" init --store "$work/$r" >/dev/null
+  tools/register-actors.sh "$work/$r" "$k" >/dev/null
   "$k" import --store "$work/$r" "$work/clinic.ndjson" >/dev/null
   "$k" replay --store "$work/$r" --rules "$work/$r.json" --apply >/dev/null
   eval "expect_drill_$r=$(answer "$work/$r")"
 done
 store="$work/store"
 "$k" init --store "$store" >/dev/null
+tools/register-actors.sh "$store" "$k" >/dev/null
 "$k" import --store "$store" "$work/clinic.ndjson" >/dev/null
 "$k" replay --store "$store" --rules "$work/a.json" --apply >/dev/null
 events=$("$k" audit verify --store "$store" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')

@@ -61,6 +61,12 @@ enum StoreChecks {
         }
     }
 
+    /// The actor who recorded `id` (nil when no such event: the correction check reports that).
+    static func actorOf(_ id: UUID, reader: LogReader) throws -> String? {
+        guard let seq = try reader.sequence(forEventId: EventMapping.uuidBytes(id)), let view = try reader.record(seq) else { return nil }
+        return view.actorId
+    }
+
     private static func targetRecord(_ id: UUID, patient: String, reader: LogReader) throws -> Result<Recorded, InputError>? {
         guard let seq = try reader.sequence(forEventId: EventMapping.uuidBytes(id)), let view = try reader.record(seq) else {
             return nil

@@ -25,6 +25,21 @@ public struct ImportSummary: Equatable, Sendable {
     }
 }
 
+/// The actor registry of the current write transaction, loaded once per transaction.
+final class RegistryCache {
+    private var registry: ActorRegistry?
+    /// Held (not just its address) so a later transaction can never be mistaken for it.
+    private var transaction: Transaction?
+
+    func registry(_ reader: LogReader) throws -> ActorRegistry {
+        if let registry, transaction === reader.txn { return registry }
+        let loaded = try ActorRegistry.load(reader)
+        registry = loaded
+        transaction = reader.txn
+        return loaded
+    }
+}
+
 /// One validated line on its way to the log.
 struct PendingEvent {
     var line: Int
@@ -95,8 +110,22 @@ public struct Importer {
     func append(_ pending: [PendingEvent], source: String) throws(AppError) -> ImportSummary {
         guard !pending.isEmpty else { return ImportSummary(imported: 0, duplicates: 0) }
         let records = pending.map(\.record)
+        let cache = RegistryCache()
+        let osUser = store.osUser
         let validate: (LogReader, NewEvent, Int) throws -> Void = { reader, _, index in
             let p = pending[index]
+            // Who may record what (exit 77), checked against the actors registered in this
+            // transaction's snapshot.
+            let registry = try cache.registry(reader)
+            var originalActor: String?
+            switch p.incoming.event {
+            case .eventAmended(let a): originalActor = try StoreChecks.actorOf(a.target, reader: reader)
+            case .eventVoided(let v): originalActor = try StoreChecks.actorOf(v.target, reader: reader)
+            default: break
+            }
+            if let reason = registry.check(actor: p.incoming.actor, type: p.incoming.type, osUser: osUser, originalActor: originalActor) {
+                throw PermissionDenied(index: index, reason: reason)
+            }
             if let problem = try StoreChecks.check(p.incoming.event, patient: p.incoming.patient, reader: reader) {
                 throw LogError.rejected(index: index, reason: problem.description)
             }
@@ -120,6 +149,9 @@ public struct Importer {
             return summarize(outcomes)
         } catch let e as LogError {
             throw partial(describe(e, pending: pending, source: source), committed: outcomes, source: source)
+        } catch let e as PermissionDenied {
+            let line = e.index < pending.count ? pending[e.index].line : 0
+            throw partial(.notPermitted("\(source):\(line): \(e.reason); nothing of \(source) was written"), committed: outcomes, source: source)
         } catch let e as AppError {
             throw e
         } catch {
@@ -137,6 +169,7 @@ public struct Importer {
         switch error {
         case .badInput(let lines): return .badInput(lines + [note])
         case .conflict(let text): return .conflict(text + "\n" + note)
+        case .notPermitted(let text): return .notPermitted(text.replacingOccurrences(of: "; nothing of \(source) was written", with: "") + "\n" + note)
         default: return error
         }
     }

@@ -38,6 +38,8 @@ extension ProjectionEngine {
     /// `newRules`, the rebuilt projections replace the stored ones (the report then lists what a
     /// rebuild changed, normally nothing).
     public func replay(newRules: RuleSet?, apply: Bool, on day: Day) throws -> ReplayReport {
+        // Adopting a rule set is an admin's act (events.md, "Who may record what").
+        let adopter: Actor? = (newRules != nil && apply) ? try Actors.requireAdmin(store, for: "adopt a rule set") : nil
         let before = try current()
         let beforeViews = try views(before.set, rules: before.rules.rules, on: day)
         let target = newRules ?? before.rules.rules
@@ -64,7 +66,7 @@ extension ProjectionEngine {
                 let (text, hash) = RuleSetJSON.canonical(newRules)
                 let event = EventMapping.newEvent(
                     eventId: UUID(), patient: SystemStream.rules, occurredAt: store.now,
-                    actor: Actor(id: store.osUser, role: .admin), osUser: store.osUser,
+                    actor: adopter ?? Actor(id: store.osUser, role: .admin), osUser: store.osUser,
                     event: .ruleSetAdopted(RuleSetAdopted(version: newRules.version, contentHash: hash, content: text)))
                 try store.log.append([event], clockMicros: store.clockMicros, thenInSameTransaction: { writer, outcomes in
                     guard case .appended(let seq, _) = outcomes.first else { return }

@@ -49,6 +49,11 @@ func syntheticLine(patient: String, n: Int, id: UUID = UUID(), baseMillis: Int64
     return #"{"eventId":"\#(id.uuidString.lowercased())","type":"\#(type)","patient":"\#(patient)","occurredAt":"\#(ts.rfc3339)","actor":{"id":"rn.drill","role":"\#(role)"},"data":\#(data)}"#
 }
 
+/// fixtures/actors.tsv, found from the working directory (tools/ run from the package root).
+func actorsTSV() throws -> String {
+    try String(contentsOfFile: "fixtures/actors.tsv", encoding: .utf8)
+}
+
 func openStore(_ path: String) -> ClinicStore {
     do { return try ClinicStore.open(at: path) } catch { fail("\(error)") }
 }
@@ -126,6 +131,8 @@ case "measure":
             let dir = base + "-\(run)"
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let store = try ClinicStore.create(at: dir)
+            try Actors.bootstrap(store)
+            try Actors.registerFixtureActors(store, tsv: actorsTSV())
             var imported = 0
             let t = try seconds {
                 imported = try Importer(store: store).importNDJSON(bytes, source: file).imported

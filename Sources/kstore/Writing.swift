@@ -12,10 +12,11 @@ struct Init: ParsableCommand {
     func run() throws {
         try guarded {
             let store = try ClinicStore.create(at: options.path)
+            try Actors.bootstrap(store)
             if json {
                 Output.json(.object([("store", .string(store.path)), ("storeId", .string(hex(store.log.storeId)))]))
             } else {
-                Output.line("created an empty store at \(store.path) (store id \(hex(store.log.storeId)))")
+                Output.line("created an empty store at \(store.path) (store id \(hex(store.log.storeId))); OS user \(store.osUser) is its first admin")
             }
         }
     }

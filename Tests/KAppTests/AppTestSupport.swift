@@ -3,12 +3,20 @@ import KApp
 import KClinic
 import KStore
 
-/// A fresh store in a unique temporary directory, removed afterwards.
+/// A fresh store in a unique temporary directory, removed afterwards, with the running OS user
+/// as its admin and `import-job` interface, and the fixtures' actors registered.
 func withStore<T>(mapSize: Int = EventLog.defaultMapSize, _ body: (ClinicStore) throws -> T) throws -> T {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kstore-app-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let store = try ClinicStore.create(at: dir, mapSize: mapSize)
+    try registerTestActors(store)
     return try body(store)
+}
+
+func registerTestActors(_ store: ClinicStore) throws {
+    try Actors.bootstrap(store)
+    let tsv = try String(contentsOf: packageRoot.appendingPathComponent("fixtures/actors.tsv"), encoding: .utf8)
+    try Actors.registerFixtureActors(store, tsv: tsv)
 }
 
 /// The package root (…/Tests/KAppTests/ → …/).
@@ -67,8 +75,10 @@ func run(_ path: String, _ args: [String], stdin: String? = nil) throws -> RunRe
     return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
 }
 
-func line(_ type: String, patient: String = "P-1", at: String = "2026-01-05T09:30:00-05:00", actor: String = "rn.kim",
+func line(_ type: String, patient: String = "P-1", at: String = "2026-01-05T09:30:00-05:00", actor: String? = nil,
           role: String = "nurse", data: String, id: String? = nil, expected: Int? = nil) -> String {
+    // The fixtures' registered actors: rn.kim (nurse), dr.hale (clinician).
+    let actor = actor ?? (role == "clinician" ? "dr.hale" : "rn.kim")
     var s = #"{"type":"\#(type)","patient":"\#(patient)","occurredAt":"\#(at)","actor":{"id":"\#(actor)","role":"\#(role)"},"data":\#(data)"#
     if let id { s += #","eventId":"\#(id)""# }
     if let expected { s += #","expectedVersion":\#(expected)"# }

@@ -8,6 +8,7 @@ import Testing
     @Test func theWorkedExamplesImportAndVerify() throws {
         try withStore { (store: ClinicStore) throws in
             let importer = Importer(store: store)
+            let base = try store.log.count()  // the actor registrations
             var total = 0
             for name in ["w1.ndjson", "w2.ndjson", "w3.ndjson"] {
                 total += try importer.importNDJSON(try exampleBytes(name), source: name).imported
@@ -18,7 +19,7 @@ import Testing
             let w1 = try exampleBytes("w1.ndjson")
             let lines = String(decoding: w1, as: UTF8.self).split(separator: "\n")
             var decoded: [Recorded] = []
-            try store.log.scan(through: UInt64(lines.count)) { decoded.append(try EventMapping.recorded($0)); return true }
+            try store.log.scan(from: base + 1, through: base + UInt64(lines.count)) { decoded.append(try EventMapping.recorded($0)); return true }
             for (l, r) in zip(lines, decoded) {
                 let incoming = try IncomingEvent.parse(line: Array(l.utf8).withUnsafeBytes { UnsafeRawBufferPointer($0) }, now: store.now)
                 #expect(incoming.event == r.event)
@@ -33,11 +34,12 @@ import Testing
         try withStore { (store: ClinicStore) throws in
             let importer = Importer(store: store)
             let bytes = try exampleBytes("w2.ndjson")
+            let base = try store.log.count()
             let first = try importer.importNDJSON(bytes, source: "w2")
             let second = try importer.importNDJSON(bytes, source: "w2")
             #expect(first.imported == 118 && first.duplicates == 0)
             #expect(second == ImportSummary(imported: 0, duplicates: 118))
-            #expect(try store.log.count() == 118)
+            #expect(try store.log.count() == base + 118)
         }
     }
 
@@ -54,6 +56,7 @@ import Testing
     @Test func oneBadLineLeavesTheStoreUntouched() throws {
         try withStore { (store: ClinicStore) throws in
             let importer = Importer(store: store)
+            let base = try store.log.count()
             _ = try importer.importNDJSON(try exampleBytes("w1.ndjson"), source: "w1")
             var lines = String(decoding: try exampleBytes("w2.ndjson"), as: UTF8.self).split(separator: "\n").map(String.init)
             let bad = try #require(lines.indices.first { $0 >= 60 && lines[$0].contains(#""instrument": "MADRS", "value": "#) })
@@ -69,7 +72,7 @@ import Testing
                 #expect(msgs.count == 1)
                 #expect(msgs[0].hasPrefix("w2-bad:\(bad + 1): data.value: "), "\(msgs[0])")
             }
-            #expect(try store.log.count() == 174)
+            #expect(try store.log.count() == base + 174)
         }
     }
 
@@ -79,12 +82,13 @@ import Testing
         try withStore { (store: ClinicStore) throws in
             var importer = Importer(store: store)
             importer.batchSize = 16
+            let base = try store.log.count()
             var lines = (0..<100).map {
                 line("ScoreRecorded", patient: "P-\($0 % 3)", at: "2026-01-05T09:\(String(format: "%02d", $0 % 60)):00-05:00", data: #"{"instrument":"PHQ2","value":\#($0 % 7)}"#)
             }
             lines.append(line("EventVoided", role: "nurse", data: #"{"target":"7d444840-9dc0-11d1-b245-5ffdce74fad2","reason":"x"}"#))
             #expect(throws: AppError.self) { _ = try importer.importNDJSON(Array(lines.joined(separator: "\n").utf8), source: "f") }
-            #expect(try store.log.count() == 0)
+            #expect(try store.log.count() == base)
         }
     }
 
@@ -92,11 +96,12 @@ import Testing
         try withStore { (store: ClinicStore) throws in
             var importer = Importer(store: store)
             importer.batchSize = 100
+            let base = try store.log.count()
             let lines = (0..<1050).map {
                 line("VitalsRecorded", patient: "P-\($0 % 13)", at: "2026-01-05T09:00:00-05:00", data: #"{"systolic":\#(100 + $0 % 100),"diastolic":70}"#)
             }
             let s = try importer.importNDJSON(Array(lines.joined(separator: "\n").utf8), source: "big")
-            #expect(s == ImportSummary(imported: 1050, duplicates: 0, firstSequence: 1, lastSequence: 1050))
+            #expect(s == ImportSummary(imported: 1050, duplicates: 0, firstSequence: base + 1, lastSequence: base + 1050))
             #expect(try store.log.read { try $0.streamVersion("P-0") } == 81)
             #expect(try LogAudit.verify(store).ok)
         }
@@ -123,8 +128,8 @@ import Testing
         try withStore { (store: ClinicStore) throws in
             let importer = Importer(store: store)
             let id = "3f2a0000-0000-4000-8000-000000000001"
-            _ = try importer.importNDJSON(Array(line("ScoreRecorded", data: #"{"instrument":"MADRS","value":5}"#, id: id).utf8), source: "a")
-            #expect(throws: AppError.badInput(["b:1: eventId: eventId 3f2a0000-0000-4000-8000-000000000001 is already recorded (sequence 1) with different content; send a new eventId or correct the original with amend/void"])) {
+            let seq = try #require(try importer.importNDJSON(Array(line("ScoreRecorded", data: #"{"instrument":"MADRS","value":5}"#, id: id).utf8), source: "a").firstSequence)
+            #expect(throws: AppError.badInput(["b:1: eventId: eventId 3f2a0000-0000-4000-8000-000000000001 is already recorded (sequence \(seq)) with different content; send a new eventId or correct the original with amend/void"])) {
                 _ = try importer.importNDJSON(Array(line("ScoreRecorded", data: #"{"instrument":"MADRS","value":6}"#, id: id).utf8), source: "b")
             }
         }

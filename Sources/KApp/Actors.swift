@@ -1,0 +1,176 @@
+import Foundation
+import KClinic
+import KStore
+
+/// One registered actor, as the `$actors` stream says now.
+public struct ActorRecord: Sendable, Equatable {
+    public var id: String
+    public var role: Role
+    public var osUser: String
+    public var active: Bool
+    public var registeredAt: UInt64
+}
+
+/// Why a write was refused for who is writing (exit 77).
+struct PermissionDenied: Error, CustomStringConvertible {
+    var index: Int
+    var reason: String
+    var description: String { reason }
+}
+
+/// The registered actors (the `$actors` stream folded) and the permission checks on a write.
+public struct ActorRegistry: Sendable {
+    public private(set) var actors: [String: ActorRecord] = [:]
+    public var table = PermissionTable.default
+
+    /// Reads the `$actors` stream inside `reader`'s transaction.
+    public static func load(_ reader: LogReader) throws -> ActorRegistry {
+        var registry = ActorRegistry()
+        try reader.forEachInStream(SystemStream.actors) { view in
+            let r = try EventMapping.recorded(view)
+            switch r.event {
+            case .actorRegistered(let a):
+                registry.actors[a.id] = ActorRecord(id: a.id, role: a.role, osUser: a.osUser, active: true, registeredAt: r.sequence)
+            case .actorRetired(let a):
+                registry.actors[a.id]?.active = false
+            default:
+                break
+            }
+        }
+        return registry
+    }
+
+    /// The active actors an OS user may act as.
+    public func actors(forOSUser user: String) -> [ActorRecord] {
+        actors.values.filter { $0.active && $0.osUser == user }.sorted { $0.registeredAt < $1.registeredAt }
+    }
+
+    /// Whether `user` runs a registered, active interface account.
+    public func isInterface(_ user: String) -> Bool {
+        actors(forOSUser: user).contains { $0.role == .interface }
+    }
+
+    /// The active admin actor `user` acts as, if any.
+    public func admin(forOSUser user: String) -> ActorRecord? {
+        actors(forOSUser: user).first { $0.role == .admin }
+    }
+
+    /// Refuses an event whose actor is unknown or retired, holds another role, may not record
+    /// this type, or is not the OS user running the command (nor is that OS user an interface).
+    /// `originalActor` is the actor of a correction's target.
+    public func check(actor: Actor, type: EventType, osUser: String, originalActor: String?) -> String? {
+        guard let record = actors[actor.id] else {
+            return "actor \(actor.id) is not registered in this store; an admin registers actors with `kstore actor add --id \(actor.id) --role \(actor.role.rawValue) --os-user NAME`"
+        }
+        guard record.active else { return "actor \(actor.id) was retired and may no longer record" }
+        guard record.role == actor.role else {
+            return "actor \(actor.id) is registered as \(record.role.rawValue), not \(actor.role.rawValue)"
+        }
+        if type == .eventAmended || type == .eventVoided {
+            if let originalActor, !table.mayCorrect(actor: actor, originalActorId: originalActor) {
+                return "\(actor.id) (\(actor.role.rawValue)) may not correct an event recorded by \(originalActor); a clinician or \(originalActor) may"
+            }
+        } else if !table.may(actor.role, record: type) {
+            return "a \(actor.role.rawValue) may not record \(type.rawValue)"
+        }
+        guard record.osUser == osUser || isInterface(osUser) else {
+            return "OS user \(osUser) may not record as \(actor.id) (registered for OS user \(record.osUser)); run as \(record.osUser), or from a registered interface account"
+        }
+        return nil
+    }
+}
+
+/// Registering and retiring actors (admin only), and the first admin at `init`.
+public enum Actors {
+    /// Called once by `kstore init`: the OS user who created the store is its first admin.
+    public static func bootstrap(_ store: ClinicStore) throws {
+        let me = store.osUser
+        let event = EventMapping.newEvent(
+            eventId: UUID(), patient: SystemStream.actors, occurredAt: store.now, actor: Actor(id: me, role: .admin),
+            osUser: me, event: .actorRegistered(ActorRegistered(id: me, role: .admin, osUser: me)))
+        try store.log.append([event], clockMicros: store.clockMicros) { reader, _, _ in
+            guard try reader.streamVersion(SystemStream.actors) == 0 else {
+                throw AppError.usage("the store already has actors")
+            }
+        }
+    }
+
+    /// Registers `id` (admin only: the OS user running this must be a registered admin).
+    @discardableResult
+    public static func add(_ store: ClinicStore, id: String, role: Role, osUser: String) throws -> UInt64 {
+        guard validActorId(id) else {
+            throw AppError.badInput(["--id: \(id) is not a valid actor id (1–64 characters, no spaces or control characters)"])
+        }
+        guard validActorId(osUser) else {
+            throw AppError.badInput(["--os-user: \(osUser) is not a valid OS user name"])
+        }
+        return try adminAppend(store, .actorRegistered(ActorRegistered(id: id, role: role, osUser: osUser))) { registry in
+            if let existing = registry.actors[id] {
+                throw AppError.badInput([
+                    "--id: actor \(id) is already registered (\(existing.role.rawValue), \(existing.active ? "active" : "retired")); actor ids are never reused"
+                ])
+            }
+        }
+    }
+
+    /// Retires `id` (admin only). Its past events stay as they are.
+    @discardableResult
+    public static func retire(_ store: ClinicStore, id: String) throws -> UInt64 {
+        try adminAppend(store, .actorRetired(ActorRetired(id: id))) { registry in
+            guard let existing = registry.actors[id] else {
+                throw AppError.badInput(["--id: no actor \(id) is registered (see `kstore actor list`)"])
+            }
+            guard existing.active else { throw AppError.badInput(["--id: actor \(id) is already retired"]) }
+            if existing.role == .admin, registry.actors.values.filter({ $0.active && $0.role == .admin }).count == 1 {
+                throw AppError.badInput(["--id: \(id) is the last active admin; register another admin first"])
+            }
+        }
+    }
+
+    static func adminAppend(_ store: ClinicStore, _ event: ClinicalEvent, check: (ActorRegistry) throws -> Void) throws -> UInt64 {
+        var result: UInt64 = 0
+        let outcomes = try store.log.append(
+            [
+                EventMapping.newEvent(
+                    eventId: UUID(), patient: SystemStream.actors, occurredAt: store.now,
+                    actor: Actor(id: store.osUser, role: .admin), osUser: store.osUser, event: event)
+            ], clockMicros: store.clockMicros
+        ) { reader, _, _ in
+            let registry = try ActorRegistry.load(reader)
+            guard registry.admin(forOSUser: store.osUser) != nil else {
+                throw AppError.notPermitted("OS user \(store.osUser) is not a registered admin of this store; only an admin manages actors")
+            }
+            try check(registry)
+        }
+        if case .appended(let seq, _)? = outcomes.first { result = seq }
+        return result
+    }
+
+    /// The admin actor the running OS user acts as, or a refusal (exit 77).
+    public static func requireAdmin(_ store: ClinicStore, for what: String) throws -> Actor {
+        let registry = try store.log.read { try ActorRegistry.load($0) }
+        guard let admin = registry.admin(forOSUser: store.osUser) else {
+            throw AppError.notPermitted("OS user \(store.osUser) is not a registered admin of this store; only an admin may \(what)")
+        }
+        return Actor(id: admin.id, role: .admin)
+    }
+
+    public static func list(_ store: ClinicStore) throws -> [ActorRecord] {
+        try store.log.read { try ActorRegistry.load($0) }.actors.values.sorted { $0.registeredAt < $1.registeredAt }
+    }
+
+    /// Registers the running OS user as the `import-job` interface and every actor of a
+    /// `fixtures/actors.tsv`-style list (id, role, OS user per line; `#` comments).
+    public static func registerFixtureActors(_ store: ClinicStore, tsv: String) throws {
+        try add(store, id: "import-job", role: .interface, osUser: store.osUser)
+        for line in tsv.split(separator: "\n") where !line.hasPrefix("#") {
+            let f = line.split(separator: "\t").map(String.init)
+            guard f.count == 3, let role = Role(rawValue: f[1]) else { continue }
+            try add(store, id: f[0], role: role, osUser: f[2])
+        }
+    }
+
+    static func validActorId(_ s: String) -> Bool {
+        !s.isEmpty && s.count <= 64 && s.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import KApp
+import KClinic
+import KStore
+import Testing
+
+/// Who may record what (events.md; issue "Compliance review"): every refusal exits 77 and leaves
+/// the store unchanged.
+@Suite struct PermissionTests {
+    /// Imports `text` as `osUser` and expects a refusal with exit 77 mentioning `needle`.
+    func refused(_ store: ClinicStore, as osUser: String? = nil, _ text: String, _ needle: String) throws {
+        let s = try osUser.map { try ClinicStore.open(at: store.path, osUser: $0) } ?? store
+        let before = try s.log.count()
+        do {
+            _ = try Importer(store: s).importNDJSON(Array(text.utf8), source: "f")
+            Issue.record("expected a refusal: \(needle)")
+        } catch {
+            #expect(error.exitCode == 77, "\(error)")
+            #expect(error.description.contains(needle), "\(error.description)")
+            #expect(!error.description.contains("\n"))
+        }
+        #expect(try s.log.count() == before)
+    }
+
+    let score = #"{"instrument":"MADRS","value":12}"#
+
+    @Test func anUnknownActorIsRefused() throws {
+        try withStore { (store: ClinicStore) throws in
+            try refused(store, line("ScoreRecorded", actor: "rn.nobody", data: score), "rn.nobody is not registered")
+        }
+    }
+
+    @Test func aRetiredActorIsRefusedButTheirPastEventsStay() throws {
+        try withStore { (store: ClinicStore) throws in
+            _ = try Importer(store: store).importNDJSON(Array(line("ScoreRecorded", data: score).utf8), source: "ok")
+            try Actors.retire(store, id: "rn.kim")
+            try refused(store, line("ScoreRecorded", at: "2026-01-06T09:30:00-05:00", data: score), "rn.kim was retired")
+            #expect(try LogAudit.verify(store).ok)
+            #expect(try Actors.list(store).first { $0.id == "rn.kim" }?.active == false)
+        }
+    }
+
+    @Test func aClaimedRoleOtherThanTheRegisteredOneIsRefused() throws {
+        try withStore { (store: ClinicStore) throws in
+            try refused(store, line("ScoreRecorded", actor: "rn.kim", role: "clinician", data: score), "registered as nurse, not clinician")
+        }
+    }
+
+    @Test func aRoleThatMayNotRecordTheTypeIsRefused() throws {
+        try withStore { (store: ClinicStore) throws in
+            // A nurse records infusions, scores, vitals, labs, screenings, side effects: not a taper.
+            try refused(store, line("TaperStarted", data: "{}"), "a nurse may not record TaperStarted")
+            try refused(store, line("PatientEnrolled", data: "{}"), "a nurse may not record PatientEnrolled")
+            try Actors.add(store, id: "cmp.ross", role: .compliance, osUser: "ross")
+            try refused(store, line("ScoreRecorded", actor: "cmp.ross", role: "compliance", data: score), "a compliance may not record ScoreRecorded")
+            // An admin may enrol a patient, and nothing clinical beyond it.
+            try Actors.add(store, id: "adm.lee", role: .admin, osUser: "lee")
+            _ = try Importer(store: store).importNDJSON(Array(line("PatientEnrolled", actor: "adm.lee", role: "admin", data: "{}").utf8), source: "ok")
+            try refused(store, line("ScoreRecorded", actor: "adm.lee", role: "admin", data: score), "a admin may not record ScoreRecorded")
+        }
+    }
+
+    @Test func anOSUserThatIsNeitherTheActorsNorAnInterfaceIsRefused() throws {
+        try withStore { (store: ClinicStore) throws in
+            // rn.kim is registered for OS user "kim"; "mallory" is nobody's.
+            try refused(store, as: "mallory", line("ScoreRecorded", data: score), "OS user mallory may not record as rn.kim")
+            // As "kim" herself it is allowed; as the interface account (this test's OS user) too.
+            let kim = try ClinicStore.open(at: store.path, osUser: "kim")
+            #expect(try Importer(store: kim).importNDJSON(Array(line("ScoreRecorded", data: score).utf8), source: "kim").imported == 1)
+            let rec = try store.log.read { try $0.lastRecord()?.materialize() }
+            #expect(rec?.osUser == "kim")
+            #expect(rec?.actorId == "rn.kim")
+        }
+    }
+
+    @Test func aCorrectionBySomeoneOtherThanAClinicianOrTheOriginalRecorderIsRefused() throws {
+        try withStore { (store: ClinicStore) throws in
+            let id = "3f2a0000-0000-4000-8000-0000000000c1"
+            _ = try Importer(store: store).importNDJSON(Array(line("ScoreRecorded", data: score, id: id).utf8), source: "ok")
+            let byOtherNurse = line("EventAmended", at: "2026-01-05T10:00:00-05:00", actor: "rn.chen",
+                                    data: #"{"target":"\#(id)","reason":"typo","data":{"value":13}}"#)
+            try refused(store, byOtherNurse, "rn.chen (nurse) may not correct an event recorded by rn.kim")
+            // The recorder herself, and a clinician, may.
+            _ = try Importer(store: store).importNDJSON(Array(line("EventAmended", at: "2026-01-05T10:01:00-05:00",
+                data: #"{"target":"\#(id)","reason":"typo","data":{"value":13}}"#).utf8), source: "ok")
+            _ = try Importer(store: store).importNDJSON(Array(line("EventVoided", at: "2026-01-05T10:02:00-05:00", role: "clinician",
+                data: #"{"target":"\#(id)","reason":"wrong chart"}"#).utf8), source: "ok")
+        }
+    }
+
+    @Test func onlyAnAdminManagesActorsAndAdoptsRuleSets() throws {
+        try withStore { (store: ClinicStore) throws in
+            let kim = try ClinicStore.open(at: store.path, osUser: "kim")
+            let before = try store.log.count()
+            #expect(throws: AppError.self) { try Actors.add(kim, id: "rn.new", role: .nurse, osUser: "new") }
+            do { try Actors.add(kim, id: "rn.new", role: .nurse, osUser: "new") } catch let e as AppError { #expect(e.exitCode == 77) }
+            var rules = RuleSet.default
+            rules.version = "by-a-nurse"
+            do {
+                _ = try ProjectionEngine(store: kim).replay(newRules: rules, apply: true, on: Day(ordinal: 20_500))
+                Issue.record("a nurse adopted a rule set")
+            } catch let e as AppError {
+                #expect(e.exitCode == 77)
+            }
+            #expect(try store.log.count() == before)
+            // Ids are never reused; the last admin cannot be retired.
+            #expect(throws: AppError.self) { try Actors.add(store, id: "rn.kim", role: .nurse, osUser: "kim") }
+            #expect(throws: AppError.self) { try Actors.retire(store, id: store.osUser) }
+        }
+    }
+}
