@@ -1,18 +1,120 @@
 import KClinic
 import KStore
 
+/// What `kstore audit verify` found, beyond the log's own report.
+public struct AuditResult: Sendable {
+    /// Every problem, in sequence order: the chain's, the indexes', the payloads', the stored
+    /// projections' and, with a checkpoint, the checkpoint's.
+    public var report: VerifyReport
+    public var projections: ProjectionComparison
+    /// The checkpoint checked against (already authenticated), if one was given.
+    public var checkpoint: Checkpoint?
+    /// Whether the log still extends `checkpoint` (nil without one).
+    public var extendsCheckpoint: Bool?
+}
+
 /// Whole-store checks behind `kstore audit verify`.
 public enum LogAudit {
     /// The store's own invariants (chain, sequences, indexes) plus the domain's: every payload
-    /// decodes as its type, every role code is known.
+    /// decodes as its type, every role code is known, and the stored projections equal a fresh
+    /// replay through their checkpoint.
     public static func verify(_ store: ClinicStore) throws -> VerifyReport {
-        try store.log.verify { view in
+        try audit(store).report
+    }
+
+    /// `verify`, and with `checkpoint` (already authenticated: `Checkpoint.load`) that the log
+    /// still extends it.
+    ///
+    /// The projections are compared (unless `projections` is false) only when the log passed its
+    /// own checks: a replay of a damaged log says nothing more.
+    public static func audit(_ store: ClinicStore, checkpoint: Checkpoint? = nil, projections compareProjections: Bool = true) throws -> AuditResult {
+        var report = try store.log.verify { view in
             do {
                 _ = try EventMapping.recorded(view)
                 return nil
             } catch {
                 return "\(error)"
             }
+        }
+        var problems = report.problems
+        var extends: Bool?
+        if let checkpoint {
+            let found = try compare(store, with: checkpoint)
+            extends = found.isEmpty
+            problems += found
+        }
+        let projections: ProjectionComparison
+        if !compareProjections {
+            projections = .skipped("not asked for")
+        } else if report.ok {
+            do {
+                let (outcome, found) = try ProjectionEngine(store: store).compareStoredWithReplay()
+                projections = outcome
+                problems += found
+            } catch let StoreError.corrupt(sequence, detail) {
+                projections = .skipped("the replay failed")
+                problems.append(VerifyProblem(sequence: sequence, kind: .content, detail: "replaying the log to compare the stored projections failed: \(detail)"))
+            }
+        } else {
+            projections = .skipped("the log failed its own checks")
+        }
+        problems.sort { ($0.sequence, $0.kind.rawValue) < ($1.sequence, $1.kind.rawValue) }
+        report.problems = problems
+        return AuditResult(report: report, projections: projections, checkpoint: checkpoint, extendsCheckpoint: extends)
+    }
+
+    /// Whether the log still extends `checkpoint`: the same store, at least its length, and the
+    /// same chain hash at every marked sequence and at its head. Returns at most one problem, of
+    /// kind `.checkpoint`, at the first sequence that may differ:
+    ///
+    /// - the marks pin every `stride`-th hash, so when the first failing point is S and the last
+    ///   matching one before it is P, records 1…P are the checkpointed ones and the first altered
+    ///   record is in P+1…S (reported at P+1; exact when `stride` is 1, i.e. for a checkpoint of
+    ///   up to 1,024 events by default). A rewrite that recomputes the hashes from record R on
+    ///   changes every hash from R, so every point before R matches and every point from R fails.
+    public static func compare(_ store: ClinicStore, with checkpoint: Checkpoint) throws -> [VerifyProblem] {
+        let here = hex(store.log.storeId)
+        let taken = "the checkpoint of \(checkpoint.createdAt) at sequence \(checkpoint.sequence)"
+        guard checkpoint.storeId == here else {
+            return [VerifyProblem(
+                sequence: 1, kind: .checkpoint,
+                detail: "\(taken) is of store \(checkpoint.storeId), this store is \(here): this log is not the one checkpointed")]
+        }
+        guard checkpoint.sequence > 0 else { return [] }
+        var points = checkpoint.markedSequences.map { (sequence: $0.sequence, expected: $0.mark, full: false) }
+        points.append((checkpoint.sequence, checkpoint.headHash, true))
+        return try store.log.read { reader -> [VerifyProblem] in
+            let count = try? reader.lastRecord()?.sequence
+            var lastMatch: UInt64 = 0
+            for point in points {
+                let found: String?
+                let why: String
+                do {
+                    if let view = try reader.record(point.sequence) {
+                        let h = hex(view.hash.copiedBytes)
+                        found = point.full ? h : String(h.prefix(Checkpoint.markBytes * 2))
+                        why = "its hash is \(found?.prefix(16) ?? "")…, the checkpoint's \(point.expected.prefix(16))…"
+                    } else {
+                        found = nil
+                        why = "there is no record \(point.sequence)" + (count.map { " (the log ends at \($0))" } ?? "")
+                    }
+                } catch {
+                    found = nil
+                    why = "record \(point.sequence) is unreadable"
+                }
+                if found == point.expected {
+                    lastMatch = point.sequence
+                    continue
+                }
+                let first = lastMatch + 1
+                let range = first == point.sequence
+                    ? "record \(point.sequence) is the first that is not the checkpointed one"
+                    : "the first altered record is in \(first)–\(point.sequence) (the checkpoint pins one hash every \(checkpoint.stride) records; through \(lastMatch) the log matches)"
+                return [VerifyProblem(
+                    sequence: first, kind: .checkpoint,
+                    detail: "the log no longer extends \(taken): at sequence \(point.sequence) \(why); \(range)")]
+            }
+            return []
         }
     }
 }

@@ -43,6 +43,7 @@ public enum RuleSetJSON {
             ("triggerDays", .int(Int64(r.triggerDays))),
             ("hybridBaseDays", .int(Int64(r.hybridBaseDays))),
             ("phaseEndWeeks", .array(r.phaseEndWeeks.map { .int(Int64($0)) })),
+            ("lateEntryHours", .int(Int64(r.lateEntryHours))),
         ])
     }
 

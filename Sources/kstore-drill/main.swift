@@ -5,6 +5,9 @@
 //   kstore-drill append --store S --count N --tag T       N single-event durable appends
 //   kstore-drill measure --ndjson FILE [--runs R] [--appends N]
 //                                                         import, scans and appends, medians
+//   kstore-drill tamper --store S --mode byte|delete|swap|rewrite --at SEQ [--with SEQ2]
+//                                                         damage the log for tools/tamper-drill.sh
+//                                                         (see Tamper.swift)
 import Foundation
 import KApp
 import KClinic
@@ -16,7 +19,7 @@ func fail(_ message: String) -> Never {
 }
 
 let allArgs = Array(CommandLine.arguments.dropFirst())
-guard let mode = allArgs.first else { fail("usage: kstore-drill write-loop|append|measure …") }
+guard let mode = allArgs.first else { fail("usage: kstore-drill write-loop|append|measure|tamper …") }
 
 func option(_ name: String) -> String? {
     let args = Array(CommandLine.arguments.dropFirst(2))
@@ -204,6 +207,9 @@ case "measure":
     print("catch-up after 1,000 new events (stored projections):   \(String(format: "%.1f", median(catchUpMs))) ms")
     print("  … after 1,000 late-recorded events (97 patients refolded): \(String(format: "%.1f", median(lateCatchUpMs))) ms")
     print("disk: \(f(diskPerEvent)) bytes/event (LMDB pages in use incl. indexes)")
+
+case "tamper":
+    exit(runTamper(Array(allArgs.dropFirst())))
 
 default:
     fail("unknown mode \(mode)")

@@ -64,38 +64,3 @@ struct Log: ParsableCommand {
         }
     }
 }
-
-struct Audit: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Verify and review the log.",
-        subcommands: [Verify.self]
-    )
-
-    struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Recompute the hash chain and every index; exit 1 naming each broken sequence.")
-        @OptionGroup var options: StoreOptions
-        @Flag(help: "Print the result as JSON.") var json = false
-
-        func run() throws {
-            try guarded {
-                let store = try ClinicStore.open(at: options.path)
-                let report = try LogAudit.verify(store)
-                if json {
-                    Output.json(.object([
-                        ("ok", .bool(report.ok)), ("events", .int(Int64(report.events))), ("head", .string(report.headHash)),
-                        ("problems", .array(report.problems.map { p in
-                            .object([("sequence", .int(Int64(p.sequence))), ("kind", .string(p.kind.rawValue)), ("detail", .string(p.detail))])
-                        })),
-                    ]))
-                } else if report.ok {
-                    Output.line("ok: \(report.events) events, hash chain and indexes intact; head \(report.headHash)")
-                } else {
-                    for p in report.problems { Output.line("sequence \(p.sequence): \(p.kind.rawValue): \(p.detail)") }
-                    Output.line("FAILED: \(report.problems.count) problem(s) in \(report.events) events; first bad sequence \(report.problems.first?.sequence ?? 0)")
-                }
-                if !report.ok { throw ExitCode(1) }
-            }
-        }
-    }
-}

@@ -74,6 +74,7 @@ extension RuleSet {
                     throw .invalid(key: "phaseEndWeeks[1]", reason: "must be greater than phaseEndWeeks[0] (\(first))")
                 }
                 r.phaseEndWeeks = [first, second]
+            case "lateEntryHours": r.lateEntryHours = try int(v, key, min: 1, max: 8760)
             default:
                 throw .invalid(key: key, reason: "unknown key")
             }

@@ -81,6 +81,9 @@ public struct RuleSet: Sendable, Equatable {
     public var hybridBaseDays: Int
     // R3
     public var phaseEndWeeks: [Int]
+    // Audit trail (not a protocol rule): an event recorded more than this many hours after it
+    // occurred is flagged as a late entry by `kstore audit trail`.
+    public var lateEntryHours: Int
 
     /// The names of R10's rolling items, in the order `monitoring` keeps them.
     public static let monitoringItemNames = [
@@ -130,7 +133,8 @@ public struct RuleSet: Sendable, Equatable {
         phq2BaselineDays: 28,
         triggerDays: 3,
         hybridBaseDays: 28,
-        phaseEndWeeks: [12, 24]
+        phaseEndWeeks: [12, 24],
+        lateEntryHours: 24
     )
 
     public init(
@@ -141,7 +145,7 @@ public struct RuleSet: Sendable, Equatable {
         relapseEarlyDays: Int, relapseLateDays: Int, monitoring: [MonitoringItem], quarterMonths: Int,
         yearMonths: Int, visitWindowDays: Int, visitConsentMonths: Int, triggerRise: Double,
         triggerMinPoints: Int, phq2BaselineDays: Int, triggerDays: Int, hybridBaseDays: Int,
-        phaseEndWeeks: [Int]
+        phaseEndWeeks: [Int], lateEntryHours: Int = 24
     ) {
         self.version = version
         self.acuteSeriesLength = acuteSeriesLength
@@ -171,6 +175,7 @@ public struct RuleSet: Sendable, Equatable {
         self.triggerDays = triggerDays
         self.hybridBaseDays = hybridBaseDays
         self.phaseEndWeeks = phaseEndWeeks
+        self.lateEntryHours = lateEntryHours
     }
 
     /// The rolling item called `name`, if the rule set has one.

@@ -1,0 +1,151 @@
+import ArgumentParser
+import KApp
+import KClinic
+import KStore
+
+struct Audit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Verify and review the log.",
+        subcommands: [Verify.self, TakeCheckpoint.self, Keygen.self, AuditTrailCommand.self]
+    )
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute the hash chain and every index; exit 1 naming each broken sequence.",
+            discussion: """
+                Also checks that every payload decodes and that the stored projections equal a fresh \
+                replay through their checkpoint. With --checkpoint FILE --public-key FILE, also that the \
+                log still extends that signed checkpoint (same store, its length, the same hashes).
+                """)
+        @OptionGroup var options: StoreOptions
+        @Option(help: "A checkpoint (the output of `kstore audit checkpoint`) the log must still extend.")
+        var checkpoint: String?
+        @Option(name: .customLong("public-key"), help: "The public key file (PREFIX.pub of `kstore audit keygen`) that signed the checkpoint.")
+        var publicKey: String?
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func validate() throws {
+            if checkpoint != nil && publicKey == nil {
+                throw ValidationError("--checkpoint needs --public-key FILE (the .pub file of the key that signed it)")
+            }
+            if publicKey != nil && checkpoint == nil {
+                throw ValidationError("--public-key is used only with --checkpoint FILE")
+            }
+        }
+
+        func run() throws {
+            try guarded {
+                var signed: Checkpoint?
+                if let checkpoint, let publicKey {
+                    signed = try Checkpoint.load(path: checkpoint, publicKeyPath: publicKey)
+                }
+                let store = try ClinicStore.open(at: options.path)
+                let result = try LogAudit.audit(store, checkpoint: signed)
+                let report = result.report
+                if json {
+                    var members: [(String, JSONValue)] = [
+                        ("ok", .bool(report.ok)), ("events", .int(Int64(report.events))), ("head", .string(report.headHash)),
+                        ("problems", .array(report.problems.map { p in
+                            .object([("sequence", .int(Int64(p.sequence))), ("kind", .string(p.kind.rawValue)), ("detail", .string(p.detail))])
+                        })),
+                    ]
+                    switch result.projections {
+                    case .noneStored:
+                        members.append(("projections", .object([("compared", .bool(false)), ("note", .string("none stored"))])))
+                    case .compared(let checkpoint, let patients):
+                        members.append(("projections", .object([
+                            ("compared", .bool(true)), ("checkpoint", .int(Int64(checkpoint))), ("patients", .int(Int64(patients))),
+                        ])))
+                    case .skipped(let why):
+                        members.append(("projections", .object([("compared", .bool(false)), ("note", .string(why))])))
+                    }
+                    if let cp = result.checkpoint {
+                        members.append(("checkpoint", .object([
+                            ("storeId", .string(cp.storeId)), ("sequence", .int(Int64(cp.sequence))), ("headHash", .string(cp.headHash)),
+                            ("createdAt", .string(cp.createdAt)), ("stride", .int(Int64(cp.stride))),
+                            ("extended", .bool(result.extendsCheckpoint ?? false)),
+                        ])))
+                    }
+                    Output.json(.object(members))
+                } else {
+                    if report.ok {
+                        Output.line("ok: \(report.events) events, hash chain and indexes intact; head \(report.headHash)")
+                    }
+                    switch result.projections {
+                    case .noneStored:
+                        Output.line("projections: none stored")
+                    case .compared(let checkpoint, let patients):
+                        if !report.problems.contains(where: { $0.kind == .content && $0.sequence == checkpoint }) {
+                            Output.line("projections: all \(patients) equal a fresh replay through sequence \(checkpoint)")
+                        }
+                    case .skipped(let why):
+                        Output.line("projections: not compared (\(why))")
+                    }
+                    if let cp = result.checkpoint, result.extendsCheckpoint == true {
+                        Output.line("checkpoint: the log extends the checkpoint of \(cp.createdAt) at sequence \(cp.sequence) (head \(cp.headHash))")
+                    }
+                    if !report.ok {
+                        for p in report.problems { Output.line("sequence \(p.sequence): \(p.kind.rawValue): \(p.detail)") }
+                        Output.line("FAILED: \(report.problems.count) problem(s) in \(report.events) events; first bad sequence \(report.problems.first?.sequence ?? 0)")
+                    }
+                }
+                if !report.ok { throw ExitCode(1) }
+            }
+        }
+    }
+
+    struct TakeCheckpoint: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "checkpoint",
+            abstract: "Print a signed statement of the log's length and head hash, to keep outside the store.",
+            discussion: """
+                The log must pass its own checks first (chain, indexes, payloads; exit 1 otherwise). \
+                Prints one JSON line: {"createdAt","format","headHash","marks","publicKey","sequence", \
+                "signature","storeId","stride"}. Keep it, with the public key, where the store's users \
+                cannot write; `kstore audit verify --checkpoint FILE --public-key FILE` then proves the \
+                log still extends it.
+                """)
+        @OptionGroup var options: StoreOptions
+        @Option(help: "The private key file (PREFIX of `kstore audit keygen`).") var key: String
+        @Option(help: """
+            Pin the hash of every Nth record, so a rewritten log is located to within N records \
+            (default: the smallest power of two giving at most 1,024 marks, so 1 up to 1,024 events).
+            """)
+        var stride: UInt64?
+
+        func validate() throws {
+            if let stride, stride < 1 { throw ValidationError("--stride must be 1 or more") }
+        }
+
+        func run() throws {
+            try guarded {
+                let privateKey = try SigningKeys.loadPrivate(key)
+                let store = try ClinicStore.open(at: options.path)
+                // Vouch only for a log that verifies, and for exactly the part that was verified.
+                let result = try LogAudit.audit(store, projections: false)
+                guard result.report.ok else {
+                    for p in result.report.problems.prefix(20) { Output.error("sequence \(p.sequence): \(p.kind.rawValue): \(p.detail)") }
+                    throw AppError.checkFailed(
+                        "the log fails audit verify (first bad sequence \(result.report.problems.first?.sequence ?? 0)); no checkpoint signed")
+                }
+                let cp = try Checkpoint.take(store, through: result.report.events, key: privateKey, stride: stride)
+                Output.json(cp.json)
+            }
+        }
+    }
+
+    struct Keygen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a new Ed25519 key pair for signing checkpoints: PREFIX (private, owner-only) and PREFIX.pub.",
+            discussion: "Each file is one line, `ed25519-private:` or `ed25519-public:` and the raw 32-byte key in hex. Existing files are never overwritten.")
+        @Option(help: "Where to write the keys: PREFIX and PREFIX.pub.") var out: String
+
+        func run() throws {
+            try guarded {
+                let keys = try SigningKeys.generate(prefix: out)
+                Output.line("private key: \(keys.privatePath) (owner-only; keep it away from the store)")
+                Output.line("public key:  \(keys.publicPath) \(keys.publicKey)")
+            }
+        }
+    }
+}

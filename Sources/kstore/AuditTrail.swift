@@ -1,0 +1,153 @@
+import ArgumentParser
+import KApp
+import KClinic
+
+/// `kstore audit trail`: every event as recorded, each correction beside the event it corrects
+/// (the original value still shown), late entries flagged, a summary per actor.
+struct AuditTrailCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trail",
+        abstract: "Every event as recorded, with who recorded it and when; corrections beside the events they correct.",
+        discussion: """
+            Each event is listed with its actor and role, the OS user that ran the command, when it \
+            occurred and when the store recorded it. Amendments and voids are shown under the event \
+            they correct, with their reason and the values before and after, whatever the filters; \
+            they are also listed as events of their own, naming the event they correct. An event \
+            recorded more than the rule set's lateEntryHours (default 24) after it occurred is flagged \
+            LATE. --from/--to select by the date recorded (UTC), or with --by occurred by the clinical \
+            date of occurredAt. A summary per actor follows.
+            """)
+
+    @OptionGroup var options: StoreOptions
+    @Option(help: "Only this patient's events.") var patient: String?
+    @Option(help: "Only events recorded by this actor id.") var actor: String?
+    @Option(help: "Only events of this type, e.g. ScoreRecorded.") var type: String?
+    @Option(help: "From this date, YYYY-MM-DD (inclusive).") var from: String?
+    @Option(help: "Through this date, YYYY-MM-DD (inclusive).") var to: String?
+    @Option(help: "Which date --from/--to select by: recorded (recordedAt, UTC; the default) or occurred (occurredAt's clinical date).")
+    var by: String = AuditTrail.DateBasis.recorded.rawValue
+    @Flag(help: "Print {\"entries\": […], \"actors\": […]} as JSON.") var json = false
+
+    func validate() throws {
+        if let type, EventType(rawValue: type) == nil {
+            throw ValidationError("unknown event type \(type); one of: \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let from, Day(iso: from) == nil { throw ValidationError("--from \(from) is not a date (YYYY-MM-DD)") }
+        if let to, Day(iso: to) == nil { throw ValidationError("--to \(to) is not a date (YYYY-MM-DD)") }
+        if let f = from.flatMap(Day.init(iso:)), let t = to.flatMap(Day.init(iso:)), t < f {
+            throw ValidationError("--to \(t) is before --from \(f)")
+        }
+        if AuditTrail.DateBasis(rawValue: by) == nil {
+            throw ValidationError("--by \(by) is not recorded or occurred")
+        }
+    }
+
+    func run() throws {
+        try guarded {
+            let store = try ClinicStore.open(at: options.path)
+            let filter = AuditTrail.Filter(
+                patient: patient, actor: actor, type: type.flatMap(EventType.init(rawValue:)),
+                from: from.flatMap(Day.init(iso:)), to: to.flatMap(Day.init(iso:)),
+                dates: AuditTrail.DateBasis(rawValue: by) ?? .recorded)
+            let trail = try AuditTrail.build(store, filter: filter)
+            if json {
+                trail.writeJSONLine { Output.writeBytes($0, to: 1) }
+                return
+            }
+            Output.writeBytes(Array(AuditTrailText.render(trail).utf8), to: 1)
+            if trail.entries.isEmpty { Output.error("no events match") }
+        }
+    }
+}
+
+/// The readable form: one line per event, its corrections indented under it, then the actors.
+enum AuditTrailText {
+    static func render(_ trail: AuditTrail) -> String {
+        let headers = ["SEQ", "RECORDED", "OCCURRED", "PATIENT", "TYPE", "ACTOR (ROLE)", "OS USER", "LATE", "DATA"]
+        var rows: [[String]] = []
+        var notes: [[String]] = []
+        for e in trail.entries {
+            let r = e.record
+            rows.append([
+                String(r.sequence), EventMapping.formatMicros(r.recordedAtMicros), r.occurredAt.rfc3339, r.patient, r.type.rawValue,
+                "\(r.actor.id) (\(r.actor.role.rawValue))", r.osUser,
+                e.late ? "LATE \(AuditTrail.describeDelay(micros: e.delayMicros))" : "-",
+                JSONWriter.string(r.event.dataJSON),
+            ])
+            notes.append(lines(for: e))
+        }
+        var widths = headers.map(\.count)
+        for row in rows {
+            for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) }
+        }
+        func fmt(_ cells: [String]) -> String {
+            var line = ""
+            for (i, c) in cells.enumerated() {
+                line += i == cells.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count + 2)
+            }
+            return line + "\n"
+        }
+        let indent = String(repeating: " ", count: widths[0] + 2)
+        var out = "Audit trail: \(trail.entries.count) event(s)"
+        out += "; LATE = recorded more than \(trail.lateEntryHours) h after it occurred (rule set \(trail.rulesVersion))\n\n"
+        out += fmt(headers)
+        out += fmt(widths.map { String(repeating: "-", count: $0) })
+        for (row, extra) in zip(rows, notes) {
+            out += fmt(row)
+            for l in extra { out += indent + l + "\n" }
+        }
+        out += "\n"
+        var actors = Table(["ACTOR", "ROLE", "EVENTS", "CORRECTIONS MADE", "CORRECTED BY OTHERS", "LATE ENTRIES"])
+        for a in trail.actors {
+            actors.add([
+                a.id, a.roles.map(\.rawValue).joined(separator: ","), String(a.events), String(a.corrections),
+                String(a.correctedByOthers), String(a.lateEntries),
+            ])
+        }
+        out += actors.render()
+        return out
+    }
+
+    /// The lines under one entry: what it corrects, each correction of it, what now stands.
+    static func lines(for e: AuditTrail.Entry) -> [String] {
+        var out: [String] = []
+        if let ref = e.corrects {
+            if let t = ref.record {
+                out.append(
+                    "↳ corrects seq \(t.sequence) (\(t.type.rawValue) by \(t.actor.id), occurred \(t.occurredAt.rfc3339)), as recorded: "
+                        + JSONWriter.string(t.event.dataJSON))
+            } else {
+                out.append("↳ corrects event \(ref.eventId.uuidString.lowercased()) (not in the store)")
+            }
+        }
+        for c in e.corrections {
+            let who = "\(c.record.actor.id) (\(c.record.actor.role.rawValue), OS user \(c.record.osUser))"
+            let when = EventMapping.formatMicros(c.record.recordedAtMicros)
+            let target =
+                c.targetEventId == e.record.eventId
+                ? "" : "correction at seq \(c.targetSequence.map(String.init) ?? c.targetEventId.uuidString.lowercased()) "
+            var line: String
+            switch c.kind {
+            case .amended:
+                let changes = c.changes.map { ch in
+                    "\(ch.field): \(ch.before.map(JSONWriter.string) ?? "(absent)") → \(JSONWriter.string(ch.after))"
+                }.joined(separator: ", ")
+                line = "↳ amended by \(who) at \(when), seq \(c.record.sequence): \(c.reason) — \(changes)"
+            case .voided:
+                line = "↳ \(target)voided by \(who) at \(when), seq \(c.record.sequence): \(c.reason)"
+            }
+            if let by = c.voidedBy { line += " [undone by the void at seq \(by)]" }
+            out.append(line)
+        }
+        if !e.corrections.isEmpty {
+            if let by = e.voidedBy {
+                out.append("= void (seq \(by)); as recorded above, no longer in force")
+            } else if let data = e.effectiveData, data != e.record.event.dataJSON {
+                out.append("= in force now: \(JSONWriter.string(data))")
+            } else {
+                out.append("= in force now: as recorded")
+            }
+        }
+        return out
+    }
+}
