@@ -6,8 +6,65 @@ import KStore
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Verify and review the log.",
-        subcommands: [Verify.self, TakeCheckpoint.self, Keygen.self, AuditTrailCommand.self]
+        subcommands: [Verify.self, TakeCheckpoint.self, Keygen.self, AuditTrailCommand.self, ReviewCommand.self, Unreviewed.self]
     )
+
+    struct ReviewCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "review",
+            abstract: "Record that the log was reviewed through a sequence (a compliance actor).")
+        @OptionGroup var options: StoreOptions
+        @Option(help: "The last sequence reviewed (everything from 1 through it).") var through: UInt64
+        @Option(help: "The compliance actor recording the review.") var actor: String
+        @Option(help: "A note for the record.") var note: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            try guarded {
+                let store = try ClinicStore.open(at: options.path)
+                let r = try Review.record(store, through: through, actorId: actor, note: note)
+                if json {
+                    Output.json(.object([("sequence", .int(Int64(r.sequence))), ("throughSequence", .int(Int64(r.through))), ("checkpointHash", .string(r.hash))]))
+                } else {
+                    Output.line("recorded review by \(actor) through sequence \(r.through) (hash \(r.hash.prefix(16))…) as sequence \(r.sequence)")
+                }
+            }
+        }
+    }
+
+    struct Unreviewed: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the ranges of the log nobody has reviewed yet.")
+        @OptionGroup var options: StoreOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            try guarded {
+                let store = try ClinicStore.open(at: options.path)
+                let u = try Review.unreviewed(store)
+                let broken = try Review.brokenAttestations(store)
+                if json {
+                    Output.json(.object([
+                        ("head", .int(Int64(u.head))), ("reviewedThrough", .int(Int64(u.reviewedThrough))),
+                        ("ranges", .array(u.ranges.map { .object([("from", .int(Int64($0.lowerBound))), ("through", .int(Int64($0.upperBound))), ("events", .int(Int64($0.count)))]) })),
+                        ("alteredSinceReview", .array(broken.map { .object([("review", .int(Int64($0.review.sequence))), ("through", .int(Int64($0.review.through)))]) })),
+                    ]))
+                } else {
+                    Output.line(u.reviewedThrough == 0 ? "nothing has been reviewed yet" : "reviewed through sequence \(u.reviewedThrough)")
+                    if u.ranges.isEmpty {
+                        Output.line("no unreviewed events (head \(u.head))")
+                    } else {
+                        var t = Table(["FROM", "THROUGH", "EVENTS"])
+                        for r in u.ranges { t.add([String(r.lowerBound), String(r.upperBound), String(r.count)]) }
+                        Output.writeBytes(Array(t.render().utf8), to: 1)
+                    }
+                    for b in broken {
+                        Output.line("WARNING: the log through \(b.review.through), reviewed by \(b.review.actor) at sequence \(b.review.sequence), has changed since; run `kstore audit verify`")
+                    }
+                }
+                if !broken.isEmpty { throw ExitCode(1) }
+            }
+        }
+    }
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
