@@ -6,8 +6,49 @@ import KStore
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Verify and review the log.",
-        subcommands: [Verify.self, TakeCheckpoint.self, Keygen.self, AuditTrailCommand.self, ReviewCommand.self, Unreviewed.self]
+        subcommands: [Verify.self, TakeCheckpoint.self, Keygen.self, AuditTrailCommand.self, ReviewCommand.self, Unreviewed.self, Access.self]
     )
+
+    struct Access: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Who read which patients' data, with which command, when (the read-access log).")
+        @OptionGroup var options: StoreOptions
+        @Option(help: "Only reads that covered this patient (or all patients).") var patient: String?
+        @Option(name: .customLong("os-user"), help: "Only reads by this OS user.") var osUser: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            try guarded {
+                let store = try ClinicStore.open(at: options.path)
+                let (all, broken) = try AccessLog.entries(store)
+                let entries = all.filter { e in
+                    (osUser.map { e.osUser == $0 } ?? true)
+                        && (patient.map { p in e.patients.contains(p) || e.patientCount > AccessLog.listLimit } ?? true)
+                }
+                if json {
+                    Output.json(.object([
+                        ("entries", .array(entries.map { e in
+                            .object([
+                                ("sequence", .int(Int64(e.sequence))), ("at", .string(EventMapping.formatMicros(e.atMicros))),
+                                ("osUser", .string(e.osUser)), ("command", .string(e.command)),
+                                ("patientCount", .int(Int64(e.patientCount))), ("patients", .array(e.patients.map { .string($0) })),
+                            ])
+                        })),
+                        ("chainIntact", .bool(broken.isEmpty)), ("brokenAt", .array(broken.map { .int(Int64($0)) })),
+                    ]))
+                } else {
+                    var t = Table(["SEQ", "AT", "OS USER", "PATIENTS", "COMMAND"])
+                    for e in entries {
+                        let who = e.patients.isEmpty ? "all \(e.patientCount) patients" : e.patients.prefix(5).joined(separator: ", ") + (e.patients.count > 5 ? " (+\(e.patients.count - 5))" : "")
+                        t.add([String(e.sequence), EventMapping.formatMicros(e.atMicros), e.osUser, who, e.command])
+                    }
+                    Output.writeBytes(Array(t.render().utf8), to: 1)
+                    Output.line(broken.isEmpty ? "access log chain intact (\(all.count) reads)" : "access log chain BROKEN at \(broken.map(String.init).joined(separator: ", "))")
+                }
+                if !broken.isEmpty { throw ExitCode(1) }
+            }
+        }
+    }
 
     struct ReviewCommand: ParsableCommand {
         static let configuration = CommandConfiguration(

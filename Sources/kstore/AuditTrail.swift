@@ -50,6 +50,7 @@ struct AuditTrailCommand: ParsableCommand {
                 from: from.flatMap(Day.init(iso:)), to: to.flatMap(Day.init(iso:)),
                 dates: AuditTrail.DateBasis(rawValue: by) ?? .recorded)
             let trail = try AuditTrail.build(store, filter: filter)
+            try recordAccess(store, patients: trail.entries.map(\.record.patient))
             if json {
                 trail.writeJSONLine { Output.writeBytes($0, to: 1) }
                 return

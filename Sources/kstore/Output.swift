@@ -1,4 +1,5 @@
 import Glibc
+import KApp
 import KClinic
 
 /// Data to standard output, diagnostics to standard error.
@@ -70,4 +71,21 @@ struct Table {
         for r in rows { out += fmt(r) + "\n" }
         return out
     }
+}
+
+/// Records, before anything is shown, that this command read these patients' data
+/// (the access log: `kstore audit access`).
+func recordAccess(_ store: ClinicStore, patients: [String]) throws {
+    let command = (["kstore"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+    do {
+        try AccessLog.record(store, command: command, patients: patients.filter { !$0.hasPrefix("$") })
+    } catch {
+        throw AppError.internal("could not record this read in the access log (\(error)); nothing was shown")
+    }
+}
+
+/// The patients a query covers: the one named, else every patient in the store.
+func patientsInScope(_ store: ClinicStore, _ patient: String?) throws -> [String] {
+    if let patient { return [patient] }
+    return try store.log.read { reader in try reader.streams().map(\.stream).filter { !$0.hasPrefix("$") } }
 }

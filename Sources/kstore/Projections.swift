@@ -66,6 +66,7 @@ struct Query: ParsableCommand {
             try guarded {
                 let store = try ClinicStore.open(at: options.path)
                 let all = try ProjectionEngine(store: store).due(patient: patient, on: when.day, asOf: when.asOfMicros)
+                try recordAccess(store, patients: try patientsInScope(store, patient))
                 let wanted = statuses.map { Set($0) }
                 let items = all.filter { wanted?.contains($0.status.rawValue) ?? true }
                 if json {
@@ -99,6 +100,7 @@ struct Query: ParsableCommand {
             try guarded {
                 let store = try ClinicStore.open(at: options.path)
                 let findings = try ProjectionEngine(store: store).audit(patient: patient, on: when.day, asOf: when.asOfMicros)
+                try recordAccess(store, patients: try patientsInScope(store, patient))
                 if json {
                     Output.json(.array(findings.map(Views.audit)))
                     return
@@ -134,6 +136,7 @@ struct Query: ParsableCommand {
                 let store = try ClinicStore.open(at: options.path)
                 let day = when.day
                 let alerts = try ProjectionEngine(store: store).alerts(patient: patient, on: day, asOf: when.asOfMicros, all: all)
+                try recordAccess(store, patients: try patientsInScope(store, patient))
                 if json {
                     Output.json(.array(alerts.map { Views.alert($0.1, patient: $0.0, on: day) }))
                     return
@@ -165,6 +168,7 @@ struct Query: ParsableCommand {
                 if let patient, views.isEmpty {
                     throw AppError.badInput(["--patient: no events of patient \(patient) on or before \(when.day) (a patient id from `kstore log`)"])
                 }
+                try recordAccess(store, patients: views.map(\.patient))
                 if json {
                     if patient != nil, let v = views.first {
                         Output.json(Views.phase(v))

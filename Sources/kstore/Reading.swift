@@ -41,6 +41,7 @@ struct Log: ParsableCommand {
                     return selected.count < max
                 }
             }
+            try recordAccess(store, patients: selected.map(\.patient))
             if json {
                 var out: [UInt8] = [UInt8(ascii: "[")]
                 for (i, r) in selected.enumerated() {

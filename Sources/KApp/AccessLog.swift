@@ -1,0 +1,105 @@
+import Crypto
+import Foundation
+import KBinary
+import KStore
+
+/// Who read which patients' data, with which command, when (HIPAA 164.312(b), ISO 27789: an
+/// audit record for each read of health data).
+///
+/// Kept in the `access` database beside the event log, with a hash chain of its own, so reading
+/// never touches the clinical log and replays never read it. Each record:
+/// `u8 format · varuint sequence · varint atMicros · string osUser · string command ·
+/// varuint patientCount · u8 listed · (string patient)* · 32 B SHA-256(previous hash ‖ the rest)`.
+/// A read of more than `listLimit` patients records their number, not every id.
+public enum AccessLog {
+    public static let listLimit = 100
+
+    public struct Entry: Sendable, Equatable {
+        public var sequence: UInt64
+        public var atMicros: Int64
+        public var osUser: String
+        public var command: String
+        public var patientCount: Int
+        /// The patients read (empty when more than `listLimit` were: see `patientCount`).
+        public var patients: [String]
+    }
+
+    /// Records a read, durably, before the data is shown. `patients` are the ids shown.
+    public static func record(_ store: ClinicStore, command: String, patients: [String]) throws {
+        guard let db = store.log.auxiliary["access"] else { return }
+        let unique = Array(Set(patients)).sorted()
+        try store.log.writeAuxiliary { writer in
+            var prev = [UInt8](repeating: 0, count: 32)
+            var next: UInt64 = 1
+            try writer.txn.withCursor(db) { cursor in
+                if let (key, value) = try cursor.last(), key.count == 8, value.count > 32 {
+                    var k: UInt64 = 0
+                    for b in key { k = (k << 8) | UInt64(b) }
+                    next = k + 1
+                    prev = Array(value.suffix(32))
+                }
+            }
+            var w = BinaryWriter(capacity: 128)
+            w.writeByte(1)
+            w.writeVarUInt(next)
+            w.writeVarInt(store.clockMicros())
+            w.writeString(store.osUser)
+            w.writeString(command)
+            w.writeVarUInt(UInt64(unique.count))
+            let listed = unique.count <= listLimit
+            w.writeBool(listed)
+            if listed { for p in unique { w.writeString(p) } }
+            var h = SHA256()
+            h.update(data: prev)
+            h.update(data: w.bytes)
+            let value = w.bytes + Array(h.finalize())
+            try writer.txn.put(db, withUnsafeBytes(of: next.bigEndian) { Array($0) }, value, flags: .append)
+        }
+    }
+
+    /// The whole access log in order, with the sequences where its chain is broken.
+    public static func entries(_ store: ClinicStore) throws -> (entries: [Entry], broken: [UInt64]) {
+        guard let db = store.log.auxiliary["access"] else { return ([], []) }
+        return try store.log.read { reader in
+            var out: [Entry] = []
+            var broken: [UInt64] = []
+            var prev = [UInt8](repeating: 0, count: 32)
+            try reader.txn.withCursor(db) { cursor in
+                var entry = try cursor.first()
+                var expected: UInt64 = 1
+                while let (_, value) = entry {
+                    defer { expected += 1 }
+                    guard value.count > 32 else {
+                        broken.append(expected)
+                        entry = try cursor.next()
+                        continue
+                    }
+                    let body = UnsafeRawBufferPointer(rebasing: value[0..<(value.count - 32)])
+                    var h = SHA256()
+                    h.update(data: prev)
+                    h.update(bufferPointer: body)
+                    let stored = Array(value.suffix(32))
+                    do {
+                        var r = BinaryReader(body)
+                        _ = try r.readByte()
+                        let seq = try r.readVarUInt()
+                        let at = try r.readVarInt()
+                        let user = try r.readString()
+                        let command = try r.readString()
+                        let count = Int(try r.readVarUInt())
+                        let listed = try r.readBool()
+                        var patients: [String] = []
+                        if listed { for _ in 0..<min(count, listLimit) { patients.append(try r.readString()) } }
+                        if seq != expected || !Array(h.finalize()).elementsEqual(stored) { broken.append(expected) }
+                        out.append(Entry(sequence: seq, atMicros: at, osUser: user, command: command, patientCount: count, patients: patients))
+                    } catch {
+                        broken.append(expected)
+                    }
+                    prev = stored
+                    entry = try cursor.next()
+                }
+            }
+            return (out, broken)
+        }
+    }
+}

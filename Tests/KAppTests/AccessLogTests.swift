@@ -1,0 +1,48 @@
+import Foundation
+import KApp
+import KClinic
+import KStore
+import Testing
+
+@Suite(.serialized) struct AccessLogTests {
+    @Test func aQueryIsRecordedInTheAccessLogBeforeItIsShown() throws {
+        guard let kstore = executable("kstore") else {
+            Issue.record("kstore is not built; run `swift build --build-tests` first")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kstore-access-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try registerTestActors(try ClinicStore.create(at: dir))
+        let store = try ClinicStore.open(at: dir)
+        _ = try Importer(store: store).importNDJSON(try exampleBytes("w2.ndjson"), source: "w2")
+        // Importing is not a read; nothing recorded yet.
+        #expect(try AccessLog.entries(store).entries.isEmpty)
+        #expect(try run(kstore, ["query", "phase", "--store", dir, "--patient", "W2", "--on", "2026-04-25", "--json"]).status == 0)
+        #expect(try run(kstore, ["query", "alerts", "--store", dir, "--on", "2026-04-25"]).status == 0)
+        let (entries, broken) = try AccessLog.entries(store)
+        #expect(broken.isEmpty)
+        #expect(entries.map(\.sequence) == [1, 2])
+        #expect(entries[0].patients == ["W2"])
+        #expect(entries[0].command.hasPrefix("kstore query phase --store"))
+        #expect(entries[0].osUser == store.osUser)
+        #expect(entries[1].command.contains("query alerts"))
+        // The clinical log is untouched by reads.
+        #expect(try LogAudit.verify(store).ok)
+        // `kstore audit access` lists them; a changed access record breaks its chain (exit 1).
+        let listed = try run(kstore, ["audit", "access", "--store", dir, "--json"])
+        #expect(listed.status == 0)
+        #expect(listed.stdout.contains(#""chainIntact":true"#))
+        guard let db = store.log.auxiliary["access"] else {
+            Issue.record("no access database")
+            return
+        }
+        try store.log.writeAuxiliary { w in
+            let key = withUnsafeBytes(of: UInt64(1).bigEndian) { Array($0) }
+            guard var bytes = try w.txn.get(db, key)?.copiedBytes else { return }
+            if let i = bytes.firstIndex(of: UInt8(ascii: "W")) { bytes[i] = UInt8(ascii: "X") }
+            try w.txn.put(db, key, bytes)
+        }
+        #expect(try AccessLog.entries(store).broken == [1])
+        #expect(try run(kstore, ["audit", "access", "--store", dir]).status == 1)
+    }
+}
