@@ -6,8 +6,44 @@ import KStore
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Verify and review the log.",
-        subcommands: [Verify.self, TakeCheckpoint.self, Keygen.self, AuditTrailCommand.self, ReviewCommand.self, Unreviewed.self, Access.self]
+        subcommands: [Verify.self, TakeCheckpoint.self, Keygen.self, AuditTrailCommand.self, ReviewCommand.self, Unreviewed.self, Access.self, Export.self]
     )
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Evidence for auditors: the envelopes recorded between two dates, as NDJSON.",
+            discussion: "Only --format ndjson is available in this version; FHIR R4 export is not built yet.")
+        @OptionGroup var options: StoreOptions
+        @Option(help: "First day (YYYY-MM-DD, UTC date of recordedAt), inclusive.") var from: String
+        @Option(help: "Last day (YYYY-MM-DD, UTC date of recordedAt), inclusive.") var to: String
+        @Option(help: "ndjson (one envelope a line, as `kstore log --json` prints them).") var format: String = "ndjson"
+
+        func validate() throws {
+            guard Day(iso: from) != nil else { throw ValidationError("--from \(from) is not a date (YYYY-MM-DD)") }
+            guard Day(iso: to) != nil else { throw ValidationError("--to \(to) is not a date (YYYY-MM-DD)") }
+            guard format == "ndjson" else {
+                throw ValidationError("--format \(format) is not available in this version; use --format ndjson (FHIR R4 export is not built yet)")
+            }
+        }
+
+        func run() throws {
+            try guarded {
+                let store = try ClinicStore.open(at: options.path)
+                guard let first = Day(iso: from), let last = Day(iso: to) else { return }
+                var selected: [Recorded] = []
+                try store.log.scan { view in
+                    let day = Timestamp(epochMillis: view.recordedAtMicros / 1000, offsetMinutes: 0).clinicalDay
+                    if day >= first && day <= last { selected.append(try EventMapping.recorded(view)) }
+                    return true
+                }
+                try recordAccess(store, patients: selected.map(\.patient))
+                var out: [UInt8] = []
+                for r in selected { JSONWriter.writeLine(EventMapping.json(r), into: &out) }
+                Output.writeBytes(out, to: 1)
+                Output.error("exported \(selected.count) events recorded \(from) … \(to)")
+            }
+        }
+    }
 
     struct Access: ParsableCommand {
         static let configuration = CommandConfiguration(

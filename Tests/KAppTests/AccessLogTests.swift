@@ -46,3 +46,29 @@ import Testing
         #expect(try run(kstore, ["audit", "access", "--store", dir]).status == 1)
     }
 }
+
+@Suite(.serialized) struct ExportTests {
+    @Test func ndjsonExportHoldsEveryEnvelopeRecordedInTheRangeAndIsAnAuditedRead() throws {
+        guard let kstore = executable("kstore") else {
+            Issue.record("kstore is not built")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kstore-export-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try registerTestActors(try ClinicStore.create(at: dir))
+        let store = try ClinicStore.open(at: dir)
+        _ = try Importer(store: store).importNDJSON(try exampleBytes("w3.ndjson"), source: "w3")
+        let total = try store.log.count()
+        let today = EventMapping.formatMicros(SystemClock.nowMicros()).prefix(10)
+        let out = try run(kstore, ["audit", "export", "--store", dir, "--from", "2000-01-01", "--to", String(today), "--format", "ndjson"])
+        #expect(out.status == 0)
+        let lines = out.stdout.split(separator: "\n")
+        #expect(lines.count == Int(total))
+        let last = try JSONParser.parse(String(lines[lines.count - 1]))
+        #expect(last["sequence"] == .int(Int64(total)))
+        #expect(last["patient"] == .string("W3"))
+        #expect(try run(kstore, ["audit", "export", "--store", dir, "--from", "2000-01-01", "--to", "2000-01-02"]).stdout.isEmpty)
+        #expect(try run(kstore, ["audit", "export", "--store", dir, "--from", "2000-01-01", "--to", "2000-01-02", "--format", "fhir"]).status == 64)
+        #expect(try AccessLog.entries(store).entries.count == 2)
+    }
+}
