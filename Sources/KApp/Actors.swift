@@ -21,11 +21,20 @@ struct PermissionDenied: Error, CustomStringConvertible {
 /// The registered actors (the `$actors` stream folded) and the permission checks on a write.
 public struct ActorRegistry: Sendable {
     public private(set) var actors: [String: ActorRecord] = [:]
+    /// Who may record what: the `permissions` of the rule set in force (see `load`).
     public var table = PermissionTable.default
 
-    /// Reads the `$actors` stream inside `reader`'s transaction.
+    /// Reads the `$actors` stream inside `reader`'s transaction, with the permission table of the
+    /// rule set in force in that same transaction.
     public static func load(_ reader: LogReader) throws -> ActorRegistry {
+        try load(reader, table: RulesInForce.load(reader).rules.permissions)
+    }
+
+    /// Reads the `$actors` stream inside `reader`'s transaction; `table` is the permission table
+    /// of the rule set in force there (a caller that already loaded the rules passes theirs).
+    public static func load(_ reader: LogReader, table: PermissionTable) throws -> ActorRegistry {
         var registry = ActorRegistry()
+        registry.table = table
         try reader.forEachInStream(SystemStream.actors) { view in
             let r = try EventMapping.recorded(view)
             switch r.event {
@@ -66,7 +75,7 @@ public struct ActorRegistry: Sendable {
         guard record.role == actor.role else {
             return "actor \(actor.id) is registered as \(record.role.rawValue), not \(actor.role.rawValue)"
         }
-        if type == .eventAmended || type == .eventVoided {
+        if type.isCorrection {
             if let originalActor, !table.mayCorrect(actor: actor, originalActorId: originalActor) {
                 return "\(actor.id) (\(actor.role.rawValue)) may not correct an event recorded by \(originalActor); a clinician or \(originalActor) may"
             }

@@ -25,18 +25,27 @@ public struct ImportSummary: Equatable, Sendable {
     }
 }
 
-/// The actor registry of the current write transaction, loaded once per transaction.
+/// The rules in force and the actor registry of the current write transaction, loaded once per
+/// transaction: the registry's permission table is the `permissions` of those rules, so a write
+/// is judged by the rule set of the very snapshot it is written into.
 final class RegistryCache {
+    private var rules: RulesInForce?
     private var registry: ActorRegistry?
     /// Held (not just its address) so a later transaction can never be mistaken for it.
     private var transaction: Transaction?
 
     func registry(_ reader: LogReader) throws -> ActorRegistry {
-        if let registry, transaction === reader.txn { return registry }
-        let loaded = try ActorRegistry.load(reader)
+        try load(reader).registry
+    }
+
+    private func load(_ reader: LogReader) throws -> (rules: RulesInForce, registry: ActorRegistry) {
+        if let rules, let registry, transaction === reader.txn { return (rules, registry) }
+        let loadedRules = try RulesInForce.load(reader)
+        let loaded = try ActorRegistry.load(reader, table: loadedRules.rules.permissions)
+        rules = loadedRules
         registry = loaded
         transaction = reader.txn
-        return loaded
+        return (loadedRules, loaded)
     }
 }
 
@@ -115,7 +124,7 @@ public struct Importer {
         let validate: (LogReader, NewEvent, Int) throws -> Void = { reader, _, index in
             let p = pending[index]
             // Who may record what (exit 77), checked against the actors registered in this
-            // transaction's snapshot.
+            // transaction's snapshot and the permission table of the rule set in force there.
             let registry = try cache.registry(reader)
             var originalActor: String?
             switch p.incoming.event {

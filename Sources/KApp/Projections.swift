@@ -16,6 +16,24 @@ public struct RulesInForce: Sendable, Equatable {
         self.hash = RuleSetJSON.canonical(rules).hash
         self.adoptedAt = adoptedAt
     }
+
+    /// The latest adopted rule set in `reader`'s transaction (the `$rules` stream), else the
+    /// built-in defaults.
+    static func load(_ reader: LogReader) throws -> RulesInForce {
+        guard let seq = try reader.streamSequences(SystemStream.rules).last, let view = try reader.record(seq) else {
+            return RulesInForce(rules: .default, adoptedAt: nil)
+        }
+        let r = try EventMapping.recorded(view)
+        guard case .ruleSetAdopted(let adopted) = r.event else {
+            throw StoreError.corrupt(sequence: seq, detail: "the rules stream holds a \(r.type.rawValue)")
+        }
+        do {
+            let rules = try RuleSet.load(json: Array(adopted.content.utf8))
+            return RulesInForce(rules: rules, adoptedAt: seq)
+        } catch {
+            throw StoreError.corrupt(sequence: seq, detail: "the adopted rule set no longer loads: \(error)")
+        }
+    }
 }
 
 /// One patient's fold states (phase, R1–R9/R12; monitoring and documentation, R10/R11) and the
@@ -120,19 +138,7 @@ public final class ProjectionEngine {
     }
 
     func rulesInForce(_ reader: LogReader) throws -> RulesInForce {
-        guard let seq = try reader.streamSequences(SystemStream.rules).last, let view = try reader.record(seq) else {
-            return RulesInForce(rules: .default, adoptedAt: nil)
-        }
-        let r = try EventMapping.recorded(view)
-        guard case .ruleSetAdopted(let adopted) = r.event else {
-            throw StoreError.corrupt(sequence: seq, detail: "the rules stream holds a \(r.type.rawValue)")
-        }
-        do {
-            let rules = try RuleSet.load(json: Array(adopted.content.utf8))
-            return RulesInForce(rules: rules, adoptedAt: seq)
-        } catch {
-            throw StoreError.corrupt(sequence: seq, detail: "the adopted rule set no longer loads: \(error)")
-        }
+        try RulesInForce.load(reader)
     }
 
     // MARK: Folding the log

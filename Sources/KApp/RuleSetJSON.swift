@@ -44,6 +44,9 @@ public enum RuleSetJSON {
             ("hybridBaseDays", .int(Int64(r.hybridBaseDays))),
             ("phaseEndWeeks", .array(r.phaseEndWeeks.map { .int(Int64($0)) })),
             ("lateEntryHours", .int(Int64(r.lateEntryHours))),
+            ("permissions", .object(Role.allCases.map { role in
+                (role.rawValue, .array(r.permissions.names(role).map { .string($0) }))
+            })),
         ])
     }
 

@@ -88,6 +88,38 @@ import Testing
         }
     }
 
+    @Test func theTableIsTheRuleSetInForce() throws {
+        try withStore { (store: ClinicStore) throws in
+            let assessment = line("AssessmentRecorded", data: #"{"kind":"treatment-response"}"#)
+            // Under the defaults a nurse may not record an assessment.
+            try refused(store, assessment, "a nurse may not record AssessmentRecorded")
+            // A rule set (adopted by the admin, this test's OS user) lets a nurse record one.
+            var rules = try RuleSet.load(
+                json: Array(#"{"version":"nurse-assessments","permissions":{"nurse":["ScoreRecorded","AssessmentRecorded"]}}"#.utf8))
+            #expect(rules.permissions.may(.nurse, record: .assessmentRecorded))
+            _ = try ProjectionEngine(store: store).replay(newRules: rules, apply: true, on: Day(ordinal: 20_500))
+            let inForce = try ProjectionEngine(store: store).rulesInForce()
+            #expect(inForce.rules == rules)
+            // The adopted canonical JSON carries the table (sorted), and loads back to it.
+            let (text, _) = RuleSetJSON.canonical(rules)
+            #expect(text.contains(#""nurse":["AssessmentRecorded","ScoreRecorded"]"#))
+            #expect(try RuleSet.load(json: Array(text.utf8)) == rules)
+            let summary = try Importer(store: store).importNDJSON(Array(assessment.utf8), source: "ok")
+            #expect(summary.imported == 1)
+            let rec = try store.log.read { try $0.lastRecord()?.materialize() }
+            #expect(rec?.actorId == "rn.kim")
+            // The row is replaced, not extended: vitals are no longer the nurse's under it.
+            try refused(store, line("VitalsRecorded", at: "2026-01-05T10:00:00-05:00", data: #"{"systolic":120,"diastolic":80}"#),
+                        "a nurse may not record VitalsRecorded")
+            // Adopting the defaults again takes the assessment back.
+            rules = RuleSet.default
+            rules.version = "back-to-defaults"
+            _ = try ProjectionEngine(store: store).replay(newRules: rules, apply: true, on: Day(ordinal: 20_500))
+            try refused(store, line("AssessmentRecorded", at: "2026-01-05T11:00:00-05:00", data: #"{"kind":"goal-setting"}"#),
+                        "a nurse may not record AssessmentRecorded")
+        }
+    }
+
     @Test func onlyAnAdminManagesActorsAndAdoptsRuleSets() throws {
         try withStore { (store: ClinicStore) throws in
             let kim = try ClinicStore.open(at: store.path, osUser: "kim")

@@ -18,6 +18,8 @@ import Testing
         other.ladder = [.init(intervalDays: 5, treatments: nil)]
         other.monitoring = []
         other.monitoring = RuleSet.default.monitoring.map { var m = $0; m.baseline.toggle(); return m }
+        other.permissions.allowed[.nurse] = [.assessmentRecorded]
+        other.permissions.allowed[.clinician] = []
         #expect(try RuleSet.load(json: data, base: other) == RuleSet.default)
     }
 

@@ -1,13 +1,15 @@
 /// Who may record what (events.md, "Who may record what"): the event types each role may record
-/// in its own name. Corrections (`EventAmended`, `EventVoided`) are allowed to a clinician, or to
-/// the actor who recorded the original (`mayCorrect`). `interface` accounts never record in their
-/// own name: they run imports on behalf of registered actors.
+/// in its own name. A rule-set parameter (`RuleSet.permissions`, the rule file's `permissions`
+/// key); `default` is the table. Corrections (`EventAmended`, `EventVoided`) are never in
+/// the table: they follow a fixed rule, a clinician or the actor who recorded the original
+/// (`mayCorrect`). `interface` accounts never record in their own name: they run imports on
+/// behalf of registered actors, so their row stays empty.
 public struct PermissionTable: Sendable, Equatable {
     public var allowed: [Role: Set<EventType>]
 
     public init(allowed: [Role: Set<EventType>]) { self.allowed = allowed }
 
-    static let clinical: Set<EventType> = Set(EventType.allCases.filter { !$0.isSystem && $0 != .eventAmended && $0 != .eventVoided })
+    static let clinical: Set<EventType> = Set(EventType.allCases.filter { !$0.isSystem && !$0.isCorrection })
 
     public static let `default` = PermissionTable(allowed: [
         .clinician: clinical,
@@ -25,4 +27,14 @@ public struct PermissionTable: Sendable, Equatable {
     public func mayCorrect(actor: Actor, originalActorId: String) -> Bool {
         actor.role == .clinician || actor.id == originalActorId
     }
+
+    /// The types `role` may record, by name (the rule file's order: sorted).
+    public func names(_ role: Role) -> [String] {
+        (allowed[role] ?? []).map(\.rawValue).sorted()
+    }
+}
+
+extension EventType {
+    /// `EventAmended` and `EventVoided`: allowed by `PermissionTable.mayCorrect`, never by a row.
+    public var isCorrection: Bool { self == .eventAmended || self == .eventVoided }
 }

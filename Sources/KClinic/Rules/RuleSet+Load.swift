@@ -7,6 +7,11 @@ extension RuleSet {
     /// ladder intervals not strictly increasing, ratios outside their range, `phaseEndWeeks` not
     /// two increasing positive weeks, and so on.
     ///
+    /// `permissions` (who may record what) maps roles to the event type names they may record;
+    /// each role is optional (an absent role keeps `base`'s row; a present one replaces it).
+    /// Refused: an unknown role or type, a type listed twice, an `interface` row that is not
+    /// empty, and `EventAmended`/`EventVoided` (corrections follow a fixed rule).
+    ///
     /// The ladder's last rung may be open-ended (`"treatments": null`, as the defaults) or carry
     /// a number; either way the ladder never extends past it, and `requiredBeforeExtension` is
     /// null on it.
@@ -75,6 +80,7 @@ extension RuleSet {
                 }
                 r.phaseEndWeeks = [first, second]
             case "lateEntryHours": r.lateEntryHours = try int(v, key, min: 1, max: 8760)
+            case "permissions": r.permissions = try permissions(v, base: r.permissions)
             default:
                 throw .invalid(key: key, reason: "unknown key")
             }
@@ -212,6 +218,43 @@ extension RuleSet {
             items[index] = item
         }
         return items
+    }
+
+    /// `{"clinician": [...], "nurse": [...], …}`: each listed role's row replaced, the others kept.
+    private static func permissions(_ v: Any, base: PermissionTable) throws(RuleSetError) -> PermissionTable {
+        let key = "permissions"
+        guard let o = v as? [String: Any] else {
+            throw .invalid(key: key, reason: #"must be an object of roles, e.g. {"nurse": ["ScoreRecorded"]}"#)
+        }
+        var table = base
+        for name in o.keys.sorted() {
+            guard let raw = o[name] else { continue }
+            let path = "\(key).\(name)"
+            guard let role = Role(rawValue: name) else {
+                throw .invalid(
+                    key: path, reason: "unknown role (roles: \(Role.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            guard let items = raw as? [Any] else { throw .invalid(key: path, reason: "must be an array of event type names") }
+            if role == .interface, !items.isEmpty {
+                throw .invalid(
+                    key: path,
+                    reason: "must be empty: an interface never records in its own name (it imports on behalf of registered actors)")
+            }
+            var types: Set<EventType> = []
+            for (i, item) in items.enumerated() {
+                let at = "\(path)[\(i)]"
+                guard let s = item as? String else { throw .invalid(key: at, reason: "must be an event type name") }
+                guard let type = EventType(rawValue: s) else { throw .invalid(key: at, reason: "unknown event type \"\(s)\"") }
+                guard !type.isCorrection else {
+                    throw .invalid(
+                        key: at,
+                        reason: "\(s) may not be listed: corrections follow a fixed rule, a clinician or the actor who recorded the original")
+                }
+                guard types.insert(type).inserted else { throw .invalid(key: at, reason: "\(s) is listed twice") }
+            }
+            table.allowed[role] = types
+        }
+        return table
     }
 
     private static func span(_ fields: [String: Any], _ path: String, _ stem: String) throws(RuleSetError) -> Span? {

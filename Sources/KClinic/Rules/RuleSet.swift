@@ -84,6 +84,9 @@ public struct RuleSet: Sendable, Equatable {
     // Audit trail (not a protocol rule): an event recorded more than this many hours after it
     // occurred is flagged as a late entry by `kstore audit trail`.
     public var lateEntryHours: Int
+    // Who may record what (events.md; not a protocol rule): the event types each role may record
+    // in its own name. Corrections are not in it: a clinician or the original recorder, always.
+    public var permissions: PermissionTable
 
     /// The names of R10's rolling items, in the order `monitoring` keeps them.
     public static let monitoringItemNames = [
@@ -134,7 +137,8 @@ public struct RuleSet: Sendable, Equatable {
         triggerDays: 3,
         hybridBaseDays: 28,
         phaseEndWeeks: [12, 24],
-        lateEntryHours: 24
+        lateEntryHours: 24,
+        permissions: .default
     )
 
     public init(
@@ -145,7 +149,7 @@ public struct RuleSet: Sendable, Equatable {
         relapseEarlyDays: Int, relapseLateDays: Int, monitoring: [MonitoringItem], quarterMonths: Int,
         yearMonths: Int, visitWindowDays: Int, visitConsentMonths: Int, triggerRise: Double,
         triggerMinPoints: Int, phq2BaselineDays: Int, triggerDays: Int, hybridBaseDays: Int,
-        phaseEndWeeks: [Int], lateEntryHours: Int = 24
+        phaseEndWeeks: [Int], lateEntryHours: Int = 24, permissions: PermissionTable = .default
     ) {
         self.version = version
         self.acuteSeriesLength = acuteSeriesLength
@@ -176,6 +180,7 @@ public struct RuleSet: Sendable, Equatable {
         self.hybridBaseDays = hybridBaseDays
         self.phaseEndWeeks = phaseEndWeeks
         self.lateEntryHours = lateEntryHours
+        self.permissions = permissions
     }
 
     /// The rolling item called `name`, if the rule set has one.
