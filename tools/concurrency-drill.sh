@@ -29,7 +29,7 @@ end=$(date +%s.%N)
 total=$("$kstore" audit verify --store "$store" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
 expected=$(( base + procs * count ))
 if [ "$total" -ne "$expected" ]; then echo "expected $expected events, found $total"; exit 1; fi
-python3 - "$start" "$end" "$total" <<'PY'
+python3 - "$start" "$end" "$(( total - base ))" <<'PY'
 import sys
 s, e, n = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 print(f"concurrency drill: {n} appends from the processes in {e-s:.2f} s ({n/(e-s):.0f} durable appends/s overall): passed")
