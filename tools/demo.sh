@@ -18,7 +18,7 @@ echo "== kstore actor add: the fixtures' clinicians and nurses, and this OS user
 tools/register-actors.sh "$store" "$k"
 $k actor list
 echo
-echo "== kstore import (the guide's three cases and the spec's worked examples)"
+echo "== kstore import (the guide's three cases, a poorly documented chart, the spec's worked examples)"
 $k import fixtures/case*.ndjson fixtures/examples/w*.ndjson
 echo
 echo "== kstore import again: every event is a duplicate, nothing is written twice"
