@@ -13,3 +13,5 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 command -v swift >/dev/null 2>&1 || { echo "the Swift toolchain (6.x) is required: swift not found on PATH" >&2; exit 69; }
+# fhir.resources (R4B models) for tools/validate-fhir.py, which checks `kstore audit export --format fhir`.
+python3 -c 'import fhir.resources' 2>/dev/null || pip install -q "fhir.resources==7.1.0"

@@ -11,18 +11,22 @@ struct Audit: ParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Evidence for auditors: the envelopes recorded between two dates, as NDJSON.",
-            discussion: "Only --format ndjson is available in this version; FHIR R4 export is not built yet.")
+            abstract: "Evidence for auditors: what was recorded between two dates, as NDJSON.",
+            discussion: """
+                --format ndjson writes the envelopes. --format fhir writes FHIR R4 resources, one a line: \
+                an AuditEvent per event recorded (action C, U for an amendment, D for a void) and per \
+                audited read in the range (action R), and a Provenance per amendment or void.
+                """)
         @OptionGroup var options: StoreOptions
         @Option(help: "First day (YYYY-MM-DD, UTC date of recordedAt), inclusive.") var from: String
         @Option(help: "Last day (YYYY-MM-DD, UTC date of recordedAt), inclusive.") var to: String
-        @Option(help: "ndjson (one envelope a line, as `kstore log --json` prints them).") var format: String = "ndjson"
+        @Option(help: "ndjson (one envelope a line, as `kstore log --json` prints them) or fhir (FHIR R4 AuditEvent and Provenance resources, one a line).") var format: String = "ndjson"
 
         func validate() throws {
             guard Day(iso: from) != nil else { throw ValidationError("--from \(from) is not a date (YYYY-MM-DD)") }
             guard Day(iso: to) != nil else { throw ValidationError("--to \(to) is not a date (YYYY-MM-DD)") }
-            guard format == "ndjson" else {
-                throw ValidationError("--format \(format) is not available in this version; use --format ndjson (FHIR R4 export is not built yet)")
+            guard format == "ndjson" || format == "fhir" else {
+                throw ValidationError("--format \(format) is not known; use --format ndjson or --format fhir")
             }
         }
 
@@ -30,6 +34,15 @@ struct Audit: ParsableCommand {
             try guarded {
                 let store = try ClinicStore.open(at: options.path)
                 guard let first = Day(iso: from), let last = Day(iso: to) else { return }
+                if format == "fhir" {
+                    let resources = try FHIRExport.resources(store, from: first, to: last)
+                    try recordAccess(store, patients: FHIRExport.patients(in: resources))
+                    var out: [UInt8] = []
+                    for r in resources { JSONWriter.writeLine(r, into: &out) }
+                    Output.writeBytes(out, to: 1)
+                    Output.error("exported \(resources.count) FHIR resources for \(from) … \(to)")
+                    return
+                }
                 var selected: [Recorded] = []
                 try store.log.scan { view in
                     let day = Timestamp(epochMillis: view.recordedAtMicros / 1000, offsetMinutes: 0).clinicalDay
