@@ -18,11 +18,17 @@ public struct RulesInForce: Sendable, Equatable {
     }
 
     /// The latest adopted rule set in `reader`'s transaction (the `$rules` stream), else the
-    /// built-in defaults.
-    static func load(_ reader: LogReader) throws -> RulesInForce {
-        guard let seq = try reader.streamSequences(SystemStream.rules).last, let view = try reader.record(seq) else {
-            return RulesInForce(rules: .default, adoptedAt: nil)
+    /// built-in defaults. With `recordedAtOrBefore`, the one in force at that knowledge time.
+    static func load(_ reader: LogReader, recordedAtOrBefore asOf: Int64? = nil) throws -> RulesInForce {
+        var chosen: RecordView?
+        for seq in try reader.streamSequences(SystemStream.rules).reversed() {
+            guard let view = try reader.record(seq) else { continue }
+            if let asOf, view.recordedAtMicros > asOf { continue }
+            chosen = view
+            break
         }
+        guard let view = chosen else { return RulesInForce(rules: .default, adoptedAt: nil) }
+        let seq = view.sequence
         let r = try EventMapping.recorded(view)
         guard case .ruleSetAdopted(let adopted) = r.event else {
             throw StoreError.corrupt(sequence: seq, detail: "the rules stream holds a \(r.type.rawValue)")
@@ -358,18 +364,7 @@ public final class ProjectionEngine {
     public func projections(patient: String?, on day: Day, asOf: Int64?) throws -> (projections: [PatientProjection], rules: RulesInForce) {
         if let asOf {
             // What the record showed at `asOf`: the rules in force then, every patient refolded.
-            let rules = try store.log.read { reader -> RulesInForce in
-                var found = RulesInForce(rules: .default, adoptedAt: nil)
-                for seq in try reader.streamSequences(SystemStream.rules) {
-                    guard let view = try reader.record(seq), view.recordedAtMicros <= asOf else { break }
-                    if case .ruleSetAdopted(let a) = try EventMapping.recorded(view).event,
-                        let r = try? RuleSet.load(json: Array(a.content.utf8))
-                    {
-                        found = RulesInForce(rules: r, adoptedAt: seq)
-                    }
-                }
-                return found
-            }
+            let rules = try store.log.read { reader in try RulesInForce.load(reader, recordedAtOrBefore: asOf) }
             let patients = try patient.map { [$0] } ?? store.log.read { reader in
                 try reader.streams().map(\.stream).filter { !SystemStream.isSystem($0) }
             }
