@@ -21,11 +21,38 @@ struct CorrectionIndex {
 
     var isEmpty: Bool { targets.isEmpty }
 
-    static func build(_ log: EventLog, through: UInt64) throws -> CorrectionIndex {
+    ///
+    /// With `workers` > 1 the log is split into that many sequence ranges, scanned in parallel
+    /// (each in its own read transactions) and their corrections joined in log order.
+    static func build(_ log: EventLog, through: UInt64, workers: Int = 1) throws -> CorrectionIndex {
+        let head = min(through, try log.count())
+        var corrections: [Recorded] = []
+        if workers <= 1 || head < 2 * UInt64(workers) {
+            corrections = try scan(log, from: 1, through: head)
+        } else {
+            let n = UInt64(workers)
+            let results = ShardResults<[Recorded]>(count: workers)
+            let shared = UncheckedShared(log)
+            DispatchQueue.concurrentPerform(iterations: workers) { k in
+                let from = head * UInt64(k) / n + 1
+                let to = head * UInt64(k + 1) / n
+                results.store(k, Result { try scan(shared.value, from: from, through: to) })
+            }
+            for k in 0..<workers {
+                guard let part = results.take(k) else { throw AppError.internal("correction scan \(k) returned nothing") }
+                corrections += try part.get()
+            }
+        }
+        return try resolve(corrections, log: log)
+    }
+
+    /// The corrections among `from`…`through`, decoded, in log order (only their records are
+    /// decoded; every other record is skipped by its type code).
+    private static func scan(_ log: EventLog, from: UInt64, through: UInt64) throws -> [Recorded] {
         let amendedCode = EventType.eventAmended.code
         let voidedCode = EventType.eventVoided.code
         var corrections: [Recorded] = []
-        try log.scanRaw(through: through) { seq, bytes in
+        try log.scanRaw(from: from, through: through) { seq, bytes in
             guard let code = RecordView.peekTypeCode(bytes), code == amendedCode || code == voidedCode else { return true }
             do {
                 corrections.append(try EventMapping.recorded(try RecordView(bytes)))
@@ -34,6 +61,10 @@ struct CorrectionIndex {
             }
             return true
         }
+        return corrections
+    }
+
+    private static func resolve(_ corrections: [Recorded], log: EventLog) throws -> CorrectionIndex {
         guard !corrections.isEmpty else { return CorrectionIndex() }
         var voided: Set<UUID> = []
         for c in corrections.reversed() {
@@ -64,21 +95,21 @@ struct CorrectionIndex {
 
         init(_ index: CorrectionIndex) { self.index = index }
 
-        /// The event as the protocol reads it: nil when voided, else with its amendments applied.
-        mutating func effective(_ r: Recorded) -> Recorded? {
+        /// What corrects the event at `sequence` (nil: nothing). Sequences must come in
+        /// ascending order.
+        mutating func action(at sequence: UInt64) -> Action? {
             let targets = index.targets
-            while position < targets.count && targets[position].sequence < r.sequence { position += 1 }
-            guard position < targets.count, targets[position].sequence == r.sequence else { return r }
-            switch targets[position].action {
-            case .void:
-                return nil
-            case .amend(let list):
-                var out = r
-                for fields in list {
-                    if let e = try? out.event.amended(with: fields) { out.event = e }
-                }
-                return out
-            }
+            while position < targets.count && targets[position].sequence < sequence { position += 1 }
+            guard position < targets.count, targets[position].sequence == sequence else { return nil }
+            return targets[position].action
+        }
+    }
+
+    /// Applies amendments in log order (one that no longer fits the event is skipped, as the
+    /// fold does).
+    static func amend(_ r: inout Recorded, _ list: [[(String, JSONValue)]]) {
+        for fields in list {
+            if let e = try? r.event.amended(with: fields) { r.event = e }
         }
     }
 }

@@ -128,6 +128,17 @@ public struct RecordView {
         return UInt16(code)
     }
 
+    /// The stream id bytes of a stored record, borrowed, without decoding the rest (how a
+    /// parallel replay picks its own patients' records). Nil for a malformed record.
+    public static func peekStream(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        var r = BinaryReader(bytes)
+        guard (try? r.readByte()) == EventRecord.formatVersion, (try? r.readVarUInt()) != nil,
+            (try? r.readRaw(16)) != nil, (try? r.readVarUInt()) != nil, (try? r.readByte()) != nil,
+            let stream = try? r.readBlob()
+        else { return nil }
+        return stream
+    }
+
     /// An owned copy, usable after the transaction.
     public func materialize() -> EventRecord {
         EventRecord(

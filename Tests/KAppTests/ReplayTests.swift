@@ -159,6 +159,41 @@ import Testing
             }
         }
     }
+
+    /// A full replay split across threads by patient gives exactly the single-threaded one:
+    /// every phase field, due date, audit finding and alert, for every thread count.
+    @Test func parallelReplayEqualsSingleThreadedOnAGeneratedClinic() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("gen-\(UUID().uuidString).ndjson").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let gen = try run("/usr/bin/env", ["python3", packageRoot.appendingPathComponent("tools/generate-clinic.py").path,
+            "--patients", "30", "--seed", "11", "--start", "2024-11-01", "--days", "730", "--out", out])
+        try #require(gen.status == 0, "\(gen.stderr)")
+        let bytes = try #require(FileManager.default.contents(atPath: out))
+        try withStore { (store: ClinicStore) throws in
+            let summary = try Importer(store: store).importNDJSON([UInt8](bytes), source: "gen")
+            #expect(summary.imported > 10_000)
+            let day = try #require(Day(iso: "2026-10-31"))
+            func everything(threads: Int) throws -> (phase: [PhaseView], due: [DueItem], audit: [AuditFinding], alerts: [String], events: UInt64) {
+                let engine = ProjectionEngine(store: store)
+                engine.replayThreads = threads
+                let n = try engine.rebuildStored()
+                let alerts = try engine.alerts(patient: nil, on: day, asOf: nil, all: true).map { "\($0.0) \($0.1)" }
+                return (try engine.phase(patient: nil, on: day, asOf: nil), try engine.due(patient: nil, on: day, asOf: nil),
+                    try engine.audit(patient: nil, on: day, asOf: nil), alerts, n)
+            }
+            let one = try everything(threads: 1)
+            #expect(one.phase.count == 30)
+            #expect(!one.due.isEmpty && !one.audit.isEmpty && !one.alerts.isEmpty)
+            for threads in [2, 3, 5] {
+                let many = try everything(threads: threads)
+                #expect(many.events == one.events, "\(threads) threads")
+                #expect(many.phase.map(Views.phase) == one.phase.map(Views.phase), "\(threads) threads")
+                #expect(many.due == one.due, "\(threads) threads")
+                #expect(many.audit == one.audit, "\(threads) threads")
+                #expect(many.alerts == one.alerts, "\(threads) threads")
+            }
+        }
+    }
 }
 
 @Suite struct ReplayMonitoringTests {

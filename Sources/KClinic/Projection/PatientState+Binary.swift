@@ -150,6 +150,8 @@ extension PatientState {
         n = try r.readLength()
         for _ in 0..<n {
             let day = try r.readDay()
+            // The fold keeps these sorted by date (see `phq2`); anything else is not its state.
+            if let last = s.phq2Days.last, last.day >= day { throw .invalidValue("PHQ-2 dates out of order") }
             let lowest = try r.readSmallInt()
             let latest = try r.readScore()
             s.phq2Days.append(PHQ2Day(day: day, lowest: lowest, latest: latest, run: try r.readSmallInt()))

@@ -413,10 +413,21 @@ extension PatientState {
         var previousRun = 0
         let yesterday = day.adding(days: -1)
         var index: Int?
-        for (i, entry) in phq2Days.enumerated() {
-            if entry.day >= from && entry.day < day { baseline = min(baseline ?? entry.lowest, entry.lowest) }
-            if entry.day == yesterday { previousRun = entry.run }
-            if entry.day == day { index = i }
+        // `phq2Days` is sorted by date. Walk back from the newest and stop at the window's
+        // start; dates older than the window are dropped in bulk (below), not one a day: this
+        // runs for every PHQ-2 diary entry, the commonest event of hybrid and symptom-triggered
+        // patients, and shifting the list each day cost ~10% of a full replay.
+        var i = phq2Days.count - 1
+        while i >= 0 {
+            let d = phq2Days[i].day
+            if d < from { break }
+            if d < day {
+                let lowest = phq2Days[i].lowest
+                if let b = baseline { if lowest < b { baseline = lowest } } else { baseline = lowest }
+            }
+            if d == yesterday { previousRun = phq2Days[i].run }
+            if d == day { index = i }
+            i -= 1
         }
         var entry = index.map { phq2Days[$0] } ?? PHQ2Day(day: day, lowest: value, latest: note, run: 0)
         let previousSource = entry.latest.ref
@@ -427,9 +438,20 @@ extension PatientState {
         // raised date outside maintenance ends the run too).
         let raised = baseline.map { rules.isTriggerRaised(value: value, baseline: $0) } ?? false
         entry.run = raised && isUnderlyingMaintenance(rules) ? previousRun + 1 : 0
-        if let index { phq2Days[index] = entry } else { phq2Days.append(entry) }
-        // Keep only the dates a later date's baseline can still reach.
-        phq2Days.removeAll(where: { $0.day < from })
+        if let index {
+            phq2Days[index] = entry
+        } else if let last = phq2Days.last, last.day > day {
+            // A date before the newest (an out-of-order entry): keep the list sorted.
+            let at = phq2Days.firstIndex(where: { $0.day > day }) ?? phq2Days.count
+            phq2Days.insert(entry, at: at)
+        } else {
+            phq2Days.append(entry)
+        }
+        // Drop the dates no later date's baseline can reach, once they are half the list.
+        if phq2Days.count >= max(64, 2 * rules.phq2BaselineDays) {
+            let stale = phq2Days.firstIndex(where: { $0.day >= from }) ?? phq2Days.count
+            phq2Days.removeFirst(stale)
+        }
 
         if wasTrigger {
             removeAlert(.boosterIndicated, source: previousSource)
