@@ -77,12 +77,21 @@ struct CorrectionIndex {
         }
         var index = CorrectionIndex()
         try log.read { reader in
+            // Random lookups map pages all over the file (each fault maps its cached
+            // neighbours too): release them every so often, so memory stays bounded.
+            var lookups = 0
+            func lookUp(_ id: UUID) throws -> UInt64? {
+                lookups += 1
+                if lookups % 64 == 0 { reader.releaseResidentPagesIfOverBudget() }
+                return try reader.sequence(forEventId: EventMapping.uuidBytes(id))
+            }
             for id in voided {
-                if let seq = try reader.sequence(forEventId: EventMapping.uuidBytes(id)) { index.targets.append((seq, .void)) }
+                if let seq = try lookUp(id) { index.targets.append((seq, .void)) }
             }
             for (id, list) in amendments where !voided.contains(id) {
-                if let seq = try reader.sequence(forEventId: EventMapping.uuidBytes(id)) { index.targets.append((seq, .amend(list))) }
+                if let seq = try lookUp(id) { index.targets.append((seq, .amend(list))) }
             }
+            reader.releaseResidentPagesIfOverBudget()
         }
         index.targets.sort { $0.sequence < $1.sequence }
         return index

@@ -190,12 +190,18 @@ public final class EventLog {
     /// Calls `body` with every stored record's sequence and bytes, decoding nothing, in bounded
     /// read transactions of `chunk` records; `body` returns false to stop. For passes that look
     /// at few records (e.g. by type code, see `RecordView.peekTypeCode`).
+    ///
+    /// Every `releaseEvery` records, when the process holds more than
+    /// `Environment.residentBudget` of mapped file pages, they are released
+    /// (`Environment.releaseResidentPages`), so a pass over the whole log keeps the process's
+    /// resident memory bounded, not growing with the size of the store.
     public func scanRaw(
         from: UInt64 = 1, through: UInt64 = .max, chunk: Int = 65_536,
         _ body: (UInt64, UnsafeRawBufferPointer) throws -> Bool
     ) throws {
         var next = from
         var done = false
+        var sinceRelease = 0
         while !done && next <= through {
             try env.read { txn in
                 try txn.withCursor(events) { cursor in
@@ -213,6 +219,11 @@ public final class EventLog {
                             return
                         }
                         n += 1
+                        sinceRelease += 1
+                        if sinceRelease >= EventLog.releaseEvery {
+                            env.releaseResidentPagesIfOverBudget()
+                            sinceRelease = 0
+                        }
                         if n >= chunk { return }
                         entry = try cursor.next()
                     }
@@ -220,6 +231,16 @@ public final class EventLog {
                 }
             }
         }
+    }
+
+    /// Records between two looks at the resident memory during a scan (measured in
+    /// ARCHITECTURE.md, "Resident memory of long passes").
+    static let releaseEvery = 8_192
+
+    /// Releases this process's resident pages of the store (after a pass of random reads; see
+    /// `Environment.releaseResidentPages`).
+    public func releaseResidentPages() throws {
+        try env.read { _ in env.releaseResidentPages() }
     }
 
     /// A raw cursor pass over `events` touching every key and value, decoding nothing:
