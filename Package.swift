@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "KStore", targets: ["KStore"]),
         .library(name: "KClinic", targets: ["KClinic"]),
         .library(name: "KBinary", targets: ["KBinary"]),
+        .library(name: "KApp", targets: ["KApp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

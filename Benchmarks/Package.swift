@@ -2,13 +2,18 @@
 import PackageDescription
 
 // Measurements kept out of the main package so that its dependency graph (and the shipped
-// binary) never sees swift-protobuf. Build and run in release:
+// binary) never sees swift-protobuf or SQLite. Build and run in release:
 //
 //     swift build -c release --package-path Benchmarks --scratch-path Benchmarks/.build
 //     Benchmarks/.build/release/codec-compare
+//     Benchmarks/.build/release/kstore-bench --help     (tools/bench.sh runs it with defaults)
 let package = Package(
     name: "kstore-benchmarks",
     platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kstore-bench", targets: ["KStoreBench"]),
+        .executable(name: "codec-compare", targets: ["codec-compare"]),
+    ],
     dependencies: [
         .package(name: "kstore", path: ".."),
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
@@ -25,6 +30,26 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Sources/CodecCompare",
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
+        // SQLite's C API straight from Debian's libsqlite3 (no wrapper package: nothing extra to
+        // build, and the baseline's prepared statements are exactly what it executes).
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // kstore beside a SQLite baseline and the raw LMDB floor, in one process: one table.
+        .executableTarget(
+            name: "KStoreBench",
+            dependencies: [
+                "CSQLite",
+                .product(name: "KApp", package: "kstore"),
+                .product(name: "KStore", package: "kstore"),
+                .product(name: "KClinic", package: "kstore"),
+                .product(name: "KBinary", package: "kstore"),
+            ],
+            path: "Sources/KStoreBench",
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
     ],

@@ -59,9 +59,10 @@ struct PendingEvent {
 /// The path of NDJSON into the log: parse and validate every line, then append.
 ///
 /// An import is all or nothing at the level of validation: every line is parsed and validated
-/// first, then the whole file is appended once as a dry run (an aborted write transaction: the
-/// same checks as for real, seeing the file's earlier lines), and only then committed, in one
-/// transaction when the file holds at most `batchSize` events, else in batches of `batchSize`.
+/// first; a file of at most `batchSize` events is then appended in one transaction. A larger one
+/// is checked whole first (`EventLog.check`: the same store checks as an append, in a read
+/// transaction that sees the file's earlier lines on top of the store, writing nothing) and
+/// only then committed, in batches of `batchSize`.
 public struct Importer {
     public let store: ClinicStore
     public var batchSize = 4096
@@ -115,7 +116,7 @@ public struct Importer {
         return PendingEvent(line: line, incoming: incoming, record: record)
     }
 
-    /// Appends validated events: a dry run of all of them, then the commits.
+    /// Appends validated events: a check of all of them, then the commits.
     func append(_ pending: [PendingEvent], source: String) throws(AppError) -> ImportSummary {
         guard !pending.isEmpty else { return ImportSummary(imported: 0, duplicates: 0) }
         let records = pending.map(\.record)
@@ -144,7 +145,9 @@ public struct Importer {
             if records.count <= batchSize {
                 outcomes = try store.log.append(records, clockMicros: store.clockMicros, validate: validate)
             } else {
-                _ = try store.log.append(records, dryRun: true, clockMicros: store.clockMicros, validate: validate)
+                // Every check once, against the store plus the file's earlier lines, writing
+                // nothing (a read transaction: no writer waits for it); then the commits.
+                try store.log.check(records, clockMicros: store.clockMicros, validate: validate)
                 var offset = 0
                 while offset < records.count {
                     let end = min(offset + batchSize, records.count)
@@ -169,7 +172,7 @@ public struct Importer {
     }
 
     /// A refusal met after earlier batches committed (another writer changed the store between
-    /// the dry run and a batch): say exactly what is in the store, and how to finish.
+    /// the check and a batch): say exactly what is in the store, and how to finish.
     func partial(_ error: AppError, committed: [AppendOutcome], source: String) -> AppError {
         let s = summarize(committed)
         guard let first = s.firstSequence, let last = s.lastSequence else { return error }

@@ -133,13 +133,20 @@ public final class Environment {
     /// Tries a read transaction first (committed, so the handles outlive it) and takes the
     /// writer lock only when a database has to be created, so a query never waits for a writer.
     public func openDatabases(_ names: [String]) throws(LMDBError) -> [String: Database] {
+        try openDatabases(names.map { ($0, DatabaseFlags()) })
+    }
+
+    /// As `openDatabases(_:)`, each database created with its flags; an existing database whose
+    /// stored layout differs from the one asked for is refused (`MDB_INCOMPATIBLE`), never
+    /// silently used with the wrong comparison.
+    public func openDatabases(_ specs: [(name: String, flags: DatabaseFlags)]) throws(LMDBError) -> [String: Database] {
         for create in [false, true] {
             let txn = try beginTransaction(readOnly: !create)
             var result: [String: Database] = [:]
             var missing = false
-            for name in names {
+            for (name, flags) in specs {
                 var dbi: MDB_dbi = 0
-                let rc = mdb_dbi_open(txn, name, create ? UInt32(MDB_CREATE) : 0, &dbi)
+                let rc = mdb_dbi_open(txn, name, (create ? UInt32(MDB_CREATE) : 0) | flags.rawValue, &dbi)
                 if rc == MDB_NOTFOUND && !create {
                     missing = true
                     break
@@ -147,6 +154,12 @@ public final class Environment {
                 if rc != 0 {
                     mdb_txn_abort(txn)
                     throw LMDBError(code: rc, operation: "mdb_dbi_open(\(name))")
+                }
+                var stored: UInt32 = 0
+                let frc = mdb_dbi_flags(txn, dbi, &stored)
+                if frc != 0 || DatabaseFlags(rawValue: stored).intersection(.layout) != flags.intersection(.layout) {
+                    mdb_txn_abort(txn)
+                    throw LMDBError(code: frc != 0 ? frc : MDB_INCOMPATIBLE, operation: "mdb_dbi_open(\(name)): stored flags \(stored), expected \(flags.rawValue)")
                 }
                 result[name] = Database(dbi: dbi, name: name)
             }

@@ -7,7 +7,7 @@ import KBinary
 /// access to `data.mdb` could, and show that `kstore audit verify` notices.
 ///
 /// Nothing in `kstore` itself uses it. Each call is one write transaction; none of them touches
-/// the indexes (`streams`, `heads`, `ids`), so what they leave behind is exactly the damage asked
+/// the indexes (`streams`, `ids`), so what they leave behind is exactly the damage asked
 /// for and no more.
 public struct LogTamper {
     let log: EventLog

@@ -14,7 +14,7 @@ public struct VerifyProblem: Sendable, Equatable, CustomStringConvertible {
         case undecodable
         /// A stream's versions are not 1, 2, 3, … in log order.
         case streamVersion = "stream-version"
-        /// An index (streams, heads, ids) disagrees with the events.
+        /// An index (streams, ids) disagrees with the events.
         case index
         /// The caller's own check (payload decoding, projections) failed.
         case content
@@ -57,61 +57,67 @@ extension EventLog {
             var prevHash = [UInt8](repeating: 0, count: EventRecord.hashSize)
             var expected: UInt64 = 1
             var count: UInt64 = 0
-            var streamVersions: [String: (version: UInt64, sequence: UInt64)] = [:]
-            try txn.withCursor(events) { cursor in
-                var entry = try cursor.first()
-                while let (key, value) = entry {
-                    defer { count += 1 }
-                    guard let seq = Keys.decodeUInt64(key) else {
-                        report(expected, .undecodable, "a key of \(key.count) bytes is not a sequence")
+            var streamVersions: [String: (version: UInt64, sequence: UInt64, events: UInt64)] = [:]
+            try txn.withCursor(streams) { streamCursor in
+                try txn.withCursor(events) { cursor in
+                    var entry = try cursor.first()
+                    while let (key, value) = entry {
+                        defer { count += 1 }
+                        guard let seq = Keys.decodeUInt64(key) else {
+                            report(expected, .undecodable, "a key of \(key.count) bytes is not a sequence")
+                            entry = try cursor.next()
+                            continue
+                        }
+                        if seq != expected {
+                            let range = seq - 1 > expected ? "\(expected)–\(seq - 1)" : "\(expected)"
+                            report(expected, .missing, "sequence \(range) is absent: the log has a gap before \(seq)")
+                        }
+                        expected = seq + 1
+                        let view: RecordView
+                        do throws(BinaryError) {
+                            view = try RecordView(value)
+                        } catch {
+                            report(seq, .undecodable, error.description)
+                            prevHash = value.count >= EventRecord.hashSize ? Array(value.suffix(EventRecord.hashSize)) : prevHash
+                            entry = try cursor.next()
+                            continue
+                        }
+                        if view.sequence != seq {
+                            report(seq, .sequenceMismatch, "the record stored under \(seq) says it is sequence \(view.sequence)")
+                        }
+                        var hasher = SHA256()
+                        hasher.update(data: prevHash)
+                        hasher.update(bufferPointer: view.body)
+                        let computed = Array(hasher.finalize())
+                        if !computed.elementsEqual(view.hash) {
+                            report(seq, .hashMismatch, "stored hash \(hex(view.hash).prefix(16))… ≠ computed \(hex(computed).prefix(16))…: this record, or the one before it, was altered")
+                        }
+                        prevHash = view.hash.copiedBytes
+                        // Stream versions contiguous, and the indexes point back at this record.
+                        let last = streamVersions[view.stream]?.version ?? 0
+                        if view.streamVersion != last + 1 {
+                            report(seq, .streamVersion, "stream \(view.stream) goes from version \(last) to \(view.streamVersion)")
+                        }
+                        streamVersions[view.stream] = (view.streamVersion, seq, (streamVersions[view.stream]?.events ?? 0) + 1)
+                        // The event is among its stream's sequences (with the count check below, the
+                        // stream's sequences are exactly its events', so the k-th is version k).
+                        let inStream = try Keys.stream(view.stream).withUnsafeBytes { k in
+                            try Keys.sequence(seq).withUnsafeBytes { v in try streamCursor.find(k, value: v) != nil }
+                        }
+                        if !inStream {
+                            report(seq, .index, "streams index for \(view.stream) lacks sequence \(seq) (v\(view.streamVersion))")
+                        }
+                        let idHit = try txn.get(ids, view.eventId.copiedBytes).flatMap(Keys.decodeUInt64)
+                        if idHit != seq {
+                            report(seq, .index, "ids index for \(formatUUID(view.eventId)) points at \(idHit.map(String.init) ?? "nothing")")
+                        }
+                        if let problem = inspect(view) { report(seq, .content, problem) }
                         entry = try cursor.next()
-                        continue
                     }
-                    if seq != expected {
-                        let range = seq - 1 > expected ? "\(expected)–\(seq - 1)" : "\(expected)"
-                        report(expected, .missing, "sequence \(range) is absent: the log has a gap before \(seq)")
-                    }
-                    expected = seq + 1
-                    let view: RecordView
-                    do throws(BinaryError) {
-                        view = try RecordView(value)
-                    } catch {
-                        report(seq, .undecodable, error.description)
-                        prevHash = value.count >= EventRecord.hashSize ? Array(value.suffix(EventRecord.hashSize)) : prevHash
-                        entry = try cursor.next()
-                        continue
-                    }
-                    if view.sequence != seq {
-                        report(seq, .sequenceMismatch, "the record stored under \(seq) says it is sequence \(view.sequence)")
-                    }
-                    var hasher = SHA256()
-                    hasher.update(data: prevHash)
-                    hasher.update(bufferPointer: view.body)
-                    let computed = Array(hasher.finalize())
-                    if !computed.elementsEqual(view.hash) {
-                        report(seq, .hashMismatch, "stored hash \(hex(view.hash).prefix(16))… ≠ computed \(hex(computed).prefix(16))…: this record, or the one before it, was altered")
-                    }
-                    prevHash = view.hash.copiedBytes
-                    // Stream versions contiguous, and the indexes point back at this record.
-                    let last = streamVersions[view.stream]?.version ?? 0
-                    if view.streamVersion != last + 1 {
-                        report(seq, .streamVersion, "stream \(view.stream) goes from version \(last) to \(view.streamVersion)")
-                    }
-                    streamVersions[view.stream] = (view.streamVersion, seq)
-                    let streamHit = try txn.get(streams, Keys.stream(view.stream, version: view.streamVersion)).flatMap(Keys.decodeUInt64)
-                    if streamHit != seq {
-                        report(seq, .index, "streams index for \(view.stream) v\(view.streamVersion) points at \(streamHit.map(String.init) ?? "nothing")")
-                    }
-                    let idHit = try txn.get(ids, view.eventId.copiedBytes).flatMap(Keys.decodeUInt64)
-                    if idHit != seq {
-                        report(seq, .index, "ids index for \(formatUUID(view.eventId)) points at \(idHit.map(String.init) ?? "nothing")")
-                    }
-                    if let problem = inspect(view) { report(seq, .content, problem) }
-                    entry = try cursor.next()
                 }
             }
             // Nothing indexed that the events do not hold.
-            let streamEntries = try txn.count(streams)
+            let streamEntries = try txn.count(streams)  // every value of every stream
             let idEntries = try txn.count(ids)
             if streamEntries != Int(count) {
                 report(expected, .index, "streams index holds \(streamEntries) entries for \(count) events")
@@ -119,14 +125,20 @@ extension EventLog {
             if idEntries != Int(count) {
                 report(expected, .index, "ids index holds \(idEntries) entries for \(count) events")
             }
-            let headEntries = try txn.count(heads)
-            if headEntries != streamVersions.count {
-                report(expected, .index, "heads index holds \(headEntries) streams, the events \(streamVersions.count)")
-            }
-            for (stream, head) in streamVersions {
-                let stored = try txn.get(heads, Array(stream.utf8)).flatMap(Keys.decodeHead)
-                if stored?.version != head.version || stored?.sequence != head.sequence {
-                    report(head.sequence, .index, "heads index for \(stream) says v\(stored?.version ?? 0) at \(stored?.sequence ?? 0), the events v\(head.version) at \(head.sequence)")
+            // Per stream: as many sequences indexed as it has events, and no stream without events.
+            try txn.withCursor(streams) { cursor in
+                var entry = try cursor.first()
+                while let (key, _) = entry {
+                    let stream = String(decoding: key, as: UTF8.self)
+                    let indexed = UInt64(try cursor.valueCount())
+                    if let head = streamVersions[stream] {
+                        if indexed != head.events {
+                            report(head.sequence, .index, "streams index holds \(indexed) sequences for \(stream), which has \(head.events) events (last at \(head.sequence))")
+                        }
+                    } else {
+                        report(expected, .index, "streams index holds \(indexed) sequences for \(stream), which has no events")
+                    }
+                    entry = try cursor.nextKey()
                 }
             }
             problems.sort { ($0.sequence, $0.kind.rawValue) < ($1.sequence, $1.kind.rawValue) }

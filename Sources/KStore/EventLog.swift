@@ -5,10 +5,11 @@ import KBinary
 /// The append-only event log of one store: an LMDB environment with
 ///
 /// - `events`: sequence (BE64) → record (`EventRecord` layout), gapless from 1, `MDB_APPEND`;
-/// - `streams`: stream ‖ 0 ‖ version (BE64) → sequence: each stream's events in version order;
-/// - `heads`: stream → version ‖ last sequence: a stream's current version in one read;
+/// - `streams` (`MDB_DUPSORT|MDB_DUPFIXED`): stream id → the sequences (BE64) of its events,
+///   sorted, each new one put with `MDB_APPENDDUP`. Versions are gapless from 1 in log order, so
+///   the k-th sequence is version k and a stream's version is its number of values;
 /// - `ids`: eventId (16 bytes) → sequence: idempotency and correction targets;
-/// - `meta`: store id, format, creation time;
+/// - `meta`: store id, format (`formatVersion`), creation time;
 /// - auxiliary databases named by the caller (projections, access log), opaque to the log.
 ///
 /// Sequence, stream versions and hashes are assigned inside the write transaction, which LMDB
@@ -19,7 +20,6 @@ public final class EventLog {
     public let path: String
     let events: Database
     let streams: Database
-    let heads: Database
     let ids: Database
     let meta: Database
     public let auxiliary: [String: Database]
@@ -27,7 +27,12 @@ public final class EventLog {
     public let storeId: [UInt8]
 
     public static let defaultMapSize = 256 << 20
-    static let coreDatabases = ["events", "streams", "heads", "ids", "meta"]
+    /// The layout this code writes (`meta.format`). 1: `streams` keyed by stream ‖ 0 ‖ version
+    /// plus a `heads` database; a format-1 store is upgraded when opened (`upgradeIfNeeded`).
+    public static let formatVersion: UInt8 = 2
+    static let coreDatabases: [(name: String, flags: DatabaseFlags)] = [
+        ("events", []), ("streams", [.dupSort, .dupFixed]), ("ids", []), ("meta", []),
+    ]
 
     /// Creates a new, empty store in `path` (a new or empty directory, made owner-only).
     public static func create(at path: String, mapSize: Int = defaultMapSize, auxiliary: [String] = [], clockMicros: Int64) throws -> EventLog {
@@ -45,13 +50,13 @@ public final class EventLog {
         let id = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
         try log.env.write { txn in
             try txn.put(log.meta, Array("storeId".utf8), id)
-            try txn.put(log.meta, Array("format".utf8), [1])
+            try txn.put(log.meta, Array("format".utf8), [formatVersion])
             try txn.put(log.meta, Array("createdAt".utf8), Keys.sequence(UInt64(bitPattern: clockMicros)))
         }
         return try EventLog(path: path, mapSize: mapSize, auxiliary: auxiliary)
     }
 
-    /// Opens an existing store.
+    /// Opens an existing store (upgrading a format-1 store first, see `upgradeIfNeeded`).
     public static func open(at path: String, mapSize: Int = defaultMapSize, auxiliary: [String] = []) throws -> EventLog {
         guard access(path + "/data.mdb", F_OK) == 0 else { throw StoreError.notFound(path: path) }
         return try EventLog(path: path, mapSize: mapSize, auxiliary: auxiliary)
@@ -59,15 +64,16 @@ public final class EventLog {
 
     private init(path: String, mapSize: Int, auxiliary: [String]) throws {
         self.path = path
-        env = try Environment(path: path, maxDatabases: UInt32(EventLog.coreDatabases.count + auxiliary.count + 2), mapSize: mapSize)
-        let dbs = try env.openDatabases(EventLog.coreDatabases + auxiliary)
+        // Room for every database plus the format-1 `heads` an upgrade opens to delete.
+        env = try Environment(path: path, maxDatabases: UInt32(EventLog.coreDatabases.count + auxiliary.count + 3), mapSize: mapSize)
+        try EventLog.upgradeIfNeeded(env, path: path)
+        let dbs = try env.openDatabases(EventLog.coreDatabases + auxiliary.map { ($0, DatabaseFlags()) })
         func db(_ name: String) throws -> Database {
             guard let d = dbs[name] else { throw LMDBError(code: -30798, operation: "mdb_dbi_open(\(name))") }
             return d
         }
         events = try db("events")
         streams = try db("streams")
-        heads = try db("heads")
         ids = try db("ids")
         meta = try db("meta")
         var aux: [String: Database] = [:]
@@ -86,44 +92,85 @@ public final class EventLog {
     /// event about to be appended (after the duplicate and version checks), seeing everything
     /// written before it, this batch included; throwing refuses the whole batch. `clockMicros`
     /// is read inside the transaction, and recordedAt never goes backwards in log order.
-    /// With `dryRun` everything is checked and nothing written (the transaction is aborted).
     /// `thenInSameTransaction` runs after the events are written and before the commit, so a
     /// caller's own writes (e.g. projections under a newly adopted rule set) commit with them.
     @discardableResult
     public func append(
-        _ batch: [NewEvent], dryRun: Bool = false, clockMicros: () -> Int64,
+        _ batch: [NewEvent], clockMicros: () -> Int64,
         validate: (LogReader, NewEvent, Int) throws -> Void = { _, _, _ in },
         thenInSameTransaction: (LogReader, [AppendOutcome]) throws -> Void = { _, _ in }
     ) throws -> [AppendOutcome] {
-        try env.write(dryRun: dryRun) { txn in
+        try env.write { txn in
             let reader = LogReader(log: self, txn: txn)
-            var prevHash = [UInt8](repeating: 0, count: EventRecord.hashSize)
-            var nextSequence: UInt64 = 1
-            var lastRecorded: Int64 = .min
-            if let last = try reader.lastRecord() {
-                prevHash = last.hash.copiedBytes
-                nextSequence = last.sequence + 1
-                lastRecorded = last.recordedAtMicros
+            let outcomes = try assign(batch, reader: reader, clockMicros: clockMicros, validate: validate, into: .store(txn))
+            // Caller's writes to auxiliary databases, committed atomically with the events.
+            try thenInSameTransaction(reader, outcomes)
+            return outcomes
+        }
+    }
+
+    /// Checks `batch` exactly as `append` would and writes nothing: the same duplicate,
+    /// `expectedVersion` and `validate` checks, in one read transaction (so no writer waits for
+    /// it), each event seeing the snapshot plus the batch's earlier events (`PendingEvents`).
+    /// Returns the outcomes `append` would return if nothing else were written in between; the
+    /// sequences are those it would assign then. Throws what `append` would throw.
+    @discardableResult
+    public func check(
+        _ batch: [NewEvent], clockMicros: () -> Int64,
+        validate: (LogReader, NewEvent, Int) throws -> Void = { _, _, _ in }
+    ) throws -> [AppendOutcome] {
+        try env.read { txn in
+            let pending = PendingEvents(capacity: batch.count)
+            let reader = LogReader(log: self, txn: txn, pending: pending)
+            return try assign(batch, reader: reader, clockMicros: clockMicros, validate: validate, into: .pending(pending))
+        }
+    }
+
+    /// Where `assign` puts what it accepts.
+    private enum Sink {
+        /// Written: `events`, `streams`, `ids` of this write transaction.
+        case store(Transaction)
+        /// Remembered for the rest of a `check`.
+        case pending(PendingEvents)
+    }
+
+    /// The one loop behind `append` and `check`: duplicates, versions, the caller's checks,
+    /// then sequence, version, recordedAt and (when writing) the hash chain.
+    private func assign(
+        _ batch: [NewEvent], reader: LogReader, clockMicros: () -> Int64,
+        validate: (LogReader, NewEvent, Int) throws -> Void, into sink: Sink
+    ) throws -> [AppendOutcome] {
+        var prevHash = [UInt8](repeating: 0, count: EventRecord.hashSize)
+        var nextSequence: UInt64 = 1
+        var lastRecorded: Int64 = .min
+        if let last = try reader.lastRecord() {
+            prevHash = last.hash.copiedBytes
+            nextSequence = last.sequence + 1
+            lastRecorded = last.recordedAtMicros
+        }
+        let recordedAt = max(clockMicros(), lastRecorded)
+        var versions: [String: UInt64] = [:]
+        var outcomes: [AppendOutcome] = []
+        outcomes.reserveCapacity(batch.count)
+        for (index, event) in batch.enumerated() {
+            guard event.eventId.count == 16 else { throw LogError.rejected(index: index, reason: "eventId must be 16 bytes") }
+            if let existing = try reader.sequence(forEventId: event.eventId) {
+                guard let record = try reader.record(existing), record.hasSameContent(as: event) else {
+                    throw LogError.eventIdReused(index: index, eventId: event.eventId, existingSequence: existing)
+                }
+                outcomes.append(.duplicate(sequence: existing))
+                continue
             }
-            let recordedAt = max(clockMicros(), lastRecorded)
-            var headUpdates: [String: (version: UInt64, sequence: UInt64)] = [:]
-            var outcomes: [AppendOutcome] = []
-            outcomes.reserveCapacity(batch.count)
-            for (index, event) in batch.enumerated() {
-                guard event.eventId.count == 16 else { throw LogError.rejected(index: index, reason: "eventId must be 16 bytes") }
-                if let existing = try reader.sequence(forEventId: event.eventId) {
-                    guard let record = try reader.record(existing), record.hasSameContent(as: event) else {
-                        throw LogError.eventIdReused(index: index, eventId: event.eventId, existingSequence: existing)
-                    }
-                    outcomes.append(.duplicate(sequence: existing))
-                    continue
-                }
-                let current = try headUpdates[event.stream]?.version ?? reader.streamVersion(event.stream)
-                if let expected = event.expectedVersion, expected != current {
-                    throw LogError.conflict(index: index, stream: event.stream, expected: expected, actual: current)
-                }
-                try validate(reader, event, index)
-                let version = current + 1
+            let current = try versions[event.stream] ?? reader.streamVersion(event.stream)
+            if let expected = event.expectedVersion, expected != current {
+                throw LogError.conflict(index: index, stream: event.stream, expected: expected, actual: current)
+            }
+            try validate(reader, event, index)
+            let version = current + 1
+            switch sink {
+            case .pending(let pending):
+                pending.add(event, sequence: nextSequence, version: version, recordedAtMicros: recordedAt)
+            case .store(let txn):
                 var record = EventRecord(
                     sequence: nextSequence, eventId: event.eventId, typeCode: event.typeCode,
                     schemaVersion: event.schemaVersion, stream: event.stream, streamVersion: version,
@@ -131,27 +178,20 @@ public final class EventLog {
                     recordedAtMicros: recordedAt, actorId: event.actorId, actorRole: event.actorRole,
                     osUser: event.osUser, payload: event.payload, hash: [])
                 var bytes = record.encodedBody()
-                var hasher = SHA256()
-                hasher.update(data: prevHash)
-                hasher.update(data: bytes)
-                record.hash = Array(hasher.finalize())
+                record.hash = EventRecord.chainHash(previous: prevHash, body: bytes)
                 bytes.append(contentsOf: record.hash)
                 let seqKey = Keys.sequence(nextSequence)
                 try txn.put(events, seqKey, bytes, flags: .append)
-                try txn.put(streams, Keys.stream(event.stream, version: version), seqKey, flags: .noOverwrite)
+                // The stream's newest sequence is its largest: appended at the end of its values.
+                try txn.put(streams, Keys.stream(event.stream), seqKey, flags: .appendDup)
                 try txn.put(ids, event.eventId, seqKey, flags: .noOverwrite)
-                headUpdates[event.stream] = (version, nextSequence)
-                outcomes.append(.appended(sequence: nextSequence, streamVersion: version))
                 prevHash = record.hash
-                nextSequence += 1
             }
-            for (stream, head) in headUpdates {
-                try txn.put(heads, Array(stream.utf8), Keys.head(version: head.version, sequence: head.sequence))
-            }
-            // Caller's writes to auxiliary databases, committed atomically with the events.
-            try thenInSameTransaction(reader, outcomes)
-            return outcomes
+            versions[event.stream] = version
+            outcomes.append(.appended(sequence: nextSequence, streamVersion: version))
+            nextSequence += 1
         }
+        return outcomes
     }
 
     // MARK: Reading
@@ -269,12 +309,21 @@ extension EventLog: Sendable {}
 public struct LogReader {
     let log: EventLog
     public let txn: Transaction
+    /// Inside `EventLog.check`: the batch's events accepted so far, seen on top of the snapshot.
+    let pending: PendingEvents?
+
+    init(log: EventLog, txn: Transaction, pending: PendingEvents? = nil) {
+        self.log = log
+        self.txn = txn
+        self.pending = pending
+    }
 
     /// The auxiliary database named `name` (opened at start-up).
     public func auxiliary(_ name: String) -> Database? { log.auxiliary[name] }
 
     public func lastRecord() throws -> RecordView? {
-        try txn.withCursor(log.events) { cursor -> RecordView? in
+        if let pending, let last = pending.lastSequence { return try pending.record(last) }
+        return try txn.withCursor(log.events) { cursor -> RecordView? in
             guard let (key, value) = try cursor.last() else { return nil }
             do throws(BinaryError) { return try RecordView(value) } catch {
                 throw StoreError.corrupt(sequence: Keys.decodeUInt64(key) ?? 0, detail: error.description)
@@ -283,43 +332,76 @@ public struct LogReader {
     }
 
     public func record(_ sequence: UInt64) throws -> RecordView? {
+        if let pending, pending.contains(sequence) { return try pending.record(sequence) }
         guard let value = try txn.get(log.events, Keys.sequence(sequence)) else { return nil }
         do throws(BinaryError) { return try RecordView(value) } catch { throw StoreError.corrupt(sequence: sequence, detail: error.description) }
     }
 
     public func sequence(forEventId id: [UInt8]) throws -> UInt64? {
+        if let pending, let seq = pending.sequence(forEventId: id) { return seq }
         guard let value = try txn.get(log.ids, id) else { return nil }
         return Keys.decodeUInt64(value)
     }
 
-    /// The stream's current version (0 for a stream with no events).
+    /// The stream's current version (0 for a stream with no events): its number of sequences.
     public func streamVersion(_ stream: String) throws -> UInt64 {
-        guard let value = try txn.get(log.heads, Array(stream.utf8)) else { return 0 }
-        return Keys.decodeHead(value)?.version ?? 0
+        if let pending, let version = pending.version(of: stream) { return version }
+        return try txn.withCursor(log.streams) { cursor in
+            guard try cursor.find(Keys.stream(stream)) != nil else { return 0 }
+            return UInt64(try cursor.valueCount())
+        }
     }
 
     /// Every stream id with its version, in byte order.
     public func streams() throws -> [(stream: String, version: UInt64)] {
-        try txn.withCursor(log.heads) { cursor in
+        var out: [(stream: String, version: UInt64)] = try txn.withCursor(log.streams) { cursor in
             var out: [(String, UInt64)] = []
             var entry = try cursor.first()
-            while let (key, value) = entry {
-                out.append((String(decoding: key, as: UTF8.self), Keys.decodeHead(value)?.version ?? 0))
-                entry = try cursor.next()
+            while let (key, _) = entry {
+                out.append((String(decoding: key, as: UTF8.self), UInt64(try cursor.valueCount())))
+                entry = try cursor.nextKey()
             }
             return out
         }
+        if let pending, !pending.streams.isEmpty {
+            var merged = Dictionary(out, uniquingKeysWith: { a, _ in a })
+            for (stream, version) in pending.streams { merged[stream] = version }
+            out = merged.map { ($0.key, $0.value) }.sorted { $0.stream.utf8.lexicographicallyPrecedes($1.stream.utf8) }
+        }
+        return out
     }
 
-    /// The sequences of a stream's events, in version order.
+    /// The sequences of a stream's events, in version order (the k-th is version k).
     public func streamSequences(_ stream: String) throws -> [UInt64] {
-        let prefix = Array(stream.utf8) + [0]
-        return try txn.withCursor(log.streams) { cursor in
+        var out = try storedSequences(stream)
+        if let pending { out += pending.sequences(of: stream) }
+        return out
+    }
+
+    /// The stream's values in the store, a page at a time (`MDB_GET_MULTIPLE`).
+    private func storedSequences(_ stream: String) throws -> [UInt64] {
+        try txn.withCursor(log.streams) { cursor in
+            guard let (_, first) = try cursor.find(Keys.stream(stream)) else { return [] }
+            let count = try cursor.valueCount()
             var out: [UInt64] = []
-            var entry = try cursor.seek(atLeast: prefix + Keys.sequence(0))
-            while let (key, value) = entry, key.count == prefix.count + 8, key.starts(with: prefix) {
-                if let seq = Keys.decodeUInt64(value) { out.append(seq) }
-                entry = try cursor.next()
+            out.reserveCapacity(count)
+            if count == 1 {
+                // LMDB keeps a single value in the node itself: no page of values to fetch.
+                guard let seq = Keys.decodeUInt64(first) else { throw StoreError.corrupt(sequence: 0, detail: "streams index of \(stream): a value of \(first.count) bytes") }
+                return [seq]
+            }
+            var page = try cursor.valuesPage(next: false)
+            while let values = page {
+                guard values.count % 8 == 0 else { throw StoreError.corrupt(sequence: 0, detail: "streams index of \(stream): a page of \(values.count) bytes") }
+                var offset = 0
+                while offset < values.count {
+                    out.append(UInt64(bigEndian: values.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+                    offset += 8
+                }
+                page = try cursor.valuesPage(next: true)
+            }
+            guard out.count == count else {
+                throw StoreError.corrupt(sequence: 0, detail: "streams index of \(stream): \(out.count) sequences read, \(count) counted")
             }
             return out
         }

@@ -9,26 +9,25 @@ enum Keys {
     @inline(__always)
     static func decodeUInt64(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
         guard bytes.count == 8 else { return nil }
-        var v: UInt64 = 0
-        for i in 0..<8 { v = (v << 8) | UInt64(bytes[i]) }
-        return v
+        return UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))
     }
 
-    /// `stream ‖ 0x00 ‖ version(BE64)`: a stream's entries are contiguous and in version order.
-    /// Stream ids never contain NUL (patient ids are `[A-Za-z0-9._-]`, system streams `$name`).
-    static func stream(_ stream: String, version: UInt64) -> [UInt8] {
+    /// Key of `streams` (format 2): the stream id's bytes; its values are the sequences (BE64).
+    @inline(__always)
+    static func stream(_ stream: String) -> [UInt8] { Array(stream.utf8) }
+
+    // MARK: Format 1 (read only when upgrading a store written before format 2)
+
+    /// Format 1 `streams` key: `stream ‖ 0x00 ‖ version(BE64)`.
+    static func format1Stream(_ stream: String, version: UInt64) -> [UInt8] {
         var key = Array(stream.utf8)
         key.append(0)
         key.append(contentsOf: sequence(version))
         return key
     }
 
-    /// Value of `heads`: version(BE64) ‖ last sequence(BE64).
-    static func head(version: UInt64, sequence seq: UInt64) -> [UInt8] {
-        sequence(version) + sequence(seq)
-    }
-
-    static func decodeHead(_ bytes: UnsafeRawBufferPointer) -> (version: UInt64, sequence: UInt64)? {
+    /// Format 1 `heads` value: version(BE64) ‖ last sequence(BE64).
+    static func format1DecodeHead(_ bytes: UnsafeRawBufferPointer) -> (version: UInt64, sequence: UInt64)? {
         guard bytes.count == 16,
             let v = decodeUInt64(UnsafeRawBufferPointer(rebasing: bytes[0..<8])),
             let s = decodeUInt64(UnsafeRawBufferPointer(rebasing: bytes[8..<16]))

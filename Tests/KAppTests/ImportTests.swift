@@ -92,6 +92,40 @@ import Testing
         }
     }
 
+    @Test func theCheckOfABatchedFileSeesTheFilesOwnEarlierLines() throws {
+        // Files larger than a batch are checked whole before the first commit: a correction of an
+        // event earlier in the same file is accepted, and its refusals (already voided, a second
+        // enrolment, a stale expectedVersion) are found before anything is written.
+        try withStore { (store: ClinicStore) throws in
+            var importer = Importer(store: store)
+            importer.batchSize = 4
+            let base = try store.log.count()
+            let a = "3f2a0000-0000-4000-8000-0000000000a1"
+            var lines = [line("PatientEnrolled", patient: "P-9", role: "clinician", data: #"{"protocol":"hybrid"}"#)]
+            lines += (0..<6).map { line("ScoreRecorded", patient: "P-9", at: "2026-01-05T09:0\($0):00-05:00", data: #"{"instrument":"MADRS","value":\#($0)}"#) }
+            lines.append(line("ScoreRecorded", patient: "P-9", at: "2026-01-05T10:00:00-05:00", data: #"{"instrument":"MADRS","value":9}"#, id: a))
+            lines.append(line("EventAmended", patient: "P-9", at: "2026-01-05T10:05:00-05:00", role: "clinician", data: #"{"target":"\#(a)","reason":"typo","data":{"value":8}}"#))
+            lines.append(line("EventVoided", patient: "P-9", at: "2026-01-05T10:06:00-05:00", role: "clinician", data: #"{"target":"\#(a)","reason":"wrong chart"}"#))
+            func refused(_ extra: String, _ needle: String, exitCode: Int32 = 65) {
+                do {
+                    _ = try importer.importNDJSON(Array((lines + [extra]).joined(separator: "\n").utf8), source: "f")
+                    Issue.record("expected a refusal: \(needle)")
+                } catch {
+                    #expect(error.exitCode == exitCode)
+                    #expect(error.description.contains(needle), "\(error.description)")
+                    #expect(error.description.contains("f:\(lines.count + 1): "), "\(error.description)")
+                }
+                #expect((try? store.log.count()) == base)
+            }
+            refused(line("EventVoided", patient: "P-9", at: "2026-01-05T10:07:00-05:00", role: "clinician", data: #"{"target":"\#(a)","reason":"again"}"#), "already voided")
+            refused(line("PatientEnrolled", patient: "P-9", at: "2026-01-06T09:00:00-05:00", role: "clinician", data: #"{"protocol":"hybrid"}"#), "already enrolled")
+            refused(line("ScoreRecorded", patient: "P-9", at: "2026-01-06T09:00:00-05:00", data: #"{"instrument":"MADRS","value":1}"#, expected: 3), "expected version 3", exitCode: 3)
+            let s = try importer.importNDJSON(Array(lines.joined(separator: "\n").utf8), source: "f")
+            #expect(s == ImportSummary(imported: 10, duplicates: 0, firstSequence: base + 1, lastSequence: base + 10))
+            #expect(try LogAudit.verify(store).ok)
+        }
+    }
+
     @Test func aLargeFileCommitsInBatchesWithGaplessSequences() throws {
         try withStore { (store: ClinicStore) throws in
             var importer = Importer(store: store)
