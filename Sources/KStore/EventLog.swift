@@ -401,6 +401,26 @@ public struct LogReader {
             try body(view)
         }
     }
+
+    /// Calls `body` with each record of a stream whose type code is one of `typeCodes`, in
+    /// version order, decoding only those (the others' codes are peeked from their first bytes).
+    public func forEachInStream(_ stream: String, typeCodes: [UInt16], _ body: (RecordView) throws -> Void) throws {
+        for seq in try streamSequences(stream) {
+            if let pending, pending.contains(seq) {
+                guard let code = pending.typeCode(seq), typeCodes.contains(code), let view = try pending.record(seq) else { continue }
+                try body(view)
+                continue
+            }
+            guard let bytes = try txn.get(log.events, Keys.sequence(seq)) else {
+                throw StoreError.corrupt(sequence: seq, detail: "indexed in stream \(stream) but missing")
+            }
+            guard let code = RecordView.peekTypeCode(bytes) else { throw StoreError.corrupt(sequence: seq, detail: "unreadable record header") }
+            guard typeCodes.contains(code) else { continue }
+            let view: RecordView
+            do throws(BinaryError) { view = try RecordView(bytes) } catch { throw StoreError.corrupt(sequence: seq, detail: error.description) }
+            try body(view)
+        }
+    }
 }
 
 @available(*, unavailable)

@@ -99,6 +99,9 @@ import Testing
             var seen: [(UInt64, [UInt64], [String])] = []
             try log.append([event(3), event(4, stream: "C"), event(5)], clockMicros: clock, validate: { reader, e, _ in
                 seen.append((try reader.streamVersion(e.stream), try reader.streamSequences(e.stream), try reader.streams().map { "\($0.stream)=\($0.version)" }))
+                var inStream: [UInt64] = []
+                try reader.forEachInStream(e.stream, typeCodes: [4]) { inStream.append($0.sequence) }
+                #expect(inStream == seen.last?.1)
             }, thenInSameTransaction: { (reader: LogReader, _: [AppendOutcome]) throws in
                 #expect(try reader.streamSequences("P-1") == [1, 3, 5])
                 #expect(try reader.streams().map(\.version) == [1, 1, 3])
