@@ -25,14 +25,18 @@ public struct ImportSummary: Equatable, Sendable {
     }
 }
 
-/// The rules in force and the actor registry of the current write transaction, loaded once per
-/// transaction: the registry's permission table is the `permissions` of those rules, so a write
-/// is judged by the rule set of the very snapshot it is written into.
+/// The rules in force and the actor registry of the current write transaction: the registry's
+/// permission table is the `permissions` of those rules, so a write is judged by the rule set of
+/// the very snapshot it is written into. Loaded once per transaction, and reused by a later
+/// transaction whose `$actors` and `$rules` streams still have the versions they were loaded at
+/// (both are append-only, so the same versions hold the same events).
 final class RegistryCache {
     private var rules: RulesInForce?
     private var registry: ActorRegistry?
     /// Held (not just its address) so a later transaction can never be mistaken for it.
     private var transaction: Transaction?
+    /// Versions of `$actors` and `$rules` that `rules` and `registry` were loaded at.
+    private var stamp: [UInt64] = []
     /// `ActorRegistry.check`'s answers in this transaction for events that correct nothing
     /// (a pure function of the registry and these fields; an import asks it once a line).
     private var verdicts: [VerdictKey: String?] = [:]
@@ -61,10 +65,16 @@ final class RegistryCache {
 
     private func load(_ reader: LogReader) throws -> (rules: RulesInForce, registry: ActorRegistry) {
         if let rules, let registry, transaction === reader.txn { return (rules, registry) }
+        let now = [try reader.streamVersion(SystemStream.actors), try reader.streamVersion(SystemStream.rules)]
+        if let rules, let registry, stamp == now {
+            transaction = reader.txn
+            return (rules, registry)
+        }
         let loadedRules = try RulesInForce.load(reader)
         let loaded = try ActorRegistry.load(reader, table: loadedRules.rules.permissions)
         rules = loadedRules
         registry = loaded
+        stamp = now
         transaction = reader.txn
         verdicts = [:]
         return (loadedRules, loaded)
@@ -95,6 +105,8 @@ public struct Importer {
     public var batchSize = 1 << 20
     /// At most this many bad lines are listed; the rest are counted.
     public var maxReported = 50
+    /// Shared by this importer's imports (a long-running importer loads the registry once).
+    let registryCache = RegistryCache()
 
     public init(store: ClinicStore) { self.store = store }
 
@@ -147,7 +159,7 @@ public struct Importer {
     func append(_ pending: [PendingEvent], source: String) throws(AppError) -> ImportSummary {
         guard !pending.isEmpty else { return ImportSummary(imported: 0, duplicates: 0) }
         let records = pending.map(\.record)
-        let cache = RegistryCache()
+        let cache = registryCache
         let osUser = store.osUser
         let validate: (LogReader, NewEvent, Int) throws -> Void = { reader, _, index in
             let p = pending[index]
