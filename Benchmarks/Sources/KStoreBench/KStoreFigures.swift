@@ -51,33 +51,6 @@ enum KStoreBench {
         return (summary.imported, t, summary.firstSequence ?? 1)
     }
 
-    /// Imports `bytes` in files of at most `lines` lines each (separate imports: each validated,
-    /// dry-run and committed on its own). Returns (imported, seconds, first sequence).
-    static func importChunked(_ store: ClinicStore, _ bytes: [UInt8], lines: Int, source: String) throws -> (events: Int, seconds: Double, first: UInt64) {
-        var total = 0
-        var first: UInt64?
-        var elapsed = 0.0
-        var start = 0
-        while start < bytes.count {
-            var end = start
-            var n = 0
-            while end < bytes.count {
-                if bytes[end] == 0x0A {
-                    n += 1
-                    if n == lines { end += 1; break }
-                }
-                end += 1
-            }
-            let chunk = Array(bytes[start..<end])
-            let r = try importFile(store, chunk, source: source)
-            total += r.events
-            elapsed += r.seconds
-            if first == nil { first = r.first }
-            start = end
-        }
-        return (total, elapsed, first ?? 1)
-    }
-
     static func dataFileBytes(_ store: ClinicStore) -> Int { fileSize(store.path + "/data.mdb") }
 
     /// Every patient's states, encoded as stored (phase then monitoring), from the stored

@@ -270,10 +270,7 @@ do {
         let path = workdir + "/kstore-scaling-\(label)"
         made.append(path)
         let store = try KStoreBench.createStore(at: path, actorsTSV: actorsTSV)
-        // Built by imports of 262,144 lines each (one 4M-line import holds the whole file's dry
-        // run in one LMDB write transaction: ~1.4× slower here); the main table's import figure
-        // is the one-file import.
-        let imp = try KStoreBench.importChunked(store, data.bytes, lines: 262_144, source: data.path)
+        let imp = try KStoreBench.importFile(store, data.bytes, source: data.path)
         note("imported \(fmtInt(Double(imp.events))) events in \(fmt(imp.seconds)) s (\(fmtRate(Double(imp.events) / imp.seconds))/s)")
         guard imp.events == data.events else { throw BenchFailure("kstore imported \(imp.events) of \(data.events) lines") }
         _ = try store.log.rawScan()
