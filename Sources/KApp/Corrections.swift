@@ -44,8 +44,8 @@ enum StoreChecks {
             return nil
         case .patientEnrolled:
             var enrolled: UInt64?
-            try reader.forEachInStream(patient) { view in
-                if enrolled == nil, view.typeCode == EventType.patientEnrolled.code { enrolled = view.sequence }
+            try reader.forEachInStream(patient, typeCodes: [EventType.patientEnrolled.code]) { view in
+                if enrolled == nil { enrolled = view.sequence }
             }
             if let enrolled {
                 let history = try CorrectionHistory(patient: patient, reader: reader)
@@ -101,8 +101,7 @@ struct CorrectionHistory {
     private var amends: [UUID: [(UUID, [(String, JSONValue)])]] = [:]
 
     init(patient: String, reader: LogReader) throws {
-        try reader.forEachInStream(patient) { view in
-            guard view.typeCode == EventType.eventVoided.code || view.typeCode == EventType.eventAmended.code else { return }
+        try reader.forEachInStream(patient, typeCodes: [EventType.eventVoided.code, EventType.eventAmended.code]) { view in
             let r = try EventMapping.recorded(view)
             switch r.event {
             case .eventVoided(let v): voids[v.target, default: []].append(r.eventId)

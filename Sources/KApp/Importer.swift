@@ -25,26 +25,58 @@ public struct ImportSummary: Equatable, Sendable {
     }
 }
 
-/// The rules in force and the actor registry of the current write transaction, loaded once per
-/// transaction: the registry's permission table is the `permissions` of those rules, so a write
-/// is judged by the rule set of the very snapshot it is written into.
+/// The rules in force and the actor registry of the current write transaction: the registry's
+/// permission table is the `permissions` of those rules, so a write is judged by the rule set of
+/// the very snapshot it is written into. Loaded once per transaction, and reused by a later
+/// transaction whose `$actors` and `$rules` streams still have the versions they were loaded at
+/// (both are append-only, so the same versions hold the same events).
 final class RegistryCache {
     private var rules: RulesInForce?
     private var registry: ActorRegistry?
     /// Held (not just its address) so a later transaction can never be mistaken for it.
     private var transaction: Transaction?
+    /// Versions of `$actors` and `$rules` that `rules` and `registry` were loaded at.
+    private var stamp: [UInt64] = []
+    /// `ActorRegistry.check`'s answers in this transaction for events that correct nothing
+    /// (a pure function of the registry and these fields; an import asks it once a line).
+    private var verdicts: [VerdictKey: String?] = [:]
+
+    private struct VerdictKey: Hashable {
+        var actor: String
+        var role: Role
+        var type: EventType
+        var osUser: String
+    }
 
     func registry(_ reader: LogReader) throws -> ActorRegistry {
         try load(reader).registry
     }
 
+    /// `ActorRegistry.check` against this transaction's registry (nil: permitted).
+    func check(_ reader: LogReader, actor: Actor, type: EventType, osUser: String, originalActor: String?) throws -> String? {
+        let registry = try load(reader).registry
+        guard originalActor == nil else { return registry.check(actor: actor, type: type, osUser: osUser, originalActor: originalActor) }
+        let key = VerdictKey(actor: actor.id, role: actor.role, type: type, osUser: osUser)
+        if let verdict = verdicts[key] { return verdict }
+        let verdict = registry.check(actor: actor, type: type, osUser: osUser, originalActor: nil)
+        verdicts[key] = verdict
+        return verdict
+    }
+
     private func load(_ reader: LogReader) throws -> (rules: RulesInForce, registry: ActorRegistry) {
         if let rules, let registry, transaction === reader.txn { return (rules, registry) }
+        let now = [try reader.streamVersion(SystemStream.actors), try reader.streamVersion(SystemStream.rules)]
+        if let rules, let registry, stamp == now {
+            transaction = reader.txn
+            return (rules, registry)
+        }
         let loadedRules = try RulesInForce.load(reader)
         let loaded = try ActorRegistry.load(reader, table: loadedRules.rules.permissions)
         rules = loadedRules
         registry = loaded
+        stamp = now
         transaction = reader.txn
+        verdicts = [:]
         return (loadedRules, loaded)
     }
 }
@@ -58,16 +90,23 @@ struct PendingEvent {
 
 /// The path of NDJSON into the log: parse and validate every line, then append.
 ///
-/// An import is all or nothing at the level of validation: every line is parsed and validated
-/// first; a file of at most `batchSize` events is then appended in one transaction. A larger one
-/// is checked whole first (`EventLog.check`: the same store checks as an append, in a read
-/// transaction that sees the file's earlier lines on top of the store, writing nothing) and
-/// only then committed, in batches of `batchSize`.
+/// An import is all or nothing: every line is parsed and validated first; a file of at most
+/// `batchSize` events is then appended in one write transaction (every store check inside it,
+/// nothing written unless all pass). A larger one is checked whole first (`EventLog.check`: the
+/// same store checks as an append, in a read transaction that sees the file's earlier lines on
+/// top of the store, writing nothing) and only then committed, in batches of `batchSize`.
 public struct Importer {
     public let store: ClinicStore
-    public var batchSize = 4096
+    /// Events per write transaction. 2^20 keeps a transaction's dirty pages (about 60k, 240 MB,
+    /// for a million events into a million-event store) well under LMDB's 131,072-page limit
+    /// past which it spills pages to disk, and its writer lock at a few seconds; one transaction
+    /// per file writes each B-tree page once, where commits of 4,096 rewrote most `ids` and
+    /// `streams` pages every commit (ARCHITECTURE.md, decision "Import in one transaction").
+    public var batchSize = 1 << 20
     /// At most this many bad lines are listed; the rest are counted.
     public var maxReported = 50
+    /// Shared by this importer's imports (a long-running importer loads the registry once).
+    let registryCache = RegistryCache()
 
     public init(store: ClinicStore) { self.store = store }
 
@@ -120,20 +159,19 @@ public struct Importer {
     func append(_ pending: [PendingEvent], source: String) throws(AppError) -> ImportSummary {
         guard !pending.isEmpty else { return ImportSummary(imported: 0, duplicates: 0) }
         let records = pending.map(\.record)
-        let cache = RegistryCache()
+        let cache = registryCache
         let osUser = store.osUser
         let validate: (LogReader, NewEvent, Int) throws -> Void = { reader, _, index in
             let p = pending[index]
             // Who may record what (exit 77), checked against the actors registered in this
             // transaction's snapshot and the permission table of the rule set in force there.
-            let registry = try cache.registry(reader)
             var originalActor: String?
             switch p.incoming.event {
             case .eventAmended(let a): originalActor = try StoreChecks.actorOf(a.target, reader: reader)
             case .eventVoided(let v): originalActor = try StoreChecks.actorOf(v.target, reader: reader)
             default: break
             }
-            if let reason = registry.check(actor: p.incoming.actor, type: p.incoming.type, osUser: osUser, originalActor: originalActor) {
+            if let reason = try cache.check(reader, actor: p.incoming.actor, type: p.incoming.type, osUser: osUser, originalActor: originalActor) {
                 throw PermissionDenied(index: index, reason: reason)
             }
             if let problem = try StoreChecks.check(p.incoming.event, patient: p.incoming.patient, reader: reader) {

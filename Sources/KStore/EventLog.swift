@@ -101,8 +101,10 @@ public final class EventLog {
         thenInSameTransaction: (LogReader, [AppendOutcome]) throws -> Void = { _, _ in }
     ) throws -> [AppendOutcome] {
         try env.write { txn in
-            let reader = LogReader(log: self, txn: txn)
-            let outcomes = try assign(batch, reader: reader, clockMicros: clockMicros, validate: validate, into: .store(txn))
+            let appends = StreamAppends()
+            let reader = LogReader(log: self, txn: txn, unindexed: appends)
+            let outcomes = try assign(batch, reader: reader, clockMicros: clockMicros, validate: validate, into: .store(txn, appends))
+            try appends.flush(into: txn, streams)
             // Caller's writes to auxiliary databases, committed atomically with the events.
             try thenInSameTransaction(reader, outcomes)
             return outcomes
@@ -128,8 +130,8 @@ public final class EventLog {
 
     /// Where `assign` puts what it accepts.
     private enum Sink {
-        /// Written: `events`, `streams`, `ids` of this write transaction.
-        case store(Transaction)
+        /// Written: `events` and `ids` of this write transaction, `streams` at its end.
+        case store(Transaction, StreamAppends)
         /// Remembered for the rest of a `check`.
         case pending(PendingEvents)
     }
@@ -170,7 +172,7 @@ public final class EventLog {
             switch sink {
             case .pending(let pending):
                 pending.add(event, sequence: nextSequence, version: version, recordedAtMicros: recordedAt)
-            case .store(let txn):
+            case .store(let txn, let appends):
                 var record = EventRecord(
                     sequence: nextSequence, eventId: event.eventId, typeCode: event.typeCode,
                     schemaVersion: event.schemaVersion, stream: event.stream, streamVersion: version,
@@ -182,9 +184,8 @@ public final class EventLog {
                 bytes.append(contentsOf: record.hash)
                 let seqKey = Keys.sequence(nextSequence)
                 try txn.put(events, seqKey, bytes, flags: .append)
-                // The stream's newest sequence is its largest: appended at the end of its values.
-                try txn.put(streams, Keys.stream(event.stream), seqKey, flags: .appendDup)
                 try txn.put(ids, event.eventId, seqKey, flags: .noOverwrite)
+                appends.add(event.stream, nextSequence)
                 prevHash = record.hash
             }
             versions[event.stream] = version
@@ -311,11 +312,14 @@ public struct LogReader {
     public let txn: Transaction
     /// Inside `EventLog.check`: the batch's events accepted so far, seen on top of the snapshot.
     let pending: PendingEvents?
+    /// Inside `EventLog.append`: the batch's events already in `events`, not yet in `streams`.
+    let unindexed: StreamAppends?
 
-    init(log: EventLog, txn: Transaction, pending: PendingEvents? = nil) {
+    init(log: EventLog, txn: Transaction, pending: PendingEvents? = nil, unindexed: StreamAppends? = nil) {
         self.log = log
         self.txn = txn
         self.pending = pending
+        self.unindexed = unindexed
     }
 
     /// The auxiliary database named `name` (opened at start-up).
@@ -346,10 +350,11 @@ public struct LogReader {
     /// The stream's current version (0 for a stream with no events): its number of sequences.
     public func streamVersion(_ stream: String) throws -> UInt64 {
         if let pending, let version = pending.version(of: stream) { return version }
-        return try txn.withCursor(log.streams) { cursor in
+        let stored = try txn.withCursor(log.streams) { cursor -> UInt64 in
             guard try cursor.find(Keys.stream(stream)) != nil else { return 0 }
             return UInt64(try cursor.valueCount())
         }
+        return stored + UInt64(unindexed?.sequences(of: stream).count ?? 0)
     }
 
     /// Every stream id with its version, in byte order.
@@ -363,9 +368,11 @@ public struct LogReader {
             }
             return out
         }
-        if let pending, !pending.streams.isEmpty {
+        let extra = unindexed?.counts ?? [:]
+        if !extra.isEmpty || !(pending?.streams.isEmpty ?? true) {
             var merged = Dictionary(out, uniquingKeysWith: { a, _ in a })
-            for (stream, version) in pending.streams { merged[stream] = version }
+            for (stream, count) in extra { merged[stream, default: 0] += UInt64(count) }
+            for (stream, version) in pending?.streams ?? [:] { merged[stream] = version }
             out = merged.map { ($0.key, $0.value) }.sorted { $0.stream.utf8.lexicographicallyPrecedes($1.stream.utf8) }
         }
         return out
@@ -374,6 +381,7 @@ public struct LogReader {
     /// The sequences of a stream's events, in version order (the k-th is version k).
     public func streamSequences(_ stream: String) throws -> [UInt64] {
         var out = try storedSequences(stream)
+        if let unindexed { out += unindexed.sequences(of: stream) }
         if let pending { out += pending.sequences(of: stream) }
         return out
     }
@@ -411,6 +419,26 @@ public struct LogReader {
     public func forEachInStream(_ stream: String, _ body: (RecordView) throws -> Void) throws {
         for seq in try streamSequences(stream) {
             guard let view = try record(seq) else { throw StoreError.corrupt(sequence: seq, detail: "indexed in stream \(stream) but missing") }
+            try body(view)
+        }
+    }
+
+    /// Calls `body` with each record of a stream whose type code is one of `typeCodes`, in
+    /// version order, decoding only those (the others' codes are peeked from their first bytes).
+    public func forEachInStream(_ stream: String, typeCodes: [UInt16], _ body: (RecordView) throws -> Void) throws {
+        for seq in try streamSequences(stream) {
+            if let pending, pending.contains(seq) {
+                guard let code = pending.typeCode(seq), typeCodes.contains(code), let view = try pending.record(seq) else { continue }
+                try body(view)
+                continue
+            }
+            guard let bytes = try txn.get(log.events, Keys.sequence(seq)) else {
+                throw StoreError.corrupt(sequence: seq, detail: "indexed in stream \(stream) but missing")
+            }
+            guard let code = RecordView.peekTypeCode(bytes) else { throw StoreError.corrupt(sequence: seq, detail: "unreadable record header") }
+            guard typeCodes.contains(code) else { continue }
+            let view: RecordView
+            do throws(BinaryError) { view = try RecordView(bytes) } catch { throw StoreError.corrupt(sequence: seq, detail: error.description) }
             try body(view)
         }
     }

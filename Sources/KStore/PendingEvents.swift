@@ -62,6 +62,10 @@ final class PendingEvents {
         return sequence >= firstSequence && sequence <= last
     }
 
+    func typeCode(_ sequence: UInt64) -> UInt16? {
+        contains(sequence) ? events[Int(sequence - firstSequence)].typeCode : nil
+    }
+
     func sequence(forEventId id: [UInt8]) -> UInt64? {
         guard let key = IdKey(id) else { return nil }
         return ids[key]

@@ -126,6 +126,39 @@ import Testing
         }
     }
 
+    @Test func oneImporterSeesActorsAndRulesChangedBetweenItsImports() throws {
+        // The importer keeps the registry between imports while `$actors` and `$rules` are
+        // unchanged; a retirement, a registration or an adopted rule set is seen by the next one.
+        try withStore { (store: ClinicStore) throws in
+            let importer = Importer(store: store)
+            var minute = 0
+            func score(_ actor: String = "rn.kim") -> [UInt8] {
+                minute += 1
+                return Array(line("ScoreRecorded", at: "2026-01-05T10:\(String(format: "%02d", minute)):00-05:00", actor: actor, data: #"{"instrument":"MADRS","value":5}"#).utf8)
+            }
+            func assessment() -> [UInt8] {
+                minute += 1
+                return Array(line("AssessmentRecorded", at: "2026-01-05T10:\(String(format: "%02d", minute)):00-05:00", data: #"{"kind":"treatment-response"}"#).utf8)
+            }
+            func exitCode(_ bytes: [UInt8]) -> Int32 {
+                switch Result(catching: { () throws(AppError) in try importer.importNDJSON(bytes, source: "s") }) {
+                case .success: return 0
+                case .failure(let error): return error.exitCode
+                }
+            }
+            #expect(exitCode(score()) == 0)
+            #expect(exitCode(score("rn.new")) == 77)
+            try Actors.add(store, id: "rn.new", role: .nurse, osUser: store.osUser)
+            #expect(exitCode(score("rn.new")) == 0)
+            try Actors.retire(store, id: "rn.new")
+            #expect(exitCode(score("rn.new")) == 77)
+            #expect(exitCode(assessment()) == 77)
+            let rules = try RuleSet.load(json: Array(#"{"version":"nurse-assessments","permissions":{"nurse":["ScoreRecorded","AssessmentRecorded"]}}"#.utf8))
+            _ = try ProjectionEngine(store: store).replay(newRules: rules, apply: true, on: Day(ordinal: 20_500))
+            #expect(exitCode(assessment()) == 0)
+        }
+    }
+
     @Test func aLargeFileCommitsInBatchesWithGaplessSequences() throws {
         try withStore { (store: ClinicStore) throws in
             var importer = Importer(store: store)

@@ -91,6 +91,29 @@ import Testing
         }
     }
 
+    @Test func insideAnAppendTheBatchsEarlierEventsAreInTheirStreams() throws {
+        // `streams` is written at the end of the transaction (StreamAppends); every read before
+        // that, the hooks' included, sees the batch's earlier events in their streams.
+        try withTemporaryLog { log, _ in
+            try log.append([event(1), event(2, stream: "B")], clockMicros: clock)
+            var seen: [(UInt64, [UInt64], [String])] = []
+            try log.append([event(3), event(4, stream: "C"), event(5)], clockMicros: clock, validate: { reader, e, _ in
+                seen.append((try reader.streamVersion(e.stream), try reader.streamSequences(e.stream), try reader.streams().map { "\($0.stream)=\($0.version)" }))
+                var inStream: [UInt64] = []
+                try reader.forEachInStream(e.stream, typeCodes: [4]) { inStream.append($0.sequence) }
+                #expect(inStream == seen.last?.1)
+            }, thenInSameTransaction: { (reader: LogReader, _: [AppendOutcome]) throws in
+                #expect(try reader.streamSequences("P-1") == [1, 3, 5])
+                #expect(try reader.streams().map(\.version) == [1, 1, 3])
+            })
+            #expect(seen.map(\.0) == [1, 0, 2])
+            #expect(seen.map(\.1) == [[1], [], [1, 3]])
+            #expect(seen.map(\.2) == [["B=1", "P-1=1"], ["B=1", "P-1=2"], ["B=1", "C=1", "P-1=2"]])
+            #expect(try log.read { try $0.streamSequences("P-1") } == [1, 3, 5])
+            #expect(try log.verify().ok)
+        }
+    }
+
     // MARK: verify over the new index
 
     @Test func verifyFindsAMissingAnExtraAndAMovedStreamEntry() throws {

@@ -13,7 +13,7 @@ let usage = """
       --runs R          runs of every figure of the main table; medians (default 3)
       --appends N       durable single-event appends per run and store (default 2000)
       --scaling LIST    replay/verify/memory at these sizes (default 100k,1M,4M; none: skip)
-      --scaling-runs R  runs of replay and verify per scaling size; medians (default 2)
+      --scaling-runs R  replay runs per scaling size, median (default 3); verify runs once
       --json OUT        also write every figure as JSON to OUT
       --workdir DIR     stores and generated input go here (default: a new temp directory);
                         everything made there is removed at the end unless --keep
@@ -31,7 +31,7 @@ struct Options {
     var runs = 3
     var appends = 2000
     var scaling: [(label: String, events: Int)] = [("100k", 100_000), ("1M", 1_000_000), ("4M", 4_000_000)]
-    var scalingRuns = 2
+    var scalingRuns = 3
     var json: String? = nil
     var workdir: String? = nil
     var repo: String? = nil
