@@ -57,9 +57,7 @@ extension ProjectionEngine {
                 detail: "the stored projections say they were built under \(claim) with hash \(snapshot.meta.rulesHash.prefix(16))…, but that is \(actual)")
             return (.skipped("their rule set is not the one the log holds"), [problem])
         }
-        var set = ProjectionSet()
-        let corrections = try CorrectionIndex.build(store.log, through: checkpoint)
-        try fold(from: 1, through: checkpoint, rules: rules.rules, into: &set, corrections: corrections, load: { _ in nil })
+        let set = try rebuild(rules: rules.rules, through: checkpoint).set
 
         var stored = snapshot.stored
         var found: [(patient: String, detail: String)] = []

@@ -286,7 +286,8 @@ public final class ProjectionEngine {
             let hash = Shard.hash(streamBytes)
             if let shard, !shard.owns(hash) { return true }
             let view: RecordView
-            do throws(BinaryError) { view = try RecordView(bytes) } catch {
+            // Folds never read who recorded an event: skip the actor and OS user strings.
+            do throws(BinaryError) { view = try RecordView(bytes, names: false) } catch {
                 throw StoreError.corrupt(sequence: seq, detail: error.description)
             }
             let stream = view.stream
@@ -355,8 +356,9 @@ public final class ProjectionEngine {
     /// worker walks the whole log, but decodes and folds only its own patients' records; a
     /// patient's events stay in one worker, in log order, so the result is the single-threaded
     /// fold's exactly). Measured in ARCHITECTURE.md ("Parallel replay").
-    func rebuild(rules: RuleSet) throws -> (set: ProjectionSet, checkpoint: UInt64, events: UInt64) {
-        let head = try store.log.count()
+    func rebuild(rules: RuleSet, through: UInt64? = nil) throws -> (set: ProjectionSet, checkpoint: UInt64, events: UInt64) {
+        let count = try store.log.count()
+        let head = through.map { min($0, count) } ?? count
         let workers = max(1, replayThreads ?? (head >= ProjectionEngine.parallelThreshold ? ProjectionEngine.replayWorkers : 1))
         let corrections = try CorrectionIndex.build(store.log, through: head, workers: workers)
         if workers <= 1 {
