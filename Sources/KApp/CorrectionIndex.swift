@@ -15,11 +15,60 @@ struct CorrectionIndex {
         case amend([[(String, JSONValue)]])
     }
 
-    /// Corrected events by their sequence, ascending: a replay streaming in log order walks
-    /// them with a cursor, with no hashing per event.
-    private(set) var targets: [(sequence: UInt64, action: Action)] = []
+    /// The corrected events' actions, found by eventId: the scan compares each record's 16
+    /// id bytes through an open-addressing table on a hash of them (no lookups in the `ids`
+    /// index, whose random reads cost more than the whole scan of a million records).
+    private var ids: [UUID] = []
+    private var actions: [Action] = []
+    private var table: [Int32] = []
+    private var mask = 0
 
-    var isEmpty: Bool { targets.isEmpty }
+    var isEmpty: Bool { actions.isEmpty }
+    var count: Int { actions.count }
+
+    /// Both halves of the id, mixed (ids are often sequential in one half and constant in the
+    /// other, e.g. a generator's or a content-derived one).
+    private static func key(_ id: UnsafeRawBufferPointer) -> UInt64 {
+        let a = id.loadUnaligned(as: UInt64.self)
+        let b = id.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        // splitmix64's finalizer: every input bit reaches the low bits the table uses.
+        var h = a ^ ((b << 32) | (b >> 32))
+        h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
+        return h ^ (h >> 31)
+    }
+
+    private mutating func add(_ id: UUID, _ action: Action) {
+        ids.append(id)
+        actions.append(action)
+    }
+
+    private mutating func index() {
+        var n = 16
+        while n < ids.count * 2 { n <<= 1 }
+        table = Array(repeating: -1, count: n)
+        mask = n - 1
+        for (i, id) in ids.enumerated() {
+            let k = withUnsafeBytes(of: id.uuid) { CorrectionIndex.key($0) }
+            var b = Int(truncatingIfNeeded: k) & mask
+            while table[b] >= 0 { b = (b + 1) & mask }
+            table[b] = Int32(i)
+        }
+    }
+
+    /// What corrects the event whose 16 id bytes are `eventId` (nil: nothing).
+    func action(for eventId: UnsafeRawBufferPointer) -> Action? {
+        guard !actions.isEmpty, eventId.count == 16 else { return nil }
+        let k = CorrectionIndex.key(eventId)
+        var b = Int(truncatingIfNeeded: k) & mask
+        while true {
+            let i = Int(table[b])
+            if i < 0 { return nil }
+            let same = withUnsafeBytes(of: ids[i].uuid) { $0.elementsEqual(eventId) }
+            if same { return actions[i] }
+            b = (b + 1) & mask
+        }
+    }
 
     ///
     /// With `workers` > 1 the log is split into that many sequence ranges, scanned in parallel
@@ -43,7 +92,7 @@ struct CorrectionIndex {
                 corrections += try part.get()
             }
         }
-        return try resolve(corrections, log: log)
+        return resolve(corrections)
     }
 
     /// The corrections among `from`…`through`, decoded, in log order (only their records are
@@ -64,7 +113,7 @@ struct CorrectionIndex {
         return corrections
     }
 
-    private static func resolve(_ corrections: [Recorded], log: EventLog) throws -> CorrectionIndex {
+    private static func resolve(_ corrections: [Recorded]) -> CorrectionIndex {
         guard !corrections.isEmpty else { return CorrectionIndex() }
         var voided: Set<UUID> = []
         for c in corrections.reversed() {
@@ -76,42 +125,10 @@ struct CorrectionIndex {
             if case .eventAmended(let a) = c.event { amendments[a.target, default: []].append(a.data) }
         }
         var index = CorrectionIndex()
-        try log.read { reader in
-            // Random lookups map pages all over the file (each fault maps its cached
-            // neighbours too): release them every so often, so memory stays bounded.
-            var lookups = 0
-            func lookUp(_ id: UUID) throws -> UInt64? {
-                lookups += 1
-                if lookups % 64 == 0 { reader.releaseResidentPagesIfOverBudget() }
-                return try reader.sequence(forEventId: EventMapping.uuidBytes(id))
-            }
-            for id in voided {
-                if let seq = try lookUp(id) { index.targets.append((seq, .void)) }
-            }
-            for (id, list) in amendments where !voided.contains(id) {
-                if let seq = try lookUp(id) { index.targets.append((seq, .amend(list))) }
-            }
-            reader.releaseResidentPagesIfOverBudget()
-        }
-        index.targets.sort { $0.sequence < $1.sequence }
+        for id in voided { index.add(id, .void) }
+        for (id, list) in amendments where !voided.contains(id) { index.add(id, .amend(list)) }
+        index.index()
         return index
-    }
-
-    /// Walks `targets` alongside a scan in ascending sequence order.
-    struct Cursor {
-        let index: CorrectionIndex
-        var position = 0
-
-        init(_ index: CorrectionIndex) { self.index = index }
-
-        /// What corrects the event at `sequence` (nil: nothing). Sequences must come in
-        /// ascending order.
-        mutating func action(at sequence: UInt64) -> Action? {
-            let targets = index.targets
-            while position < targets.count && targets[position].sequence < sequence { position += 1 }
-            guard position < targets.count, targets[position].sequence == sequence else { return nil }
-            return targets[position].action
-        }
     }
 
     /// Applies amendments in log order (one that no longer fits the event is skipped, as the

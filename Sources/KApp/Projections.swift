@@ -271,7 +271,7 @@ public final class ProjectionEngine {
         let amended = EventType.eventAmended.code
         let voided = EventType.eventVoided.code
         let total = through >= from ? through - from + 1 : 0
-        var fix = corrections.flatMap { $0.isEmpty ? nil : CorrectionIndex.Cursor($0) }
+        let fix = corrections.flatMap { $0.isEmpty ? nil : $0 }
         let reportProgress = shard.map { $0.index == 0 } ?? true
         // Patients by a hash of their stream id's bytes: no String hashing per event (it cost
         // ~6% of a replay); the slot's patient is compared, and a collision falls back to the
@@ -306,7 +306,7 @@ public final class ProjectionEngine {
                 return true
             }
             // The correction (if any) decides before decoding: a voided event is not decoded.
-            let action = fix?.action(at: view.sequence) ?? nil
+            let action = fix?.action(for: view.eventId) ?? nil
             if case .void? = action { return true }
             var rec = try EventMapping.recorded(view)
             if case .amend(let list)? = action { CorrectionIndex.amend(&rec, list) }
