@@ -67,7 +67,7 @@ extension ProjectionEngine {
                 found.append((patient, "patient \(patient) has events through sequence \(checkpoint) but no stored projection"))
                 continue
             }
-            if bytes == rebuilt.bytes { continue }
+            if bytes == set.bytes(at: i) { continue }
             let decoded: PatientProjection
             do {
                 decoded = try bytes.withUnsafeBytes { buf throws(BinaryError) in try PatientProjection.decode(buf) }

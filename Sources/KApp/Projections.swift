@@ -100,6 +100,14 @@ struct ProjectionSet {
     /// Per entry: changed since loaded (to be stored), and to be refolded from its stream.
     var touched: [Bool] = []
     var dirty: [Bool] = []
+    /// Each entry's stored bytes, encoded by a parallel replay's workers (so the one writer
+    /// only puts them); empty unless one per entry, and cleared when a fold changes entries.
+    var encoded: [[UInt8]] = []
+
+    /// Entry `i` as stored.
+    func bytes(at i: Int) -> [UInt8] {
+        encoded.count == entries.count ? encoded[i] : entries[i].bytes
+    }
 
     mutating func slot(_ patient: String, load: (String) throws -> PatientProjection?) rethrows -> Int {
         if let i = index[patient] { return i }
@@ -115,6 +123,8 @@ struct ProjectionSet {
 
     /// Adds `other`'s patients (a disjoint shard of a parallel replay).
     mutating func absorb(_ other: ProjectionSet) {
+        let keepEncoded = encoded.count == entries.count && other.encoded.count == other.entries.count
+        if keepEncoded { encoded += other.encoded } else { encoded = [] }
         for i in other.entries.indices {
             index[other.entries[i].patient] = entries.count
             entries.append(other.entries[i])
@@ -272,6 +282,7 @@ public final class ProjectionEngine {
         let voided = EventType.eventVoided.code
         let total = through >= from ? through - from + 1 : 0
         let fix = corrections.flatMap { $0.isEmpty ? nil : $0 }
+        set.encoded = []
         let reportProgress = shard.map { $0.index == 0 } ?? true
         // Patients by a hash of their stream id's bytes: no String hashing per event (it cost
         // ~6% of a replay); the slot's patient is compared, and a collision falls back to the
@@ -378,6 +389,8 @@ public final class ProjectionEngine {
                 let n = try engine.fold(
                     from: 1, through: head, rules: rules, into: &set, corrections: corrections,
                     shard: Shard(index: k, count: workers), load: { _ in nil })
+                // Encoding the states for storage is per patient too: done here, in parallel.
+                set.encoded = set.entries.map(\.bytes)
                 results.store(k, .success((set, n)))
             } catch {
                 results.store(k, .failure(error))
@@ -469,8 +482,7 @@ public final class ProjectionEngine {
         if full { try txn.clear(db) }
         let indices = full ? Array(set.entries.indices) : set.touchedIndices
         for i in indices {
-            let p = set.entries[i]
-            try txn.put(db, Array(p.state.patient.utf8), p.bytes)
+            try txn.put(db, Array(set.entries[i].state.patient.utf8), set.bytes(at: i))
         }
         try txn.put(meta, Array("checkpoint".utf8), withUnsafeBytes(of: checkpoint.bigEndian) { Array($0) })
         try txn.put(meta, Array("rulesHash".utf8), Array(rules.hash.utf8))
