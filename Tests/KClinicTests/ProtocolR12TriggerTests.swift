@@ -1,4 +1,5 @@
 import Foundation
+import KBinary
 import KClinic
 import Testing
 
@@ -69,6 +70,38 @@ import Testing
         h2.acuteSeries(protocol: .symptomTriggered)
         _ = Self.phq2(&h2, from: "2026-01-20", [0, 1, 1, 1])
         #expect(h2.view(on: "2026-01-23")?.nextInfusionDue == day("2026-01-23"))
+    }
+
+    /// Three months of diary: the state drops dates older than the window in bulk (from 64
+    /// kept dates on), and the baseline must still be exactly the last 28 dates, in the fold
+    /// and in a stored (encoded, decoded) state.
+    @Test func R12_theBaselineIsTheLast28DatesAcrossAMonthsLongDiary() throws {
+        func diary(lowOn lowDay: Int) -> History {
+            var h = History()
+            h.acuteSeries(protocol: .symptomTriggered)
+            // Days 0…88 score 5, except a 4 on `lowDay`; days 89…91 score 6. Against 5 neither
+            // 5 nor 6 is raised (not more than a quarter above); against 4, 6 is and 5 is not.
+            let values = (0..<92).map { $0 >= 89 ? 6 : ($0 == lowDay ? 4 : 5) }
+            _ = Self.phq2(&h, from: "2026-01-20", values)
+            return h
+        }
+        let lastDay = day("2026-01-20").adding(days: 91).description
+        // The 4 on day 60 is 29 dates before the run's first day: outside every window, so
+        // the baseline is 5 and 6 is not raised.
+        let outside = diary(lowOn: 60)
+        #expect(outside.view(on: lastDay)?.nextInfusionDue == nil)
+        #expect(PhaseProjection.alerts(outside.fold(through: lastDay), on: day(lastDay)).isEmpty)
+        // The 4 on day 64 is inside all three windows: three raised days, due that day.
+        let inside = diary(lowOn: 64)
+        #expect(inside.view(on: lastDay)?.nextInfusionDue == day(lastDay))
+        let state = inside.fold(through: lastDay)
+        #expect(PhaseProjection.alerts(state, on: day(lastDay)).map(\.kind) == [.boosterIndicated])
+        // Bounded: never more than 64 dates kept, and a stored state reads back the same.
+        #expect(state.phq2Days.count <= 64)
+        #expect(state.phq2Days.map(\.day) == state.phq2Days.map(\.day).sorted())
+        var w = BinaryWriter(capacity: 1024)
+        state.encode(into: &w)
+        #expect(try PatientState.decode(bytes: w.bytes) == state)
     }
 
     @Test func R12_onlyMaintenanceDatesCountAndIntervalExtensionIgnoresPHQ2() {
