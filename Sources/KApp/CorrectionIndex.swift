@@ -15,13 +15,14 @@ struct CorrectionIndex {
         case amend([[(String, JSONValue)]])
     }
 
-    /// The corrected events' actions, found by eventId: the scan compares each record's 16
-    /// id bytes through an open-addressing table on a hash of them (no lookups in the `ids`
+    /// The corrected events' actions, found by eventId: the scan looks each record's 16 id
+    /// bytes up in a `SlotTable` on a hash of them (no lookups in the `ids`
     /// index, whose random reads cost more than the whole scan of a million records).
     private var ids: [UUID] = []
     private var actions: [Action] = []
-    private var table: [Int32] = []
-    private var mask = 0
+    private var table = SlotTable()
+    /// Ids whose hash another id already holds in `table` (practically never).
+    private var collided: [UUID: Int] = [:]
 
     var isEmpty: Bool { actions.isEmpty }
     var count: Int { actions.count }
@@ -39,35 +40,21 @@ struct CorrectionIndex {
     }
 
     private mutating func add(_ id: UUID, _ action: Action) {
+        let i = ids.count
         ids.append(id)
         actions.append(action)
-    }
-
-    private mutating func index() {
-        var n = 16
-        while n < ids.count * 2 { n <<= 1 }
-        table = Array(repeating: -1, count: n)
-        mask = n - 1
-        for (i, id) in ids.enumerated() {
-            let k = withUnsafeBytes(of: id.uuid) { CorrectionIndex.key($0) }
-            var b = Int(truncatingIfNeeded: k) & mask
-            while table[b] >= 0 { b = (b + 1) & mask }
-            table[b] = Int32(i)
-        }
+        let k = withUnsafeBytes(of: id.uuid) { CorrectionIndex.key($0) }
+        if table.find(k) == nil { table.insert(k, i) } else { collided[id] = i }
     }
 
     /// What corrects the event whose 16 id bytes are `eventId` (nil: nothing).
     func action(for eventId: UnsafeRawBufferPointer) -> Action? {
         guard !actions.isEmpty, eventId.count == 16 else { return nil }
-        let k = CorrectionIndex.key(eventId)
-        var b = Int(truncatingIfNeeded: k) & mask
-        while true {
-            let i = Int(table[b])
-            if i < 0 { return nil }
-            let same = withUnsafeBytes(of: ids[i].uuid) { $0.elementsEqual(eventId) }
-            if same { return actions[i] }
-            b = (b + 1) & mask
-        }
+        guard let i = table.find(CorrectionIndex.key(eventId)) else { return nil }
+        if withUnsafeBytes(of: ids[i].uuid, { $0.elementsEqual(eventId) }) { return actions[i] }
+        guard !collided.isEmpty else { return nil }
+        let id = UUID(uuid: eventId.loadUnaligned(as: uuid_t.self))
+        return collided[id].map { actions[$0] }
     }
 
     ///
@@ -127,7 +114,6 @@ struct CorrectionIndex {
         var index = CorrectionIndex()
         for id in voided { index.add(id, .void) }
         for (id, list) in amendments where !voided.contains(id) { index.add(id, .amend(list)) }
-        index.index()
         return index
     }
 

@@ -153,55 +153,6 @@ struct Shard: Sendable {
     }
 }
 
-/// Stream-id hash → slot of a `ProjectionSet`, open addressing with linear probing (a replay
-/// looks a patient up for every event).
-struct SlotTable {
-    private var keys: [UInt64]
-    private var values: [Int]
-    private var mask: Int
-    private var count = 0
-
-    init(capacity: Int = 1024) {
-        var n = 16
-        while n < capacity * 2 { n <<= 1 }
-        keys = Array(repeating: 0, count: n)
-        values = Array(repeating: -1, count: n)
-        mask = n - 1
-    }
-
-    /// 0 marks an empty bucket, so keys are stored with their low bit set.
-    func find(_ hash: UInt64) -> Int? {
-        let key = hash | 1
-        var i = Int(truncatingIfNeeded: key >> 7) & mask
-        while true {
-            let k = keys[i]
-            if k == key { return values[i] }
-            if k == 0 { return nil }
-            i = (i + 1) & mask
-        }
-    }
-
-    mutating func insert(_ hash: UInt64, _ value: Int) {
-        if (count + 1) * 2 > keys.count { grow() }
-        let key = hash | 1
-        var i = Int(truncatingIfNeeded: key >> 7) & mask
-        while keys[i] != 0 && keys[i] != key { i = (i + 1) & mask }
-        if keys[i] == 0 { count += 1 }
-        keys[i] = key
-        values[i] = value
-    }
-
-    private mutating func grow() {
-        let old = zip(keys, values).filter { $0.0 != 0 }
-        let n = keys.count * 2
-        keys = Array(repeating: 0, count: n)
-        values = Array(repeating: -1, count: n)
-        mask = n - 1
-        count = 0
-        for (k, v) in old { insert(k, v) }
-    }
-}
-
 /// Read-only values handed to the workers of a parallel replay (see `rebuild(rules:)`).
 struct UncheckedShared<Value>: @unchecked Sendable {
     let value: Value

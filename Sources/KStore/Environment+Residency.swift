@@ -35,7 +35,7 @@ extension Environment {
         var size = 0
         var resident = 0
         var shared = 0
-        guard fscanfPages(statm, &size, &resident, &shared) else { return nil }
+        guard readStatm(statm, &size, &resident, &shared) else { return nil }
         return shared * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
@@ -81,8 +81,8 @@ extension LogReader {
     }
 }
 
-/// Reads the first three numbers of /proc/self/statm.
-private func fscanfPages(_ file: UnsafeMutablePointer<FILE>, _ a: inout Int, _ b: inout Int, _ c: inout Int) -> Bool {
+/// The first three numbers of /proc/self/statm (size, resident, shared, in pages).
+private func readStatm(_ file: UnsafeMutablePointer<FILE>, _ a: inout Int, _ b: inout Int, _ c: inout Int) -> Bool {
     var buffer = [CChar](repeating: 0, count: 128)
     guard fgets(&buffer, Int32(buffer.count), file) != nil else { return false }
     let fields = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self).split(separator: " ")
