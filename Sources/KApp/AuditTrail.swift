@@ -434,11 +434,9 @@ struct CorrectionLog {
     /// Corrections in log order.
     private(set) var list: [Recorded] = []
     private(set) var byId: [UUID: Recorded] = [:]
-    /// The ids of corrections that are not in force (a void in force names them), and of
-    /// events voided by a void in force, each with that void's sequence.
-    private var voidedBy: [UUID: UInt64] = [:]
-    /// Original event → the indices in `list` of its history (all corrections whose chain of
-    /// targets leads to it), in log order.
+    /// Which voids and amendments are in force (KClinic's `CorrectionResolution`, as the
+    /// projections resolve them).
+    private var resolution = CorrectionResolution([])
     private var byRoot: [UUID: [Int]] = [:]
 
     static func target(of event: ClinicalEvent) -> UUID? {
@@ -459,17 +457,18 @@ struct CorrectionLog {
     /// before the event it names: voiding a void undoes it) and groups corrections by original.
     mutating func resolve() {
         list.sort { $0.sequence < $1.sequence }
-        voidedBy = [:]
-        for c in list.reversed() {
-            if voidedBy[c.eventId] != nil { continue }
-            if case .eventVoided(let v) = c.event, voidedBy[v.target] == nil { voidedBy[v.target] = c.sequence }
-        }
+        resolution = CorrectionResolution(list.compactMap(CorrectionResolution.Correction.init))
         byRoot = [:]
         for (i, c) in list.enumerated() { byRoot[root(of: c.eventId), default: []].append(i) }
     }
 
+    /// When `c` was recorded: an amendment's merge is validated as of then.
+    private func resolutionTime(_ c: Recorded) -> Timestamp {
+        Timestamp(epochMillis: c.recordedAtMicros / 1000, offsetMinutes: 0)
+    }
+
     /// The sequence of the void in force naming `id`, if any.
-    func voidInForce(naming id: UUID) -> UInt64? { voidedBy[id] }
+    func voidInForce(naming id: UUID) -> UInt64? { resolution.voidInForce(naming: id) }
 
     /// The original event at the end of `id`'s chain of targets (`id` itself for an event that
     /// is not a correction). Bounded: a chain longer than 64 (impossible when written through
@@ -503,7 +502,7 @@ struct CorrectionLog {
         out.reserveCapacity(indices.count)
         for i in indices {
             let c = list[i]
-            let inForce = voidedBy[c.eventId] == nil
+            let inForce = resolution.voidInForce(naming: c.eventId) == nil
             let target: UUID
             let reason: String
             var fields: [(String, JSONValue)]?
@@ -517,7 +516,9 @@ struct CorrectionLog {
                 fields = a.data
                 let before = current?.dataJSON
                 changes = a.data.map { AuditTrail.Change(field: $0.0, before: before?[$0.0], after: $0.1) }
-                if inForce, let event = current, let merged = try? event.amended(with: a.data) { current = merged }
+                if inForce, let event = current, let merged = try? event.amended(with: a.data, now: resolutionTime(c)) {
+                    current = merged
+                }
             case .eventVoided(let v):
                 kind = .voided
                 target = v.target
@@ -530,7 +531,7 @@ struct CorrectionLog {
                 AuditTrail.Correction(
                     record: c, kind: kind, targetSequence: known[target]?.sequence, targetEventId: target, reason: reason,
                     fields: fields, changes: changes, effectiveData: current?.dataJSON, voided: !inForce,
-                    voidedBy: voidedBy[c.eventId]))
+                    voidedBy: resolution.voidInForce(naming: c.eventId)))
         }
         return out
     }

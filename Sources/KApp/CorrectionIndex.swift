@@ -7,12 +7,12 @@ import KStore
 /// Built by one raw pass that decodes only `EventAmended`/`EventVoided` records, so a full
 /// replay can apply corrections as it streams (protocol.md, Conventions: a correction takes
 /// effect whatever its own date) instead of refolding each corrected patient from its stream.
-/// The resolution is the fold's: walking back in log order settles every void before the event
-/// it names (voiding a void undoes it); amendments not voided apply in log order.
+/// The resolution is KClinic's `CorrectionResolution`, the same the folds, the write checks and
+/// the audit trail use; this type only makes its answers findable by raw id bytes.
 struct CorrectionIndex {
     enum Action {
         case void
-        case amend([[(String, JSONValue)]])
+        case amend([CorrectionResolution.Amendment])
     }
 
     /// The corrected events' actions, found by eventId: the scan looks each record's 16 id
@@ -102,26 +102,16 @@ struct CorrectionIndex {
 
     private static func resolve(_ corrections: [Recorded]) -> CorrectionIndex {
         guard !corrections.isEmpty else { return CorrectionIndex() }
-        var voided: Set<UUID> = []
-        for c in corrections.reversed() {
-            if voided.contains(c.eventId) { continue }
-            if case .eventVoided(let v) = c.event { voided.insert(v.target) }
-        }
-        var amendments: [UUID: [[(String, JSONValue)]]] = [:]
-        for c in corrections where !voided.contains(c.eventId) {
-            if case .eventAmended(let a) = c.event { amendments[a.target, default: []].append(a.data) }
-        }
+        let resolution = CorrectionResolution(events: corrections)
         var index = CorrectionIndex()
-        for id in voided { index.add(id, .void) }
-        for (id, list) in amendments where !voided.contains(id) { index.add(id, .amend(list)) }
+        for id in resolution.voidedIds { index.add(id, .void) }
+        for (id, list) in resolution.amendedIds { index.add(id, .amend(list)) }
         return index
     }
 
     /// Applies amendments in log order (one that no longer fits the event is skipped, as the
     /// fold does).
-    static func amend(_ r: inout Recorded, _ list: [[(String, JSONValue)]]) {
-        for fields in list {
-            if let e = try? r.event.amended(with: fields) { r.event = e }
-        }
+    static func amend(_ r: inout Recorded, _ list: [CorrectionResolution.Amendment]) {
+        r.event = CorrectionResolution.applying(list, to: r.event)
     }
 }

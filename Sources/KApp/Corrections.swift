@@ -7,7 +7,7 @@ enum StoreChecks {
     /// Refuses a correction whose target is missing, belongs to another patient, is itself an
     /// amendment (amend the original instead), or is already voided; and an amendment whose
     /// merged data would not be a valid event of the target's type.
-    static func check(_ event: ClinicalEvent, patient: String, reader: LogReader) throws -> InputError? {
+    static func check(_ event: ClinicalEvent, patient: String, now: Timestamp, reader: LogReader) throws -> InputError? {
         switch event {
         case .eventAmended(let a):
             guard let target = try targetRecord(a.target, patient: patient, reader: reader) else {
@@ -24,12 +24,9 @@ enum StoreChecks {
             if history.isVoided(a.target) {
                 return voided(a.target)
             }
-            var effective = original.event
-            for fields in history.amendments(of: a.target) {
-                if let merged = try? effective.amended(with: fields) { effective = merged }
-            }
+            let effective = CorrectionResolution.applying(history.amendmentsInForce(of: a.target), to: original.event)
             do {
-                _ = try effective.amended(with: a.data)
+                _ = try effective.amended(with: a.data, now: now)
             } catch {
                 return error.prefixed("data.")
             }
@@ -41,7 +38,7 @@ enum StoreChecks {
             if case .failure(let e) = target { return e }
             let history = try CorrectionHistory(patient: patient, reader: reader)
             if history.isVoided(v.target) { return voided(v.target) }
-            return nil
+            return try secondEnrolment(voiding: v.target, patient: patient, history: history, reader: reader)
         case .patientEnrolled:
             var enrolled: UInt64?
             try reader.forEachInStream(patient, typeCodes: [EventType.patientEnrolled.code]) { view in
@@ -49,7 +46,7 @@ enum StoreChecks {
             }
             if let enrolled {
                 let history = try CorrectionHistory(patient: patient, reader: reader)
-                if let rec = try reader.record(enrolled), !history.isVoided(EventMapping.uuid(rec.eventId)) {
+                if let rec = try reader.record(enrolled), !history.resolution.isVoided(EventMapping.uuid(rec.eventId)) {
                     return InputError(
                         field: "type", problem: "patient \(patient) is already enrolled (sequence \(enrolled))",
                         expected: "one PatientEnrolled per patient; to change the protocol, amend the enrolment")
@@ -59,6 +56,39 @@ enum StoreChecks {
         default:
             return nil
         }
+    }
+
+    /// events.md (revision 4): a void that would leave the patient with two enrolments in force
+    /// (voiding the void of an enrolment that a later enrolment replaced) is refused.
+    private static func secondEnrolment(voiding target: UUID, patient: String, history: CorrectionHistory, reader: LogReader)
+        throws -> InputError?
+    {
+        var enrolments: [(sequence: UInt64, id: UUID)] = []
+        try reader.forEachInStream(patient, typeCodes: [EventType.patientEnrolled.code]) { view in
+            enrolments.append((view.sequence, EventMapping.uuid(view.eventId)))
+        }
+        guard enrolments.count > 1 else { return nil }
+        // The resolution with this void added (it is the newest correction).
+        var list = history.resolution.corrections
+        let next = (list.last?.sequence ?? 0) + 1
+        list.append(
+            CorrectionResolution.Correction(
+                id: UUID(), sequence: next, target: target, action: .void, role: .clinician,
+                recordedAt: Timestamp(epochMillis: 0, offsetMinutes: 0)))
+        let after = CorrectionResolution(list)
+        let inForce = enrolments.filter { !after.isVoided($0.id) }
+        guard inForce.count > 1 else { return nil }
+        let seqs = inForce.map { String($0.sequence) }.joined(separator: " and ")
+        return InputError(
+            field: "data.target",
+            problem: "voiding event \(target.uuidString.lowercased()) would leave patient \(patient) with two enrolments in force (sequences \(seqs))",
+            expected: "one PatientEnrolled in force per patient; to change the protocol, amend the enrolment in force")
+    }
+
+    /// Whether a clinician has already corrected `id` (events.md, revision 4: then only a
+    /// clinician may correct it again).
+    static func correctedByClinician(_ id: UUID, patient: String, reader: LogReader) throws -> Bool {
+        try CorrectionHistory(patient: patient, reader: reader).resolution.correctedByClinician(id)
     }
 
     /// The actor who recorded `id` (nil when no such event: the correction check reports that).
@@ -93,32 +123,21 @@ enum StoreChecks {
     }
 }
 
-/// The corrections of one patient's stream, in log order.
+/// The corrections of one patient's stream, resolved (KClinic's `CorrectionResolution`).
 struct CorrectionHistory {
-    /// target → the voids naming it
-    private var voids: [UUID: [UUID]] = [:]
-    /// target → (amendment id, fields) in log order
-    private var amends: [UUID: [(UUID, [(String, JSONValue)])]] = [:]
+    let resolution: CorrectionResolution
 
     init(patient: String, reader: LogReader) throws {
+        var list: [CorrectionResolution.Correction] = []
         try reader.forEachInStream(patient, typeCodes: [EventType.eventVoided.code, EventType.eventAmended.code]) { view in
-            let r = try EventMapping.recorded(view)
-            switch r.event {
-            case .eventVoided(let v): voids[v.target, default: []].append(r.eventId)
-            case .eventAmended(let a): amends[a.target, default: []].append((r.eventId, a.data))
-            default: break
-            }
+            if let c = CorrectionResolution.Correction(try EventMapping.recorded(view)) { list.append(c) }
         }
+        resolution = CorrectionResolution(list)
     }
 
-    /// Voided when a void names it that is not itself voided (voiding a void undoes it).
-    func isVoided(_ id: UUID, depth: Int = 0) -> Bool {
-        guard depth < 64, let vs = voids[id] else { return false }
-        return vs.contains { !isVoided($0, depth: depth + 1) }
-    }
+    /// Voided when a void in force names it (voiding a void undoes it).
+    func isVoided(_ id: UUID) -> Bool { resolution.isVoided(id) }
 
-    /// The fields of each amendment of `id` still in force, in log order.
-    func amendments(of id: UUID) -> [[(String, JSONValue)]] {
-        (amends[id] ?? []).filter { !isVoided($0.0) }.map(\.1)
-    }
+    /// The amendments of `id` in force, in log order.
+    func amendmentsInForce(of id: UUID) -> [CorrectionResolution.Amendment] { resolution.amendmentsInForce(of: id) }
 }

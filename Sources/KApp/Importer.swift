@@ -161,6 +161,7 @@ public struct Importer {
         let records = pending.map(\.record)
         let cache = registryCache
         let osUser = store.osUser
+        let now = store.now
         let validate: (LogReader, NewEvent, Int) throws -> Void = { reader, _, index in
             let p = pending[index]
             // Who may record what (exit 77), checked against the actors registered in this
@@ -174,7 +175,7 @@ public struct Importer {
             if let reason = try cache.check(reader, actor: p.incoming.actor, type: p.incoming.type, osUser: osUser, originalActor: originalActor) {
                 throw PermissionDenied(index: index, reason: reason)
             }
-            if let problem = try StoreChecks.check(p.incoming.event, patient: p.incoming.patient, reader: reader) {
+            if let problem = try StoreChecks.check(p.incoming.event, patient: p.incoming.patient, now: now, reader: reader) {
                 throw LogError.rejected(index: index, reason: problem.description)
             }
         }

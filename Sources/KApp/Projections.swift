@@ -200,8 +200,8 @@ public final class ProjectionEngine {
     var projectionsDB: Database? { store.log.auxiliary["projections"] }
     var metaDB: Database? { store.log.auxiliary["projmeta"] }
 
-    static func amend(_ original: ClinicalEvent, _ fields: [(String, JSONValue)]) -> ClinicalEvent? {
-        try? original.amended(with: fields)
+    static func amend(_ original: ClinicalEvent, _ fields: [(String, JSONValue)], _ recordedAt: Timestamp) -> ClinicalEvent? {
+        PhaseProjection.standardAmend(original, fields, recordedAt)
     }
 
     // MARK: Rules

@@ -1,4 +1,5 @@
 import Glibc
+import KClinic
 
 /// The store's clock: the system's real time. recordedAt is always this, never an input.
 public enum SystemClock {
@@ -6,6 +7,12 @@ public enum SystemClock {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+
+    /// The current instant as a Timestamp written in UTC (the domain reads no clock: this is
+    /// what callers pass it as "now").
+    public static func now() -> Timestamp {
+        Timestamp(epochMillis: nowMicros() / 1000, offsetMinutes: 0)
     }
 
     /// Today's date in the machine's local time zone (the default evaluation date).

@@ -69,14 +69,20 @@ public enum Views {
 
     /// `query alerts` for one alert.
     public static func alert(_ a: ProtocolAlert, patient: String, on day: Day) -> JSONValue {
-        .object([
+        var members: [(String, JSONValue)] = [
             ("id", .string(a.id)), ("patient", .string(patient)), ("kind", .string(a.kind.rawValue)),
             ("severity", .string(a.severity.rawValue)), ("raisedOn", .string(a.raisedOn.description)),
             ("sourceEvent", .string(a.source.eventId.uuidString.lowercased())),
             ("acknowledged", .bool(!a.isActive(on: day))),
             ("acknowledgedBy", a.acknowledged.flatMap { ack in ack.day <= day ? .string(ack.eventId.uuidString.lowercased()) : nil } ?? .null),
             ("detail", .string(a.detail)),
-        ])
+        ]
+        // R8 (revision 4): the class chooses the clinical action, so it is data, not only prose.
+        if case .relapse(let cls, let days, _, _, let since) = a.facts {
+            members.append(
+                ("relapse", .object([("class", .string(cls.rawValue)), ("days", .int(Int64(days))), ("discontinuedOn", .string(since.description))])))
+        }
+        return .object(members)
     }
 
     /// The comparable fields of a phase view, flattened (`interval.days`, …), for replay diffs.

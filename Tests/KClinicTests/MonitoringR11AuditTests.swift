@@ -333,7 +333,7 @@ import Testing
         h.assessment("2026-03-20T11:05", .treatmentPlanReview)
         let wrong = h.assessment("2026-03-20T11:10", .continuationDiscussion)
         h.amend("2026-03-21", wrong, [("kind", .string("goal-setting"))])
-        let amend: PhaseProjection.Amend = { original, fields in
+        let amend: PhaseProjection.Amend = { original, fields, _ in
             guard case .assessmentRecorded(var a) = original, let (_, value) = fields.first(where: { $0.0 == "kind" }),
                 case .string(let name) = value, let kind = AssessmentKind(rawValue: name)
             else { return nil }

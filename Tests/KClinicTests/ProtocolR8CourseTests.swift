@@ -161,7 +161,7 @@ import Testing
         #expect(v?.nextInfusionDue == nil)
         let alerts = PhaseProjection.alerts(h.fold(through: on), on: day(on))
         #expect(alerts.map(\.id) == ["relapse:" + score.eventId.uuidString.lowercased()])
-        #expect(alerts.first?.facts == .relapse(cls, days: days, score: 17, baseline: 32))
+        #expect(alerts.first?.facts == .relapse(cls, days: days, score: 17, baseline: 32, discontinuedOn: day("2026-02-01")))
         #expect(alerts.first?.detail.contains(cls.action) == true)
     }
 
@@ -197,7 +197,7 @@ import Testing
         #expect(v?.status == .relapsed)
         let alerts = PhaseProjection.alerts(h.fold(through: "2026-03-30"), on: day("2026-03-30"))
         #expect(alerts.map(\.kind) == [.discontinuationEligible, .relapse])
-        #expect(alerts.last?.facts == .relapse(.intermediate, days: 30, score: 20, baseline: 32))
+        #expect(alerts.last?.facts == .relapse(.intermediate, days: 30, score: 20, baseline: 32, discontinuedOn: day("2026-02-28")))
     }
 
     @Test func R8_aNewAcuteSeriesAfterDiscontinuationStartsOver() {

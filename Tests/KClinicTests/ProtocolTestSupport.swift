@@ -292,7 +292,7 @@ func phaseView(
 
 /// A trivial amendment merge for tests (the real one is `ClinicalEvent.amended(with:)` in IO):
 /// `value` of a score, `series` of an infusion, `intervalDays` of a ScheduleAdjusted.
-func testAmend(_ original: ClinicalEvent, _ fields: [(String, JSONValue)]) -> ClinicalEvent? {
+func testAmend(_ original: ClinicalEvent, _ fields: [(String, JSONValue)], _ recordedAt: Timestamp) -> ClinicalEvent? {
     var e = original
     for (key, value) in fields {
         switch (e, key, value) {

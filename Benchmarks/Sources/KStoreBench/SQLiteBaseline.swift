@@ -194,7 +194,7 @@ final class SQLiteBaseline {
         var group: [Recorded] = []
         var current = ""
         var count = 0
-        let amend: PhaseProjection.Amend = { original, fields in try? original.amended(with: fields) }
+        let amend: PhaseProjection.Amend = PhaseProjection.standardAmend
         func flush() {
             guard !group.isEmpty else { return }
             let (phase, monitoring) = ClinicProjection.fold(

@@ -64,7 +64,7 @@ var made: [String] = []  // what to remove at the end
     return (path, bytes, events)
 }
 
-let now = Timestamp.now()
+let now = SystemClock.now()
 let today = now.clinicalDay
 /// Synthetic events (catch-up, appends) are dated yesterday (UTC midnight, written at −05:00).
 let syntheticBase = (now.epochMillis / 86_400_000 - 1) * 86_400_000

@@ -36,9 +36,9 @@ extension ClinicalEvent {
     }
 
     /// Validates `data` as the data of `type`. `now` bounds `birthYear` (its year, in its own
-    /// offset); nil reads the system clock. Every type is accepted here, the non-importable ones
+    /// offset); the domain reads no clock, so the caller passes it. Every type is accepted here, the non-importable ones
     /// too (refusing those is `IncomingEvent.parse`'s job).
-    public static func from(type: EventType, data: JSONValue, now: Timestamp? = nil) throws(InputError) -> ClinicalEvent {
+    public static func from(type: EventType, data: JSONValue, now: Timestamp) throws(InputError) -> ClinicalEvent {
         try _DataValidator(type: type, now: now).validate(data)
     }
 
@@ -127,7 +127,7 @@ extension ClinicalEvent {
     /// original's, a nested object such as `dose` whole; `null` clears an optional field), then
     /// validated again as this event's type. Errors name the field under `data.`
     /// (`data.dose.unit`), i.e. the amendment's own `data` object.
-    public func amended(with fields: [(String, JSONValue)], now: Timestamp? = nil) throws(InputError) -> ClinicalEvent {
+    public func amended(with fields: [(String, JSONValue)], now: Timestamp) throws(InputError) -> ClinicalEvent {
         guard case .object(var members) = dataJSON else {
             return self  // unreachable: dataJSON is always an object
         }
@@ -185,7 +185,7 @@ func jsonUInt64(_ v: UInt64) -> JSONValue {
 
 struct _DataValidator {
     let type: EventType
-    let now: Timestamp?
+    let now: Timestamp
     let prefix = "data"
 
     func path(_ key: String) -> String { prefix + "." + key }
@@ -249,7 +249,7 @@ struct _DataValidator {
     }
 
     func currentYear() -> Int {
-        (now ?? Timestamp.now()).clinicalDay.civil.year
+        now.clinicalDay.civil.year
     }
 
     func validate(_ data: JSONValue) throws(InputError) -> ClinicalEvent {

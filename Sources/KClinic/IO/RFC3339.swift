@@ -1,4 +1,3 @@
-import struct Foundation.Date
 
 /// Why text is not an RFC 3339 timestamp with offset.
 public struct TimestampParseError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -98,11 +97,5 @@ extension Timestamp {
         let localSeconds = Int64(date.ordinal) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
         let epochMillis = (localSeconds - Int64(offset) * 60) * 1000 + Int64(millis)
         return Timestamp(epochMillis: epochMillis, offsetMinutes: Int16(offset))
-    }
-
-    /// The current instant (the system clock), written with `offsetMinutes`.
-    public static func now(offsetMinutes: Int16 = 0) -> Timestamp {
-        let ms = (Date().timeIntervalSince1970 * 1000).rounded(.down)
-        return Timestamp(epochMillis: Int64(ms), offsetMinutes: offsetMinutes)
     }
 }

@@ -2,11 +2,14 @@ import KBinary
 
 import struct Foundation.UUID
 
-/// Binary persistence of the fold state (a stored projection checkpoint). Layout version 1:
+/// Binary persistence of the fold state (a stored projection checkpoint). Layout version 2
+/// (protocol revision 4: a series closed early, the PHQ-2 dates' `counts`, the last infusion,
+/// the pause's ScheduleAdjusted, the relapse's discontinuation date); a state of version 1 is
+/// not read (the engine rebuilds projections made by an older fold from the log):
 /// a leading version byte, then the fields in declaration order with KBinary's primitives
 /// (varints, zig-zag varints for signed values, raw 16-byte UUIDs, presence bytes for optionals).
 extension PatientState {
-    public static let binaryFormatVersion: UInt8 = 1
+    public static let binaryFormatVersion: UInt8 = 2
 
     public func encode(into w: inout BinaryWriter) {
         w.writeByte(PatientState.binaryFormatVersion)
@@ -34,6 +37,8 @@ extension PatientState {
         w.writeBool(series.nadir != nil)
         if let n = series.nadir { w.writeInt(n) }
         w.writeBool(series.remitted)
+        w.writeBool(series.closedAtMillis != nil)
+        if let c = series.closedAtMillis { w.writeVarInt(c) }
         w.writeLadder(series.ladder)
         w.writeBool(series.judgement != nil)
         if let j = series.judgement {
@@ -66,6 +71,13 @@ extension PatientState {
         w.writeOptionalRef(resumeDue)
         w.writeOptionalRef(hold)
         w.writeOptionalRef(lastNonBooster)
+        w.writeBool(lastInfusionKey != nil)
+        if let k = lastInfusionKey {
+            w.writeVarInt(k.epochMillis)
+            w.writeVarUInt(k.sequence)
+        }
+        w.writeOptionalRef(pauseAdjusted)
+        w.writeBool(infusedSinceDiscontinuation)
         w.writeVarUInt(UInt64(stepBackDays.count))
         for d in stepBackDays { w.writeDay(d) }
         w.writeVarUInt(UInt64(phq2Days.count))
@@ -74,6 +86,7 @@ extension PatientState {
             w.writeInt(p.lowest)
             w.writeScore(p.latest)
             w.writeInt(p.run)
+            w.writeBool(p.counts)
         }
         w.writeOptionalScore(trigger?.phq2)
         w.writeVarUInt(UInt64(alerts.count))
@@ -111,6 +124,7 @@ extension PatientState {
         series.lastMaintenance = try r.readOptionalRef()
         if try r.readBool() { series.nadir = try r.readSmallInt() }
         series.remitted = try r.readBool()
+        if try r.readBool() { series.closedAtMillis = try r.readVarInt() }
         series.ladder = try r.readLadder()
         if try r.readBool() {
             let ref = try r.readRef()
@@ -145,6 +159,11 @@ extension PatientState {
         s.resumeDue = try r.readOptionalRef()
         s.hold = try r.readOptionalRef()
         s.lastNonBooster = try r.readOptionalRef()
+        if try r.readBool() {
+            s.lastInfusionKey = OrderKey(epochMillis: try r.readVarInt(), sequence: try r.readVarUInt())
+        }
+        s.pauseAdjusted = try r.readOptionalRef()
+        s.infusedSinceDiscontinuation = try r.readBool()
         var n = try r.readLength()
         for _ in 0..<n { s.stepBackDays.append(try r.readDay()) }
         n = try r.readLength()
@@ -154,7 +173,8 @@ extension PatientState {
             if let last = s.phq2Days.last, last.day >= day { throw .invalidValue("PHQ-2 dates out of order") }
             let lowest = try r.readSmallInt()
             let latest = try r.readScore()
-            s.phq2Days.append(PHQ2Day(day: day, lowest: lowest, latest: latest, run: try r.readSmallInt()))
+            let run = try r.readSmallInt()
+            s.phq2Days.append(PHQ2Day(day: day, lowest: lowest, latest: latest, run: run, counts: try r.readBool()))
         }
         if let t = try r.readOptionalScore() { s.trigger = Trigger(phq2: t) }
         n = try r.readLength()
@@ -310,12 +330,13 @@ extension BinaryWriter {
         case .finding(let screening):
             writeByte(7)
             writeBool(screening)
-        case .relapse(let cls, let days, let score, let baseline):
+        case .relapse(let cls, let days, let score, let baseline, let since):
             writeByte(8)
             writeByte(cls == .early ? 0 : cls == .intermediate ? 1 : 2)
             writeInt(days)
             writeInt(score)
             writeInt(baseline)
+            writeDay(since)
         case .holiday(let weeks, let end):
             writeByte(9)
             writeInt(weeks)
@@ -437,7 +458,8 @@ extension BinaryReader {
             let cls: RelapseClass = c == 0 ? .early : c == 1 ? .intermediate : .late
             let days = try readSmallInt()
             let score = try readSmallInt()
-            facts = .relapse(cls, days: days, score: score, baseline: try readSmallInt())
+            let baseline = try readSmallInt()
+            facts = .relapse(cls, days: days, score: score, baseline: baseline, discontinuedOn: try readDay())
         case 9:
             let w = try readSmallInt()
             facts = .holiday(plannedWeeks: w, plannedEnd: try readDay())

@@ -79,8 +79,12 @@ public struct PatientState: Sendable, Equatable {
         public var firstMaintenance: EventRef?
         /// The last maintenance infusion (counted or not, R9).
         public var lastMaintenance: EventRef?
-        /// R6's maintenance nadir (meaningful once `assessment` exists).
+        /// R6's maintenance nadir (meaningful once `assessment` exists or the series was closed
+        /// by a maintenance infusion).
         public var nadir: Int?
+        /// R9 (revision 4): the instant of the maintenance infusion that closed this series before
+        /// it was complete (`responseStatus` `not-assessed`); nil when it was not closed so.
+        public var closedAtMillis: Int64?
         /// R8: a MADRS in response since the first maintenance infusion.
         public var remitted: Bool = false
         public var ladder = Ladder()
@@ -124,6 +128,9 @@ public struct PatientState: Sendable, Equatable {
         public var latest: Score
         /// Consecutive raised maintenance dates ending with this one (0: not raised, or not counted).
         public var run: Int
+        /// The underlying status was `maintenance` when the day's latest PHQ-2 was applied (only
+        /// such dates count towards a trigger).
+        public var counts: Bool
     }
 
     /// An R12 trigger: an infusion is due on `day` until an infusion applied after `phq2`.
@@ -162,9 +169,18 @@ public struct PatientState: Sendable, Equatable {
     /// R9: the `pregnant` status that put the patient on hold, while it lasts.
     public internal(set) var hold: EventRef?
     public internal(set) var lastNonBooster: EventRef?
+    /// The (instant, sequence) of the last infusion of any series applied (R12: a trigger's due
+    /// date lasts until an infusion applied after its PHQ-2).
+    public internal(set) var lastInfusionKey: OrderKey?
+    /// R8 (revision 4): the latest clinician's ScheduleAdjusted applied during a holiday, a
+    /// taper or a discontinuation; the resumption uses its interval (the ladder already holds it).
+    public internal(set) var pauseAdjusted: EventRef?
+    /// R8 (revision 4): an infusion was given since the discontinuation date was set, so a later
+    /// MaintenanceDiscontinued starts a new spell with its own date.
+    public internal(set) var infusedSinceDiscontinuation: Bool = false
     /// Step backs inside the tolerance window (at most `toleranceStepBacks` kept).
     public internal(set) var stepBackDays: [Day] = []
-    /// R12: PHQ-2 dates of the baseline window (at most `phq2BaselineDays` + 1 dates).
+    /// R12: PHQ-2 dates, sorted, covering at least twice the baseline window before the newest.
     public internal(set) var phq2Days: [PHQ2Day] = []
     public internal(set) var trigger: Trigger?
     public internal(set) var alerts: [ProtocolAlert] = []
@@ -181,6 +197,18 @@ extension PatientState {
         guard let last = lastOrderKey else { return true }
         return last < OrderKey(event)
     }
+}
+
+extension PatientState.CurrentSeries {
+    /// R2/R9: the acute part of the series is over: complete, or closed by a maintenance
+    /// infusion before it was (revision 4).
+    func isClosed(_ rules: RuleSet) -> Bool {
+        acuteCount >= rules.acuteSeriesLength || closedAtMillis != nil
+    }
+
+    /// R6/R9: the nadir runs: from the assessment score, or from the maintenance infusion that
+    /// closed the series.
+    var hasNadir: Bool { assessment != nil || closedAtMillis != nil }
 }
 
 extension PatientState.Ladder {

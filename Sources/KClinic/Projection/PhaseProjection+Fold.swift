@@ -3,7 +3,15 @@ import struct Foundation.UUID
 extension PhaseProjection {
     /// How an amendment's fields merge into the event it corrects: the corrected event, or nil
     /// to leave it as it was (protocol.md, Conventions: top-level fields replace the original's).
-    public typealias Amend = (_ original: ClinicalEvent, _ fields: [(String, JSONValue)]) -> ClinicalEvent?
+    /// `recordedAt` is when the amendment was recorded (its merge is validated as of then).
+    public typealias Amend = (_ original: ClinicalEvent, _ fields: [(String, JSONValue)], _ recordedAt: Timestamp) -> ClinicalEvent?
+
+    /// The merge of protocol.md's Conventions (`ClinicalEvent.amended(with:now:)`).
+    public static func standardAmend(_ original: ClinicalEvent, _ fields: [(String, JSONValue)], _ recordedAt: Timestamp)
+        -> ClinicalEvent?
+    {
+        try? original.amended(with: fields, now: recordedAt)
+    }
 
     /// Replays one patient from its events, given in any order and with their corrections.
     ///
@@ -12,7 +20,7 @@ extension PhaseProjection {
     ///   included) are left out.
     /// - Corrections take effect whatever their own date: a voided event is ignored, voiding a
     ///   correction undoes it, amendments apply in log order (the latest wins) through `amend`.
-    ///   Without `amend`, amendments are ignored (pass e.g. `{ try? $0.amended(with: $1) }`).
+    ///   Without `amend`, amendments are ignored (pass `PhaseProjection.standardAmend`).
     ///   An amendment of a correction is ignored.
     /// - `through` (evaluation date): events of a later clinical date are left out.
     /// - The rest are applied in (occurredAt instant, sequence) order.
@@ -51,30 +59,32 @@ extension PhaseProjection {
             known.append(i)
         }
 
-        var voided = Set<UUID>()
+        // protocol.md, Conventions: corrections resolved once (CorrectionResolution).
+        var resolution: CorrectionResolution?
         var amended: [Int: ClinicalEvent] = [:]
         if hasCorrections {
-            // Log order (sequence); a correction can only name an earlier event, so walking
-            // backwards settles every void before the event it names.
-            let bySequence = known.sorted { events[$0].sequence < events[$1].sequence }
-            for i in bySequence.reversed() {
-                let e = events[i]
-                if voided.contains(e.eventId) { continue }
-                if case .eventVoided(let v) = e.event { voided.insert(v.target) }
-            }
-            var indexById: [UUID: Int] = [:]
-            for i in known { indexById[events[i].eventId] = i }
-            for i in bySequence {
-                let e = events[i]
-                guard case .eventAmended(let a) = e.event, !voided.contains(e.eventId),
-                    let target = indexById[a.target]
-                else { continue }
-                let current = amended[target] ?? events[target].event
-                switch current {
-                case .eventAmended, .eventVoided: continue
-                default: break
+            let r = CorrectionResolution(known.compactMap { CorrectionResolution.Correction(events[$0]) })
+            resolution = r
+            if let amend, !r.amendedIds.isEmpty {
+                var indexById: [UUID: Int] = [:]
+                for i in known { indexById[events[i].eventId] = i }
+                for (id, list) in r.amendedIds {
+                    guard let target = indexById[id] else { continue }
+                    // An amendment of a correction is ignored: a correction is not a clinical event.
+                    switch events[target].event {
+                    case .eventAmended, .eventVoided: continue
+                    default: break
+                    }
+                    var current = events[target].event
+                    var changed = false
+                    for a in list {
+                        if let next = amend(current, a.fields, a.recordedAt) {
+                            current = next
+                            changed = true
+                        }
+                    }
+                    if changed { amended[target] = current }
                 }
-                if let amend, let next = amend(current, a.data) { amended[target] = next }
             }
         }
 
@@ -88,7 +98,7 @@ extension PhaseProjection {
             case .eventAmended, .eventVoided: continue
             default: break
             }
-            if hasCorrections && voided.contains(e.eventId) { continue }
+            if let resolution, resolution.isVoided(e.eventId) { continue }
             if let day, e.occurredAt.clinicalDay > day { continue }
             let key = OrderKey(epochMillis: e.occurredAt.epochMillis, sequence: e.sequence)
             if let last = order.last, key < last.key { sorted = false }

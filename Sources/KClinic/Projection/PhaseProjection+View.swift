@@ -40,7 +40,7 @@ extension PhaseProjection {
             weekOfTreatment: week,
             responseStatus: response,
             baselineMadrs: state.t0 == nil ? nil : state.series.baseline?.value,
-            nadirMadrs: state.series.assessment == nil ? nil : state.series.nadir,
+            nadirMadrs: state.series.hasNadir ? state.series.nadir : nil,
             latestMadrs: state.latestMadrs?.value,
             interval: interval,
             nextInfusionDue: due,
@@ -68,7 +68,7 @@ extension PatientState {
         case .discontinued: return .discontinued
         case .relapsed: return .relapsed
         case .active:
-            guard series.acuteCount >= rules.acuteSeriesLength else { return .acuteSeries }
+            guard series.isClosed(rules) else { return .acuteSeries }
             if series.firstMaintenance != nil { return .maintenance }
             switch responseStatus(rules) {
             case .responder: return .maintenance
@@ -81,7 +81,8 @@ extension PatientState {
     /// R3.
     func phase(week: Int?, response: ResponseStatus?, _ rules: RuleSet) -> TreatmentPhase {
         guard let week else { return .preTreatment }
-        let gate = series.acuteCount >= rules.acuteSeriesLength && (response == .responder || series.firstMaintenance != nil)
+        // R3: a maintenance infusion (which closes the series, R9), or a complete series that responded.
+        let gate = series.firstMaintenance != nil || (series.acuteCount >= rules.acuteSeriesLength && response == .responder)
         guard gate else { return .stabilization }
         let ends = rules.phaseEndWeeks.count >= 2 ? rules.phaseEndWeeks : RuleSet.default.phaseEndWeeks
         if week <= ends[0] { return .frequencyFinding }

@@ -42,6 +42,7 @@ extension PatientState {
             mode = .taperComplete
             discontinuedOn = t.completeOn
             discontinuedBy = t.start
+            infusedSinceDiscontinuation = false
         }
         // R5: the judgement of the last maintenance infusion can only be revised by a MADRS of
         // the very same instant.
@@ -108,6 +109,8 @@ extension PatientState {
     /// R2: the response status of the current series (nil before the first infusion).
     func responseStatus(_ rules: RuleSet) -> ResponseStatus? {
         guard t0 != nil else { return nil }
+        // R9 (revision 4): a maintenance infusion closed the series before it was complete.
+        if series.closedAtMillis != nil { return .notAssessed }
         guard series.acuteCount >= rules.acuteSeriesLength else { return .inProgress }
         guard let baseline = series.baseline else { return .unknown }
         guard let a = series.assessment else { return .pending }
@@ -116,8 +119,7 @@ extension PatientState {
 
     /// R9: the underlying status is `maintenance` (as of the last event applied).
     func isUnderlyingMaintenance(_ rules: RuleSet) -> Bool {
-        mode == .active && series.acuteCount >= rules.acuteSeriesLength
-            && (series.firstMaintenance != nil || responseStatus(rules) == .responder)
+        mode == .active && (series.isClosed(rules) && (series.firstMaintenance != nil || responseStatus(rules) == .responder))
     }
 
     // MARK: - Infusions (R1, R2, R4, R5, R7, R8, R9)
@@ -160,10 +162,13 @@ extension PatientState {
                 discontinuedOn = nil
                 discontinuedBy = nil
                 resumeDue = nil
+                pauseAdjusted = nil
             }
             series.acuteCount += 1
             series.lastAcute = ref
-            if series.acuteCount == rules.acuteSeriesLength { series.completedOn = ref.day }
+            // R9 (revision 4): acute infusions after a maintenance infusion closed the series
+            // change nothing of R2 (no completion, no assessment score).
+            if series.acuteCount == rules.acuteSeriesLength && series.closedAtMillis == nil { series.completedOn = ref.day }
             lastNonBooster = ref
             if treatmentProtocol != .intervalExtension { resumeDue = nil }
         case .maintenance:
@@ -182,17 +187,34 @@ extension PatientState {
                 // R8: resumes the ladder at the interval held before the taper or
                 // discontinuation, count 0, then this infusion counts as usual; the nadir
                 // restarts at the latest MADRS.
+                // R8 (revision 4): at the interval of the latest ScheduleAdjusted since the taper or
+                // discontinuation began (already on the ladder), else the interval held before.
                 mode = .active
                 discontinuedOn = nil
                 discontinuedBy = nil
                 series.ladder.count = 0
-                series.ladder.cause = .resumed(by: ref)
+                series.ladder.cause = pauseAdjusted.map { .adjusted(by: $0) } ?? .resumed(by: ref)
+                pauseAdjusted = nil
                 series.judgement = nil
-                if series.assessment != nil, let m = latestMadrs { series.nadir = m.value }
+                if series.hasNadir, let m = latestMadrs { series.nadir = m.value }
                 counts = true
             case .holiday, .taper, .taperComplete:
                 // R9: does not count on the ladder; still the last maintenance infusion.
                 counts = false
+            }
+            // R9 (revision 4): a maintenance infusion before the acute series is complete (or
+            // with no series at all: a patient transferred in on maintenance) closes it as the
+            // clinician's decision: not-assessed, maintenance, the ladder counts from it, the
+            // nadir starts at the latest MADRS at or before it (else the first one after).
+            if !series.isClosed(rules) {
+                if series.number == 0 {
+                    series.number = 1
+                    if series.anchorMillis == nil { series.anchorMillis = key.epochMillis }
+                }
+                series.closedAtMillis = key.epochMillis
+                series.nadir = latestMadrs?.value
+                if mode != .active { mode = .active }
+                counts = true
             }
             if counts { countMaintenance(ref, key.epochMillis, score: latestMadrs?.value, rules) }
             if series.firstMaintenance == nil { series.firstMaintenance = ref }
@@ -206,6 +228,9 @@ extension PatientState {
         }
         // R12: an infusion applied after the triggering PHQ-2 ends the trigger's due date.
         trigger = nil
+        lastInfusionKey = key
+        // R8 (revision 4): the discontinuation date belongs to the spell since the last infusion.
+        if discontinuedOn != nil { infusedSinceDiscontinuation = true }
     }
 
     /// R4/R5: one more maintenance infusion at the current interval; extend when the rung's
@@ -260,9 +285,19 @@ extension PatientState {
             }
         }
 
+        // R9 (revision 4): a series closed by a maintenance infusion with no MADRS at or before
+        // it takes its nadir from the first MADRS after it; a MADRS of the very same instant,
+        // applied after it, is still "at or before" it.
+        if series.closedAtMillis != nil, series.assessment == nil,
+            series.nadir == nil || series.closedAtMillis == key.epochMillis
+        {
+            series.nadir = value
+            isAssessment = true  // sets the nadir; no step back against itself
+        }
+
         // R6: step back on a rise over the nadir (interval-extension, underlying maintenance,
         // after the first maintenance infusion); else the nadir follows the lowest score.
-        if !isAssessment, series.assessment != nil, let nadir = series.nadir {
+        if !isAssessment, series.hasNadir, let nadir = series.nadir {
             if treatmentProtocol == .intervalExtension, series.firstMaintenance != nil, isUnderlyingMaintenance(rules),
                 rules.isSymptomRise(score: value, nadir: nadir)
             {
@@ -289,7 +324,7 @@ extension PatientState {
             let cls: RelapseClass =
                 days < rules.relapseEarlyDays ? .early : (days > rules.relapseLateDays ? .late : .intermediate)
             mode = .relapsed
-            raise(.relapse, ref, facts: .relapse(cls, days: days, score: value, baseline: b.value))
+            raise(.relapse, ref, facts: .relapse(cls, days: days, score: value, baseline: b.value, discontinuedOn: since))
         }
     }
 
@@ -324,6 +359,12 @@ extension PatientState {
     /// in any status (choice): during a holiday, a taper or after discontinuation it sets the
     /// interval the ladder resumes at.
     private mutating func scheduleAdjusted(_ days: Int, _ ref: EventRef, _ rules: RuleSet) {
+        // R8 (revision 4): during a holiday, a taper or after discontinuation the latest
+        // clinician decision sets the interval the resumption uses.
+        switch mode {
+        case .holiday, .taper, .taperComplete, .discontinued, .relapsed: pauseAdjusted = ref
+        case .active: pauseAdjusted = nil
+        }
         series.ladder.set(intervalDays: days, rules)
         series.ladder.count = 0
         series.ladder.cause = .adjusted(by: ref)
@@ -333,6 +374,7 @@ extension PatientState {
     private mutating func holidayStarted(_ weeks: Int, _ ref: EventRef, _ rules: RuleSet) {
         guard isUnderlyingMaintenance(rules) else { return }  // R9: takes effect only in maintenance
         let h = Holiday(start: ref, plannedWeeks: weeks)
+        pauseAdjusted = nil
         mode = .holiday
         holiday = h
         resumeDue = nil
@@ -350,9 +392,16 @@ extension PatientState {
         mode = .active
         holiday = nil
         // R8: resume at its interval (as ScheduleAdjusted), else the interval held; count 0.
+        // R8 (revision 4): its own resume interval, else the latest ScheduleAdjusted during the
+        // holiday (already on the ladder), else the interval held when it began.
         if let resume { series.ladder.set(intervalDays: resume, rules) }
         series.ladder.count = 0
-        series.ladder.cause = .holidayEnded(by: ref, resumeGiven: resume != nil)
+        if resume == nil, let adjusted = pauseAdjusted {
+            series.ladder.cause = .adjusted(by: adjusted)
+        } else {
+            series.ladder.cause = .holidayEnded(by: ref, resumeGiven: resume != nil)
+        }
+        pauseAdjusted = nil
         series.judgement = nil
         resumeDue = ref
     }
@@ -362,6 +411,7 @@ extension PatientState {
         let all = steps ?? rules.taperSteps
         let months = RuleSet.monthsBefore(step: all.count, of: all)
         let complete = ref.day.adding(months: months)  // one addition from the taper start
+        pauseAdjusted = nil
         mode = .taper
         taper = Taper(start: ref, steps: steps, completeOn: complete)
         resumeDue = nil
@@ -370,35 +420,45 @@ extension PatientState {
         raise(.discontinuationEligible, ref, raisedOn: complete, facts: .taper(start: ref.day))
     }
 
+    /// R8: status `discontinued`. The discontinuation date (revision 4) is the first day, since
+    /// the patient's last infusion, on which the status became `discontinued`: this event's
+    /// date, or the day a taper ran its course, whichever came first; a later
+    /// MaintenanceDiscontinued of the same spell (no infusion between) does not move it.
     private mutating func discontinued(_ ref: EventRef) {
         guard t0 != nil else { return }  // R9: at any time after T0
+        let sameSpell = discontinuedOn != nil && !infusedSinceDiscontinuation
         switch mode {
         case .discontinued:
-            // Already discontinued (choice): the first discontinuation keeps its date.
+            // Already discontinued: no new spell began (an infusion that ends a spell, acute or
+            // maintenance, leaves `discontinued`), so the first date stays.
             return
         case .taperComplete:
             // Counted as discontinued since the taper's complete day (R8): that date stays.
             mode = .discontinued
         case .taper:
             if let t = taper, ref.day < t.completeOn { removeAlert(.discontinuationEligible, source: t.start) }
-            mode = .discontinued
-            discontinuedOn = ref.day
-            discontinuedBy = ref
+            setDiscontinued(ref)
         case .holiday:
-            // A discontinuation ends the holiday (choice): no overrun after it.
+            // R8 (revision 4): a discontinuation ends the holiday: no overrun after it.
             if let h = holiday, ref.day < h.overrunOn { removeAlert(.holidayOverrun, source: h.start) }
+            setDiscontinued(ref)
+        case .relapsed where sameSpell:
+            // Relapsed and discontinued again with no infusion between: the same spell.
             mode = .discontinued
-            discontinuedOn = ref.day
-            discontinuedBy = ref
         case .active, .relapsed:
-            mode = .discontinued
-            discontinuedOn = ref.day
-            discontinuedBy = ref
+            setDiscontinued(ref)
         }
         holiday = nil
         taper = nil
         resumeDue = nil
         trigger = nil
+    }
+
+    private mutating func setDiscontinued(_ ref: EventRef) {
+        mode = .discontinued
+        discontinuedOn = ref.day
+        discontinuedBy = ref
+        infusedSinceDiscontinuation = false
     }
 
     // MARK: - PHQ-2 trigger (R12)
@@ -407,60 +467,105 @@ extension PatientState {
         guard treatmentProtocol != .intervalExtension else { return }
         let note = Score(value: value, ref: ref, epochMillis: key.epochMillis)
         let day = ref.day
-        // Baseline: the lowest PHQ-2 on the `phq2BaselineDays` dates before this one.
-        let from = day.adding(days: -rules.phq2BaselineDays)
-        var baseline: Int?
-        var previousRun = 0
-        let yesterday = day.adding(days: -1)
+        // `phq2Days` is sorted by date. Find this date from the newest end (a PHQ-2 almost always
+        // belongs to the newest date or a new one after it).
         var index: Int?
-        // `phq2Days` is sorted by date. Walk back from the newest and stop at the window's
-        // start; dates older than the window are dropped in bulk (below), not one a day: this
-        // runs for every PHQ-2 diary entry, the commonest event of hybrid and symptom-triggered
-        // patients, and shifting the list each day cost ~10% of a full replay.
+        var insertAt = phq2Days.count
         var i = phq2Days.count - 1
         while i >= 0 {
             let d = phq2Days[i].day
-            if d < from { break }
-            if d < day {
-                let lowest = phq2Days[i].lowest
-                if let b = baseline { if lowest < b { baseline = lowest } } else { baseline = lowest }
+            if d == day {
+                index = i
+                break
             }
-            if d == yesterday { previousRun = phq2Days[i].run }
-            if d == day { index = i }
+            if d < day { break }
+            insertAt = i
             i -= 1
         }
-        var entry = index.map { phq2Days[$0] } ?? PHQ2Day(day: day, lowest: value, latest: note, run: 0)
-        let previousSource = entry.latest.ref
-        let wasTrigger = index != nil && entry.run == rules.triggerDays
-        entry.lowest = min(entry.lowest, value)
-        entry.latest = note
-        // The day's latest PHQ-2 decides; only dates in underlying maintenance count (choice: a
-        // raised date outside maintenance ends the run too).
-        let raised = baseline.map { rules.isTriggerRaised(value: value, baseline: $0) } ?? false
-        entry.run = raised && isUnderlyingMaintenance(rules) ? previousRun + 1 : 0
+        // Only dates on which the underlying status is maintenance count (judged when the
+        // date's latest PHQ-2 is applied).
+        let counts = isUnderlyingMaintenance(rules)
+        let previousLatest = index.map { phq2Days[$0].latest.ref }
+        let at: Int
         if let index {
-            phq2Days[index] = entry
-        } else if let last = phq2Days.last, last.day > day {
-            // A date before the newest (an out-of-order entry): keep the list sorted.
-            let at = phq2Days.firstIndex(where: { $0.day > day }) ?? phq2Days.count
-            phq2Days.insert(entry, at: at)
+            phq2Days[index].lowest = min(phq2Days[index].lowest, value)
+            phq2Days[index].latest = note
+            phq2Days[index].counts = counts
+            at = index
         } else {
-            phq2Days.append(entry)
+            phq2Days.insert(PHQ2Day(day: day, lowest: value, latest: note, run: 0, counts: counts), at: insertAt)
+            at = insertAt
         }
-        // Drop the dates no later date's baseline can reach, once they are half the list.
-        if phq2Days.count >= max(64, 2 * rules.phq2BaselineDays) {
+        // R12 (revision 4): raised days, baselines, runs and the trigger are by clinical date, so
+        // this date and every later one it can reach (their baselines, their runs) are worked out
+        // again; applied in date order that is this date alone.
+        var changedTrigger = false
+        var k = at
+        while k < phq2Days.count {
+            let entry = phq2Days[k]
+            let (run, baseline) = phq2Run(at: k, rules)
+            let wasTrigger = entry.run == rules.triggerDays
+            let isTrigger = run == rules.triggerDays
+            let sourceChanged = k == at && index != nil
+            if wasTrigger && (!isTrigger || sourceChanged) {
+                removeAlert(.boosterIndicated, source: k == at ? (previousLatest ?? entry.latest.ref) : entry.latest.ref)
+                changedTrigger = true
+            }
+            phq2Days[k].run = run
+            if isTrigger && (!wasTrigger || sourceChanged) {
+                raise(.boosterIndicated, entry.latest.ref, facts: .trigger(value: entry.latest.value, baseline: baseline ?? 0, days: run))
+                changedTrigger = true
+            }
+            // A later date depends on this one through its baseline (the dates within
+            // `phq2BaselineDays` before it) and its run (the day before it).
+            if k > at, entry.run == run, entry.day > day.adding(days: rules.phq2BaselineDays) { break }
+            k += 1
+        }
+        if changedTrigger {
+            // The trigger whose due date stands: the newest trigger date whose PHQ-2 no infusion
+            // has been applied after.
+            if let t = phq2Days.last(where: { $0.run == rules.triggerDays }),
+                lastInfusionKey.map({ $0 < OrderKey(epochMillis: t.latest.epochMillis, sequence: t.latest.ref.sequence) }) ?? true,
+                counts
+            {
+                trigger = Trigger(phq2: t.latest)
+            } else if let t = trigger, !phq2Days.contains(where: { $0.run == rules.triggerDays && $0.latest == t.phq2 }) {
+                trigger = nil
+            }
+        }
+        // Keep the dates a later date's baseline can reach, and a week more for a date applied
+        // out of date order (mixed UTC offsets put a clinical date at most two days out of
+        // instant order); drop the rest in bulk once they are many (shifting the list each day
+        // cost ~10% of a full replay: PHQ-2 diaries are the commonest event of these protocols).
+        let keepDays = rules.phq2BaselineDays + PatientState.phq2OutOfOrderDays
+        if phq2Days.count >= max(64, 2 * keepDays), let newest = phq2Days.last?.day {
+            let from = newest.adding(days: -keepDays)
             let stale = phq2Days.firstIndex(where: { $0.day >= from }) ?? phq2Days.count
             phq2Days.removeFirst(stale)
         }
+    }
 
-        if wasTrigger {
-            removeAlert(.boosterIndicated, source: previousSource)
-            if trigger?.day == day { trigger = nil }
+    /// How far before the newest PHQ-2 date a date applied out of date order is still worked out
+    /// exactly (R12, revision 4).
+    static let phq2OutOfOrderDays = 7
+
+    /// R12: the run of raised maintenance dates ending at `phq2Days[k]` (0 when it is not raised
+    /// or does not count) and its baseline (the lowest PHQ-2 on the `phq2BaselineDays` dates
+    /// before it; nil: none).
+    private func phq2Run(at k: Int, _ rules: RuleSet) -> (run: Int, baseline: Int?) {
+        let entry = phq2Days[k]
+        let from = entry.day.adding(days: -rules.phq2BaselineDays)
+        var baseline: Int?
+        var j = k - 1
+        while j >= 0, phq2Days[j].day >= from {
+            let lowest = phq2Days[j].lowest
+            if let b = baseline { if lowest < b { baseline = lowest } } else { baseline = lowest }
+            j -= 1
         }
-        if entry.run == rules.triggerDays {
-            raise(.boosterIndicated, ref, facts: .trigger(value: value, baseline: baseline ?? 0, days: entry.run))
-            trigger = Trigger(phq2: note)
-        }
+        let raised = baseline.map { rules.isTriggerRaised(value: entry.latest.value, baseline: $0) } ?? false
+        guard raised, entry.counts else { return (0, baseline) }
+        let previous = k > 0 && phq2Days[k - 1].day == entry.day.adding(days: -1) ? phq2Days[k - 1].run : 0
+        return (previous + 1, baseline)
     }
 
     // MARK: - Alerts (R7)

@@ -77,8 +77,9 @@ public enum AlertFacts: Sendable, Equatable {
     case bloodPressure(systolic: Int, diastolic: Int)
     /// urology-referral, psychotic-symptoms: from a screening (true) or a side-effect report (false).
     case finding(screening: Bool)
-    /// relapse: class, whole days since discontinuation, the MADRS, the baseline.
-    case relapse(RelapseClass, days: Int, score: Int, baseline: Int)
+    /// relapse: class, whole days since the discontinuation date, the MADRS, the baseline, and
+    /// the discontinuation date (R8, revision 4).
+    case relapse(RelapseClass, days: Int, score: Int, baseline: Int, discontinuedOn: Day)
     /// holiday-overrun: planned weeks and the last planned day of the holiday.
     case holiday(plannedWeeks: Int, plannedEnd: Day)
     /// discontinuation-eligible: the taper's start.
@@ -136,7 +137,7 @@ public struct ProtocolAlert: Sendable, Equatable {
             return "Blood pressure \(s)/\(d) mmHg is above the pre-dose limit."
         case .finding(let screening):
             return AlertKind.genericDetail(kind) + (screening ? " (positive screening)." : " (side effect reported).")
-        case .relapse(let cls, let days, let score, let baseline):
+        case .relapse(let cls, let days, let score, let baseline, _):
             return "Relapse (\(cls.rawValue)) \(days) days after discontinuation: MADRS \(score) against baseline \(baseline); \(cls.action)."
         case .holiday(let weeks, let end):
             return "Drug holiday planned for \(weeks) weeks (to \(end)) has not ended."

@@ -31,6 +31,8 @@ public enum ResponseStatus: String, CaseIterable, Sendable, Equatable, Codable {
     case pending
     case responder
     case nonResponder = "non-responder"
+    /// R2/R9 (revision 4): a maintenance infusion closed the series before it was complete.
+    case notAssessed = "not-assessed"
 }
 
 /// R8: how soon after discontinuation a relapse came.
