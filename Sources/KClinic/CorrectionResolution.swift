@@ -71,6 +71,10 @@ public struct CorrectionResolution: Sendable {
     public struct Amendment: Sendable {
         public var fields: [(String, JSONValue)]
         public var recordedAt: Timestamp
+        public init(fields: [(String, JSONValue)], recordedAt: Timestamp) {
+            self.fields = fields
+            self.recordedAt = recordedAt
+        }
     }
 
     /// Every correction, in log order.

@@ -318,7 +318,8 @@ extension PatientState {
         // MADRS above the response threshold of a series that has been in response.
         if mode == .discontinued || mode == .taperComplete, let since = discontinuedOn, let b = series.baseline,
             series.remitted || responseStatus(rules) == .responder,
-            !rules.isResponse(score: value, baseline: b.value)
+            !rules.isResponse(score: value, baseline: b.value),
+            !relapsed(since: since)
         {
             let days = since.days(to: ref.day)
             let cls: RelapseClass =
@@ -452,6 +453,16 @@ extension PatientState {
         taper = nil
         resumeDue = nil
         trigger = nil
+    }
+
+    /// R8: the spell that began on `since` already had its relapse (the first MADRS above the
+    /// threshold after the discontinuation; a MaintenanceDiscontinued after it in the same spell
+    /// makes the status discontinued again, not a second relapse).
+    private func relapsed(since: Day) -> Bool {
+        alerts.contains {
+            if case .relapse(_, _, _, _, let d) = $0.facts { return d == since }
+            return false
+        }
     }
 
     private mutating func setDiscontinued(_ ref: EventRef) {
