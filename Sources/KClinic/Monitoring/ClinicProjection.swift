@@ -14,8 +14,8 @@ public enum ClinicProjection {
         PhaseProjection.forEachEffectiveEvent(
             patient: patient, events: events, through: day, recordedAtOrBefore: recordedAtOrBefore, amend: amend
         ) { e in
-            phase.apply(e, rules: rules)
-            monitoring.apply(e, phase: phase, rules: rules)
+            phase.evolve(e, rules: rules)
+            monitoring.evolve(e, phase: phase, rules: rules)
         }
         return (phase, monitoring)
     }
@@ -23,7 +23,7 @@ public enum ClinicProjection {
     /// Applies ONE effective event to both states, in protocol order (check
     /// `phase.isInOrder(event)` first; when false, refold with `fold`).
     public static func evolve(_ phase: inout PatientState, _ monitoring: inout MonitoringState, _ event: Recorded, rules: RuleSet) {
-        phase.apply(event, rules: rules)
-        monitoring.apply(event, phase: phase, rules: rules)
+        phase.evolve(event, rules: rules)
+        monitoring.evolve(event, phase: phase, rules: rules)
     }
 }

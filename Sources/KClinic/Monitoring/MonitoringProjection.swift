@@ -12,12 +12,12 @@ public enum MonitoringProjection {
     /// `PhaseProjection.evolve`: when `phase.isInOrder(event)` is false before applying, refold
     /// both with `ClinicProjection.fold`. Corrections and system events are ignored here.
     public static func evolve(_ m: inout MonitoringState, _ event: Recorded, phase: PatientState, rules: RuleSet) {
-        m.apply(event, phase: phase, rules: rules)
+        m.evolve(event, phase: phase, rules: rules)
     }
 }
 
 extension MonitoringState {
-    mutating func apply(_ e: Recorded, phase: PatientState, rules: RuleSet) {
+    mutating func evolve(_ e: Recorded, phase: PatientState, rules: RuleSet) {
         var isInfusion = false
         var doc: (MonitoringDoc, isMadrs: Bool)?
         switch e.event {

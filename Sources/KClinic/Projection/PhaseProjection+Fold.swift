@@ -30,7 +30,7 @@ extension PhaseProjection {
     ) -> PatientState {
         var state = PatientState(patient: patient)
         forEachEffectiveEvent(patient: patient, events: events, through: day, recordedAtOrBefore: recordedAtOrBefore, amend: amend) {
-            state.apply($0, rules: rules)
+            state.evolve($0, rules: rules)
         }
         return state
     }

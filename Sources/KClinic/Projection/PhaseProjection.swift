@@ -10,12 +10,12 @@ public enum PhaseProjection {
     /// `state.isInOrder(event)` first; when it is false, refold the patient with `fold`.
     /// Corrections (`EventAmended`, `EventVoided`) and system events are ignored here.
     public static func evolve(_ state: inout PatientState, _ event: Recorded, rules: RuleSet) {
-        state.apply(event, rules: rules)
+        state.evolve(event, rules: rules)
     }
 }
 
 extension PatientState {
-    mutating func apply(_ e: Recorded, rules: RuleSet) {
+    mutating func evolve(_ e: Recorded, rules: RuleSet) {
         switch e.event {
         case .eventAmended, .eventVoided, .auditReviewed, .ruleSetAdopted, .actorRegistered, .actorRetired:
             return
