@@ -58,9 +58,9 @@ extension ProjectionEngine {
                 continue
             }
             if bytes == set.bytes(at: i) { continue }
-            let decoded: PatientProjection
+            let decoded: PatientFoldState
             do {
-                decoded = try bytes.withUnsafeBytes { buf throws(BinaryError) in try PatientProjection.decode(buf) }
+                decoded = try bytes.withUnsafeBytes { buf throws(BinaryError) in try PatientFoldState.decode(buf) }
             } catch {
                 found.append((patient, "the stored projection of patient \(patient) does not decode: \(error)"))
                 continue

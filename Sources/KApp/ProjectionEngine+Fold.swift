@@ -13,8 +13,8 @@ extension ProjectionEngine {
     /// Returns the number of events read.
     @discardableResult
     func fold(
-        from: UInt64, through: UInt64, rules: RuleSet, into set: inout ProjectionSet,
-        corrections: CorrectionIndex? = nil, shard: Shard? = nil, load: (String) throws -> PatientProjection?
+        from: UInt64, through: UInt64, rules: RuleSet, into set: inout FoldStateSet,
+        corrections: CorrectionIndex? = nil, shard: Shard? = nil, load: (String) throws -> PatientFoldState?
     ) throws -> UInt64 {
         var read: UInt64 = 0
         let amended = EventType.eventAmended.code
@@ -81,7 +81,7 @@ extension ProjectionEngine {
     /// One patient from all its events (up to a log position, a knowledge time, a date).
     func refold(
         _ patient: String, rules: RuleSet, throughSequence: UInt64 = .max, day: Day? = nil, asOf: Int64? = nil
-    ) throws -> PatientProjection {
+    ) throws -> PatientFoldState {
         var events: [Recorded] = []
         try store.log.read { reader in
             try reader.forEachInStream(patient) { view in
@@ -95,6 +95,6 @@ extension ProjectionEngine {
             let d = e.occurredAt.clinicalDay
             if (day.map { d <= $0 } ?? true) && d > maxDay { maxDay = d }
         }
-        return PatientProjection(state: state, monitoring: monitoring, maxDay: maxDay)
+        return PatientFoldState(state: state, monitoring: monitoring, maxDay: maxDay)
     }
 }

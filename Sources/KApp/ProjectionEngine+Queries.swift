@@ -7,7 +7,7 @@ extension ProjectionEngine {
     /// The fold states of each patient for evaluation date `day` (and knowledge time `asOf`).
     /// Without `asOf`, stored projections answer (caught up first); a patient whose events reach
     /// past `day` is refolded through it.
-    public func projections(patient: String?, on day: Day, asOf: Int64?) throws -> (projections: [PatientProjection], rules: RulesInForce) {
+    public func projections(patient: String?, on day: Day, asOf: Int64?) throws -> (projections: [PatientFoldState], rules: RulesInForce) {
         if let asOf {
             // What the record showed at `asOf`: the rules in force then, every patient refolded.
             let rules = try store.log.read { reader in try RulesInForce.load(reader, recordedAtOrBefore: asOf) }
@@ -18,7 +18,7 @@ extension ProjectionEngine {
             return (out, rules)
         }
         let (set, rules, _) = try current(patient: patient)
-        var out: [PatientProjection] = []
+        var out: [PatientFoldState] = []
         let names = patient.map { [$0] } ?? set.index.keys.sorted()
         for name in names {
             guard let i = set.index[name] else { continue }

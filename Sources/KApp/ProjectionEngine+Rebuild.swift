@@ -11,24 +11,24 @@ extension ProjectionEngine {
     /// worker walks the whole log, but decodes and folds only its own patients' records; a
     /// patient's events stay in one worker, in log order, so the result is the single-threaded
     /// fold's exactly). Measured in ARCHITECTURE.md ("Parallel replay").
-    func rebuild(rules: RuleSet, through: UInt64? = nil) throws -> (set: ProjectionSet, checkpoint: UInt64, events: UInt64) {
+    func rebuild(rules: RuleSet, through: UInt64? = nil) throws -> (set: FoldStateSet, checkpoint: UInt64, events: UInt64) {
         let count = try store.log.count()
         let head = through.map { min($0, count) } ?? count
         let workers = max(1, replayThreads ?? (head >= ProjectionEngine.parallelThreshold ? ProjectionEngine.replayWorkers : 1))
         let corrections = try CorrectionIndex.build(store.log, through: head, workers: workers)
         if workers <= 1 {
-            var set = ProjectionSet()
+            var set = FoldStateSet()
             let n = try fold(from: 1, through: head, rules: rules, into: &set, corrections: corrections, load: { _ in nil })
             return (set, head, n)
         }
-        let results = ShardResults<(ProjectionSet, UInt64)>(count: workers)
+        let results = ShardResults<(FoldStateSet, UInt64)>(count: workers)
         // The workers only read: the engine's store (LMDB read transactions are thread-safe,
         // one per worker, the environment opened with MDB_NOTLS), the rules and the corrections.
         // `progress` is called by worker 0 alone while the calling thread waits here.
         let shared = UncheckedShared((engine: self, rules: rules, corrections: corrections))
         DispatchQueue.concurrentPerform(iterations: workers) { k in
             let (engine, rules, corrections) = shared.value
-            var set = ProjectionSet()
+            var set = FoldStateSet()
             do {
                 let n = try engine.fold(
                     from: 1, through: head, rules: rules, into: &set, corrections: corrections,
@@ -40,7 +40,7 @@ extension ProjectionEngine {
                 results.store(k, .failure(error))
             }
         }
-        var merged = ProjectionSet()
+        var merged = FoldStateSet()
         var read: UInt64 = 0
         for k in 0..<workers {
             guard let result = results.take(k) else { throw AppError.internal("replay worker \(k) returned nothing") }

@@ -60,7 +60,7 @@ extension ProjectionEngine {
 
     /// Each patient's phase view and monitoring items on `day`. A projection holding events after
     /// `day` is refolded through it.
-    func views(_ set: ProjectionSet, rules: RuleSet, on day: Day) throws -> [String: (phase: PhaseView?, due: [DueItem])] {
+    func views(_ set: FoldStateSet, rules: RuleSet, on day: Day) throws -> [String: (phase: PhaseView?, due: [DueItem])] {
         var out: [String: (phase: PhaseView?, due: [DueItem])] = [:]
         for p in set.entries {
             let q = p.maxDay > day ? try refold(p.patient, rules: rules, day: day) : p

@@ -31,10 +31,10 @@ extension ProjectionEngine {
         return StoredMeta(checkpoint: v, rulesHash: String(decoding: hash, as: UTF8.self))
     }
 
-    func loadStored(_ patient: String, _ reader: LogReader) throws -> PatientProjection? {
+    func loadStored(_ patient: String, _ reader: LogReader) throws -> PatientFoldState? {
         guard let db = projectionsDB, let bytes = try reader.txn.get(db, Array(patient.utf8)) else { return nil }
         do {
-            return try PatientProjection.decode(bytes)
+            return try PatientFoldState.decode(bytes)
         } catch {
             return nil  // an unreadable projection is rebuilt from the log
         }
@@ -43,7 +43,7 @@ extension ProjectionEngine {
     /// Writes `set`'s touched projections (all of them, replacing everything, when `full`) and
     /// the checkpoint, in the given write transaction. Skips a catch-up that another process
     /// already overtook.
-    func persist(_ set: ProjectionSet, checkpoint: UInt64, rules: RulesInForce, full: Bool, in reader: LogReader) throws {
+    func persist(_ set: FoldStateSet, checkpoint: UInt64, rules: RulesInForce, full: Bool, in reader: LogReader) throws {
         guard let db = projectionsDB, let meta = metaDB else { return }
         let txn = reader.txn
         if !full, let stored = try storedMeta(reader), stored.checkpoint >= checkpoint || stored.rulesHash != rules.hash {
@@ -65,12 +65,12 @@ extension ProjectionEngine {
     /// Only events after the checkpoint are read; a patient with a late-recorded or corrected
     /// event is refolded alone. Under a different rule set than the stored one (or none stored)
     /// everything is rebuilt.
-    func current(patient: String? = nil) throws -> (set: ProjectionSet, rules: RulesInForce, checkpoint: UInt64) {
+    func current(patient: String? = nil) throws -> (set: FoldStateSet, rules: RulesInForce, checkpoint: UInt64) {
         let (rules, meta, head) = try store.log.read { reader in
             (try rulesInForce(reader), try storedMeta(reader), try reader.lastRecord()?.sequence ?? 0)
         }
         if let meta, meta.rulesHash == rules.hash, meta.checkpoint <= head {
-            var set = ProjectionSet()
+            var set = FoldStateSet()
             if meta.checkpoint < head {
                 try store.log.read { reader in
                     _ = try fold(from: meta.checkpoint + 1, through: head, rules: rules.rules, into: &set) { p in
@@ -90,7 +90,7 @@ extension ProjectionEngine {
                         var entry = try cursor.first()
                         while let (key, value) = entry {
                             let name = String(decoding: key, as: UTF8.self)
-                            if set.index[name] == nil, let p = try? PatientProjection.decode(value) {
+                            if set.index[name] == nil, let p = try? PatientFoldState.decode(value) {
                                 _ = set.slot(name) { _ in p }
                             }
                             entry = try cursor.next()

@@ -4,7 +4,8 @@ import KStore
 /// Projections over the log: full replays, stored states with their checkpoint, catch-up.
 ///
 /// Stored layout (auxiliary databases of the log):
-/// - `projections`: patient id → u8 format · varint maxDay · `PatientState` binary;
+/// - `projections`: patient id → a `PatientFoldState` (u8 format · varint maxDay · `PatientState` ·
+///   `MonitoringState`, each binary);
 /// - `projmeta`: `checkpoint` → the last sequence folded (BE64); `rulesHash` → the hash of the
 ///   rule set that produced them; `rulesSeq` → its RuleSetAdopted's sequence (0: defaults).
 /// States and checkpoint are written in one write transaction, so a projection is never ahead of

@@ -1,10 +1,21 @@
 import KBinary
 import KClinic
 
-/// One patient's fold states (phase, R1–R9/R12; monitoring and documentation, R10/R11) and the
-/// latest clinical date among the events folded into them (the states answer any evaluation
-/// date on or after that day without a refold).
-public struct PatientProjection: Sendable {
+/// Everything the folds keep for one patient, at one log position under one rule set: both of
+/// KClinic's fold states and the latest clinical date folded into them.
+///
+/// - `state`: the phase fold's state (KClinic `PatientState`: protocol phase, ladder, scores,
+///   alerts; R1–R9, R12), evolved by `PhaseProjection`;
+/// - `monitoring`: the monitoring and documentation fold's state (KClinic `MonitoringState`;
+///   R10/R11), evolved by `MonitoringProjection` after the phase fold for the same event;
+/// - `maxDay`: the latest clinical date among the events folded in. The states answer any
+///   evaluation date on or after it without a refold; an earlier date refolds the patient.
+///
+/// `ClinicProjection` drives both folds for one event (`apply`); this is the value it folds
+/// into, kept per patient in a `FoldStateSet` during a pass and stored, one a patient, in the
+/// `projections` database (`bytes`/`decode`: u8 format · varint maxDay · `PatientState` ·
+/// `MonitoringState`). A value, not a fold: KClinic's `…Projection` types are the folds.
+public struct PatientFoldState: Sendable {
     public var state: PatientState
     public var monitoring: MonitoringState
     var maxDay: Day
@@ -33,14 +44,14 @@ public struct PatientProjection: Sendable {
 
     var bytes: [UInt8] {
         var w = BinaryWriter(capacity: 1024)
-        w.writeByte(PatientProjection.formatVersion)
+        w.writeByte(PatientFoldState.formatVersion)
         w.writeVarInt(Int64(maxDay.ordinal))
         state.encode(into: &w)
         monitoring.encode(into: &w)
         return w.bytes
     }
 
-    static func decode(_ bytes: UnsafeRawBufferPointer) throws(BinaryError) -> PatientProjection {
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws(BinaryError) -> PatientFoldState {
         var r = BinaryReader(bytes)
         let v = try r.readByte()
         guard v == formatVersion else { throw .invalidValue("projection format \(v)") }
@@ -48,6 +59,6 @@ public struct PatientProjection: Sendable {
         guard day >= Int64(Int32.min), day <= Int64(Int32.max) else { throw .invalidValue("day \(day)") }
         let state = try PatientState.decode(from: &r)
         let monitoring = try MonitoringState.decode(from: &r)
-        return PatientProjection(state: state, monitoring: monitoring, maxDay: Day(ordinal: Int32(day)))
+        return PatientFoldState(state: state, monitoring: monitoring, maxDay: Day(ordinal: Int32(day)))
     }
 }

@@ -1,7 +1,14 @@
-/// Every patient's projection at one log position under one rule set, in memory.
-struct ProjectionSet {
+/// The `PatientFoldState`s of one pass over the log (a full replay or a catch-up), in memory,
+/// all at one log position under one rule set, with what the pass did to each.
+///
+/// `entries[i]` is one patient's state, found by `index[patient]`; `touched[i]` says it changed
+/// in this pass (a catch-up stores only those), `dirty[i]` that it must be refolded from its
+/// stream (an event older than its last applied one, or, in a catch-up, a correction). A full
+/// replay holds every patient with events; a catch-up first only those with new events, then
+/// `ProjectionEngine.current` adds the stored states of the rest.
+struct FoldStateSet {
     var index: [String: Int] = [:]
-    var entries: [PatientProjection] = []
+    var entries: [PatientFoldState] = []
     /// Per entry: changed since loaded (to be stored), and to be refolded from its stream.
     var touched: [Bool] = []
     var dirty: [Bool] = []
@@ -14,9 +21,9 @@ struct ProjectionSet {
         encoded.count == entries.count ? encoded[i] : entries[i].bytes
     }
 
-    mutating func slot(_ patient: String, load: (String) throws -> PatientProjection?) rethrows -> Int {
+    mutating func slot(_ patient: String, load: (String) throws -> PatientFoldState?) rethrows -> Int {
         if let i = index[patient] { return i }
-        let p = try load(patient) ?? PatientProjection(patient: patient)
+        let p = try load(patient) ?? PatientFoldState(patient: patient)
         entries.append(p)
         touched.append(false)
         dirty.append(false)
@@ -27,7 +34,7 @@ struct ProjectionSet {
     var touchedIndices: [Int] { touched.indices.filter { touched[$0] } }
 
     /// Adds `other`'s patients (a disjoint shard of a parallel replay).
-    mutating func absorb(_ other: ProjectionSet) {
+    mutating func absorb(_ other: FoldStateSet) {
         let keepEncoded = encoded.count == entries.count && other.encoded.count == other.entries.count
         if keepEncoded { encoded += other.encoded } else { encoded = [] }
         for i in other.entries.indices {
