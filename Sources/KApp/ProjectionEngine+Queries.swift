@@ -17,7 +17,7 @@ extension ProjectionEngine {
             let out = try patients.map { try refold($0, rules: rules.rules, day: day, asOf: asOf) }
             return (out, rules)
         }
-        let (set, rules, _) = try current(patient: patient)
+        let (set, rules, _, _) = try current(patient: patient)
         var out: [PatientFoldState] = []
         let names = patient.map { [$0] } ?? set.index.keys.sorted()
         for name in names {

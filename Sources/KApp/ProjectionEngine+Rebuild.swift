@@ -10,8 +10,11 @@ extension ProjectionEngine {
     /// by its own thread in its own read transactions over the same sequence range (every
     /// worker walks the whole log, but decodes and folds only its own patients' records; a
     /// patient's events stay in one worker, in log order, so the result is the single-threaded
-    /// fold's exactly). Measured in ARCHITECTURE.md ("Parallel replay").
-    func rebuild(rules: RuleSet, through: UInt64? = nil) throws -> (set: FoldStateSet, checkpoint: UInt64, events: UInt64) {
+    /// fold's exactly). Measured in ARCHITECTURE.md ("Parallel replay"). Returns the states, the
+    /// last sequence folded, the events read and the seconds it took.
+    func rebuild(rules: RuleSet, through: UInt64? = nil) throws -> (set: FoldStateSet, checkpoint: UInt64, events: UInt64, seconds: Double) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let elapsed = { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         let count = try store.log.count()
         let head = through.map { min($0, count) } ?? count
         let workers = max(1, replayThreads ?? (head >= ProjectionEngine.parallelThreshold ? ProjectionEngine.replayWorkers : 1))
@@ -19,7 +22,8 @@ extension ProjectionEngine {
         if workers <= 1 {
             var set = FoldStateSet()
             let n = try fold(from: 1, through: head, rules: rules, into: &set, corrections: corrections, load: { _ in nil })
-            return (set, head, n)
+            eventsFolded += n
+            return (set, head, n, elapsed())
         }
         let results = ShardResults<(FoldStateSet, UInt64)>(count: workers)
         // The workers only read: the engine's store (LMDB read transactions are thread-safe,
@@ -48,7 +52,8 @@ extension ProjectionEngine {
             read = max(read, n)
             merged.absorb(set)
         }
-        return (merged, head, read)
+        eventsFolded += read
+        return (merged, head, read, elapsed())
     }
 
     /// Events from which a full replay is split across cores (below it, thread start-up and the

@@ -8,16 +8,22 @@ extension ProjectionEngine {
     /// in the `$rules` stream) and stores the new projections in the same transaction. Without
     /// `newRules`, the rebuilt projections replace the stored ones (the report then lists what a
     /// rebuild changed, normally nothing).
+    ///
+    /// The log is folded once under each rule set: when no projections are stored (or they were
+    /// built under other rules), bringing them up to date is itself the full replay under the
+    /// rules in force, and without `newRules` that replay is the result (already stored).
     public func replay(newRules: RuleSet?, apply: Bool, on day: Day) throws -> ReplayReport {
         // Adopting a rule set is an admin's act (events.md, "Who may record what").
         let adopter: Actor? = (newRules != nil && apply) ? try Actors.requireAdmin(store, for: "adopt a rule set") : nil
         let before = try current()
         let beforeViews = try views(before.set, rules: before.rules.rules, on: day)
         let target = newRules ?? before.rules.rules
-        let start = DispatchTime.now().uptimeNanoseconds
-        let built = try rebuild(rules: target)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let afterViews = try views(built.set, rules: target, on: day)
+        // `current()` replayed the whole log under `target` (and stored it): that is the rebuild.
+        let reused = newRules == nil ? before.rebuilt : nil
+        let built = try reused.map { (set: before.set, checkpoint: before.checkpoint, events: $0.events, seconds: $0.seconds) }
+            ?? rebuild(rules: target)
+        let seconds = built.seconds
+        let afterViews = reused == nil ? try views(built.set, rules: target, on: day) : beforeViews
         var changes: [FieldChange] = []
         for patient in Set(beforeViews.keys).union(afterViews.keys).sorted() {
             let b = Views.phaseFields(beforeViews[patient]?.phase)
@@ -48,8 +54,10 @@ extension ProjectionEngine {
                 applied = true
             }
         } else {
-            try store.log.writeAuxiliary { writer in
-                try persist(built.set, checkpoint: built.checkpoint, rules: before.rules, full: true, in: writer)
+            if reused == nil {
+                try store.log.writeAuxiliary { writer in
+                    try persist(built.set, checkpoint: built.checkpoint, rules: before.rules, full: true, in: writer)
+                }
             }
             applied = true
         }

@@ -64,8 +64,11 @@ extension ProjectionEngine {
     ///
     /// Only events after the checkpoint are read; a patient with a late-recorded or corrected
     /// event is refolded alone. Under a different rule set than the stored one (or none stored)
-    /// everything is rebuilt.
-    func current(patient: String? = nil) throws -> (set: FoldStateSet, rules: RulesInForce, checkpoint: UInt64) {
+    /// everything is rebuilt and stored; `rebuilt` then says so (the events that full replay read
+    /// and its seconds), so a caller about to replay the whole log need not fold it again.
+    func current(patient: String? = nil) throws -> (
+        set: FoldStateSet, rules: RulesInForce, checkpoint: UInt64, rebuilt: (events: UInt64, seconds: Double)?
+    ) {
         let (rules, meta, head) = try store.log.read { reader in
             (try rulesInForce(reader), try storedMeta(reader), try reader.lastRecord()?.sequence ?? 0)
         }
@@ -73,7 +76,7 @@ extension ProjectionEngine {
             var set = FoldStateSet()
             if meta.checkpoint < head {
                 try store.log.read { reader in
-                    _ = try fold(from: meta.checkpoint + 1, through: head, rules: rules.rules, into: &set) { p in
+                    eventsFolded += try fold(from: meta.checkpoint + 1, through: head, rules: rules.rules, into: &set) { p in
                         try loadStored(p, reader)
                     }
                 }
@@ -98,12 +101,12 @@ extension ProjectionEngine {
                     }
                 }
             }
-            return (set, rules, head)
+            return (set, rules, head, nil)
         }
         let built = try rebuild(rules: rules.rules)
         try store.log.writeAuxiliary { writer in
             try persist(built.set, checkpoint: built.checkpoint, rules: rules, full: true, in: writer)
         }
-        return (built.set, rules, built.checkpoint)
+        return (built.set, rules, built.checkpoint, (built.events, built.seconds))
     }
 }

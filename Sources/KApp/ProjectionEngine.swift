@@ -17,6 +17,9 @@ public final class ProjectionEngine {
     /// Threads of a full replay; nil: one a core from `parallelThreshold` events on (see
     /// `rebuild(rules:)`).
     public var replayThreads: Int?
+    /// Events read by this engine's passes over the log (full replays and catch-ups), added once
+    /// a pass, never per event: shows tests how often a command folds the log.
+    var eventsFolded: UInt64 = 0
 
     public init(store: ClinicStore) { self.store = store }
 
