@@ -2,51 +2,28 @@ import Foundation
 import KClinic
 import KStore
 
-/// One field of one patient that a replay changes.
-public struct FieldChange: Sendable, Equatable {
-    public var patient: String
-    public var field: String
-    public var before: JSONValue
-    public var after: JSONValue
-}
-
-/// What `kstore replay` did or would do.
-public struct ReplayReport: Sendable {
-    public var rulesBefore: String
-    public var rulesAfter: String
-    public var eventsReplayed: UInt64
-    public var seconds: Double
-    public var changes: [FieldChange]
-    public var applied: Bool
-
-    public var json: JSONValue {
-        .object([
-            ("rulesBefore", .string(rulesBefore)), ("rulesAfter", .string(rulesAfter)),
-            ("eventsReplayed", .int(Int64(eventsReplayed))), ("seconds", .double((seconds * 1000).rounded() / 1000)),
-            ("applied", .bool(applied)),
-            ("changes", .array(changes.map { c in
-                .object([("patient", .string(c.patient)), ("field", .string(c.field)), ("before", c.before), ("after", c.after)])
-            })),
-        ])
-    }
-}
-
 extension ProjectionEngine {
     /// Rebuilds every projection from the log. With `newRules`, computes under them beside the
     /// rules in force and reports the changes on `day`; `apply` adopts them (a `RuleSetAdopted`
     /// in the `$rules` stream) and stores the new projections in the same transaction. Without
     /// `newRules`, the rebuilt projections replace the stored ones (the report then lists what a
     /// rebuild changed, normally nothing).
+    ///
+    /// The log is folded once under each rule set: when no projections are stored (or they were
+    /// built under other rules), bringing them up to date is itself the full replay under the
+    /// rules in force, and without `newRules` that replay is the result (already stored).
     public func replay(newRules: RuleSet?, apply: Bool, on day: Day) throws -> ReplayReport {
         // Adopting a rule set is an admin's act (events.md, "Who may record what").
         let adopter: Actor? = (newRules != nil && apply) ? try Actors.requireAdmin(store, for: "adopt a rule set") : nil
         let before = try current()
         let beforeViews = try views(before.set, rules: before.rules.rules, on: day)
         let target = newRules ?? before.rules.rules
-        let start = DispatchTime.now().uptimeNanoseconds
-        let built = try rebuild(rules: target)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let afterViews = try views(built.set, rules: target, on: day)
+        // `current()` replayed the whole log under `target` (and stored it): that is the rebuild.
+        let reused = newRules == nil ? before.rebuilt : nil
+        let built = try reused.map { (set: before.set, checkpoint: before.checkpoint, events: $0.events, seconds: $0.seconds) }
+            ?? rebuild(rules: target)
+        let seconds = built.seconds
+        let afterViews = reused == nil ? try views(built.set, rules: target, on: day) : beforeViews
         var changes: [FieldChange] = []
         for patient in Set(beforeViews.keys).union(afterViews.keys).sorted() {
             let b = Views.phaseFields(beforeViews[patient]?.phase)
@@ -77,8 +54,10 @@ extension ProjectionEngine {
                 applied = true
             }
         } else {
-            try store.log.writeAuxiliary { writer in
-                try persist(built.set, checkpoint: built.checkpoint, rules: before.rules, full: true, in: writer)
+            if reused == nil {
+                try store.log.writeAuxiliary { writer in
+                    try persist(built.set, checkpoint: built.checkpoint, rules: before.rules, full: true, in: writer)
+                }
             }
             applied = true
         }
@@ -89,7 +68,7 @@ extension ProjectionEngine {
 
     /// Each patient's phase view and monitoring items on `day`. A projection holding events after
     /// `day` is refolded through it.
-    func views(_ set: ProjectionSet, rules: RuleSet, on day: Day) throws -> [String: (phase: PhaseView?, due: [DueItem])] {
+    func views(_ set: FoldStateSet, rules: RuleSet, on day: Day) throws -> [String: (phase: PhaseView?, due: [DueItem])] {
         var out: [String: (phase: PhaseView?, due: [DueItem])] = [:]
         for p in set.entries {
             let q = p.maxDay > day ? try refold(p.patient, rules: rules, day: day) : p

@@ -2,16 +2,6 @@ import KBinary
 import KClinic
 import KStore
 
-/// What `audit verify` did with the stored projections.
-public enum ProjectionComparison: Sendable, Equatable {
-    /// None are stored yet (no query or replay has run): nothing to compare.
-    case noneStored
-    /// Every stored projection was compared with a fresh replay through their checkpoint.
-    case compared(checkpoint: UInt64, patients: Int)
-    /// Not compared, and why.
-    case skipped(String)
-}
-
 extension ProjectionEngine {
     /// Compares the stored projections with a fresh replay of the log **through their own
     /// checkpoint** under the rule set they were built under (`rulesSeq`, checked against their
@@ -68,9 +58,9 @@ extension ProjectionEngine {
                 continue
             }
             if bytes == set.bytes(at: i) { continue }
-            let decoded: PatientProjection
+            let decoded: PatientFoldState
             do {
-                decoded = try bytes.withUnsafeBytes { buf throws(BinaryError) in try PatientProjection.decode(buf) }
+                decoded = try bytes.withUnsafeBytes { buf throws(BinaryError) in try PatientFoldState.decode(buf) }
             } catch {
                 found.append((patient, "the stored projection of patient \(patient) does not decode: \(error)"))
                 continue

@@ -1,0 +1,112 @@
+import KClinic
+import KStore
+
+extension ProjectionEngine {
+    /// Brings the stored projections up to the head of the log (what every query does first).
+    /// Returns the number of patients whose projection is now in memory.
+    @discardableResult
+    public func catchUp() throws -> Int {
+        try current().set.entries.count
+    }
+
+    // MARK: Stored projections
+
+    /// Which log position and rule set produced the stored projections (nil: none stored yet).
+    public func storedCheckpoint() throws -> (checkpoint: UInt64, rulesHash: String)? {
+        try store.log.read { reader in try storedMeta(reader).map { ($0.checkpoint, $0.rulesHash) } }
+    }
+
+    struct StoredMeta {
+        var checkpoint: UInt64
+        var rulesHash: String
+    }
+
+    func storedMeta(_ reader: LogReader) throws -> StoredMeta? {
+        guard let meta = metaDB,
+            let cp = try reader.txn.get(meta, Array("checkpoint".utf8)), cp.count == 8,
+            let hash = try reader.txn.get(meta, Array("rulesHash".utf8))
+        else { return nil }
+        var v: UInt64 = 0
+        for b in cp { v = (v << 8) | UInt64(b) }
+        return StoredMeta(checkpoint: v, rulesHash: String(decoding: hash, as: UTF8.self))
+    }
+
+    func loadStored(_ patient: String, _ reader: LogReader) throws -> PatientFoldState? {
+        guard let db = projectionsDB, let bytes = try reader.txn.get(db, Array(patient.utf8)) else { return nil }
+        do {
+            return try PatientFoldState.decode(bytes)
+        } catch {
+            return nil  // an unreadable projection is rebuilt from the log
+        }
+    }
+
+    /// Writes `set`'s touched projections (all of them, replacing everything, when `full`) and
+    /// the checkpoint, in the given write transaction. Skips a catch-up that another process
+    /// already overtook.
+    func persist(_ set: FoldStateSet, checkpoint: UInt64, rules: RulesInForce, full: Bool, in reader: LogReader) throws {
+        guard let db = projectionsDB, let meta = metaDB else { return }
+        let txn = reader.txn
+        if !full, let stored = try storedMeta(reader), stored.checkpoint >= checkpoint || stored.rulesHash != rules.hash {
+            return
+        }
+        if full { try txn.clear(db) }
+        let indices = full ? Array(set.entries.indices) : set.touchedIndices
+        for i in indices {
+            try txn.put(db, Array(set.entries[i].state.patient.utf8), set.bytes(at: i))
+        }
+        try txn.put(meta, Array("checkpoint".utf8), withUnsafeBytes(of: checkpoint.bigEndian) { Array($0) })
+        try txn.put(meta, Array("rulesHash".utf8), Array(rules.hash.utf8))
+        let seq = rules.adoptedAt ?? 0
+        try txn.put(meta, Array("rulesSeq".utf8), withUnsafeBytes(of: seq.bigEndian) { Array($0) })
+    }
+
+    /// Brings the stored projections up to the head of the log and returns them with the rules.
+    ///
+    /// Only events after the checkpoint are read; a patient with a late-recorded or corrected
+    /// event is refolded alone. Under a different rule set than the stored one (or none stored)
+    /// everything is rebuilt and stored; `rebuilt` then says so (the events that full replay read
+    /// and its seconds), so a caller about to replay the whole log need not fold it again.
+    func current(patient: String? = nil) throws -> (
+        set: FoldStateSet, rules: RulesInForce, checkpoint: UInt64, rebuilt: (events: UInt64, seconds: Double)?
+    ) {
+        let (rules, meta, head) = try store.log.read { reader in
+            (try rulesInForce(reader), try storedMeta(reader), try reader.lastRecord()?.sequence ?? 0)
+        }
+        if let meta, meta.rulesHash == rules.hash, meta.checkpoint <= head {
+            var set = FoldStateSet()
+            if meta.checkpoint < head {
+                try store.log.read { reader in
+                    eventsFolded += try fold(from: meta.checkpoint + 1, through: head, rules: rules.rules, into: &set) { p in
+                        try loadStored(p, reader)
+                    }
+                }
+                try store.log.writeAuxiliary { writer in
+                    try persist(set, checkpoint: head, rules: rules, full: false, in: writer)
+                }
+            }
+            // Add what the catch-up did not touch.
+            try store.log.read { reader in
+                if let patient {
+                    _ = try set.slot(patient) { p in try loadStored(p, reader) }
+                } else if let db = projectionsDB {
+                    try reader.txn.withCursor(db) { cursor in
+                        var entry = try cursor.first()
+                        while let (key, value) = entry {
+                            let name = String(decoding: key, as: UTF8.self)
+                            if set.index[name] == nil, let p = try? PatientFoldState.decode(value) {
+                                _ = set.slot(name) { _ in p }
+                            }
+                            entry = try cursor.next()
+                        }
+                    }
+                }
+            }
+            return (set, rules, head, nil)
+        }
+        let built = try rebuild(rules: rules.rules)
+        try store.log.writeAuxiliary { writer in
+            try persist(built.set, checkpoint: built.checkpoint, rules: rules, full: true, in: writer)
+        }
+        return (built.set, rules, built.checkpoint, (built.events, built.seconds))
+    }
+}
