@@ -4,29 +4,29 @@ import KClinic
 /// Everything the folds keep for one patient, at one log position under one rule set: both of
 /// KClinic's fold states and the latest clinical date folded into them.
 ///
-/// - `state`: the phase fold's state (KClinic `PatientState`: protocol phase, ladder, scores,
+/// - `state`: the phase fold's state (KClinic `PhaseState`: protocol phase, ladder, scores,
 ///   alerts; R1–R9, R12), evolved by `PhaseProjection`;
 /// - `monitoring`: the monitoring and documentation fold's state (KClinic `MonitoringState`;
 ///   R10/R11), evolved by `MonitoringProjection` after the phase fold for the same event;
 /// - `maxDay`: the latest clinical date among the events folded in. The states answer any
 ///   evaluation date on or after it without a refold; an earlier date refolds the patient.
 ///
-/// `ClinicProjection` drives both folds for one event (`apply`); this is the value it folds
+/// `PatientProjection` drives both folds for one event (`evolve`); this is the value it folds
 /// into, kept per patient in a `FoldStateSet` during a pass and stored, one a patient, in the
-/// `projections` database (`bytes`/`decode`: u8 format · varint maxDay · `PatientState` ·
+/// `projections` database (`bytes`/`decode`: u8 format · varint maxDay · `PhaseState` ·
 /// `MonitoringState`). A value, not a fold: KClinic's `…Projection` types are the folds.
 public struct PatientFoldState: Sendable {
-    public var state: PatientState
+    public var state: PhaseState
     public var monitoring: MonitoringState
     var maxDay: Day
 
     init(patient: String) {
-        state = PatientState(patient: patient)
+        state = PhaseState(patient: patient)
         monitoring = MonitoringState(patient: patient)
         maxDay = Day(ordinal: .min)
     }
 
-    init(state: PatientState, monitoring: MonitoringState, maxDay: Day) {
+    init(state: PhaseState, monitoring: MonitoringState, maxDay: Day) {
         self.state = state
         self.monitoring = monitoring
         self.maxDay = maxDay
@@ -37,7 +37,7 @@ public struct PatientFoldState: Sendable {
     /// One effective event, in protocol order, to both states (one access to self, so an
     /// array element is mutated in place).
     mutating func evolve(_ event: Recorded, rules: RuleSet) {
-        ClinicProjection.evolve(&state, &monitoring, event, rules: rules)
+        PatientProjection.evolve(&state, &monitoring, event, rules: rules)
     }
 
     static let formatVersion: UInt8 = 2
@@ -57,7 +57,7 @@ public struct PatientFoldState: Sendable {
         guard v == formatVersion else { throw .invalidValue("projection format \(v)") }
         let day = try r.readVarInt()
         guard day >= Int64(Int32.min), day <= Int64(Int32.max) else { throw .invalidValue("day \(day)") }
-        let state = try PatientState.decode(from: &r)
+        let state = try PhaseState.decode(from: &r)
         let monitoring = try MonitoringState.decode(from: &r)
         return PatientFoldState(state: state, monitoring: monitoring, maxDay: Day(ordinal: Int32(day)))
     }

@@ -107,7 +107,7 @@ extension ProjectionEngine {
     }
 }
 
-extension PatientState {
+extension PhaseState {
     fileprivate var encoded: [UInt8] {
         var w = BinaryWriter(capacity: 512)
         encode(into: &w)

@@ -88,7 +88,7 @@ extension ProjectionEngine {
                 if view.sequence <= throughSequence { events.append(try EventMapping.recorded(view)) }
             }
         }
-        let (state, monitoring) = ClinicProjection.fold(
+        let (state, monitoring) = PatientProjection.fold(
             patient: patient, events: events, rules: rules, through: day, recordedAtOrBefore: asOf, amend: ProjectionEngine.amend)
         var maxDay = Day(ordinal: .min)
         for e in events where (asOf.map { e.recordedAtMicros <= $0 } ?? true) {

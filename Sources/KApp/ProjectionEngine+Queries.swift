@@ -29,7 +29,7 @@ extension ProjectionEngine {
     }
 
     /// The phase fold state of each patient (see `projections`).
-    public func states(patient: String?, on day: Day, asOf: Int64?) throws -> (states: [PatientState], rules: RulesInForce) {
+    public func states(patient: String?, on day: Day, asOf: Int64?) throws -> (states: [PhaseState], rules: RulesInForce) {
         let (p, rules) = try projections(patient: patient, on: day, asOf: asOf)
         return (p.map(\.state), rules)
     }

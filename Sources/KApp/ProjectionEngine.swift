@@ -4,7 +4,7 @@ import KStore
 /// Projections over the log: full replays, stored states with their checkpoint, catch-up.
 ///
 /// Stored layout (auxiliary databases of the log):
-/// - `projections`: patient id → a `PatientFoldState` (u8 format · varint maxDay · `PatientState` ·
+/// - `projections`: patient id → a `PatientFoldState` (u8 format · varint maxDay · `PhaseState` ·
 ///   `MonitoringState`, each binary);
 /// - `projmeta`: `checkpoint` → the last sequence folded (BE64); `rulesHash` → the hash of the
 ///   rule set that produced them; `rulesSeq` → its RuleSetAdopted's sequence (0: defaults).

@@ -12,7 +12,7 @@ import struct Foundation.UUID
 ///   event), and the write checks refuse it.
 ///
 /// Every reader of corrections uses this: the folds (`PhaseProjection.fold`,
-/// `ClinicProjection.fold`), the full replay's correction index, the write checks of a new
+/// `PatientProjection.fold`), the full replay's correction index, the write checks of a new
 /// correction, and the audit trail.
 public struct CorrectionResolution: Sendable {
     /// One correction as the log holds it.

@@ -57,7 +57,7 @@ import Testing
     @Test func Fold_theCombinedFoldGivesThePhaseFoldsStateExactly() {
         for h in Self.histories() {
             for through in [nil, "2026-01-10", "2026-03-01"] {
-                let combined = ClinicProjection.fold(patient: h.patient, events: h.events, rules: .default, through: through.map(day))
+                let combined = PatientProjection.fold(patient: h.patient, events: h.events, rules: .default, through: through.map(day))
                 #expect(combined.phase == PhaseProjection.fold(patient: h.patient, events: h.events, rules: .default, through: through.map(day)))
             }
         }
@@ -66,19 +66,19 @@ import Testing
     @Test func Fold_incrementalEvolveEqualsTheFold() {
         for h in Self.histories() {
             let sorted = h.events.sorted { OrderKey($0) < OrderKey($1) }
-            var phase = PatientState(patient: h.patient)
+            var phase = PhaseState(patient: h.patient)
             var m = MonitoringState(patient: h.patient)
-            var phase2 = PatientState(patient: h.patient)
+            var phase2 = PhaseState(patient: h.patient)
             var m2 = MonitoringState(patient: h.patient)
             for (i, e) in sorted.enumerated() {
                 #expect(phase.isInOrder(e))
-                ClinicProjection.evolve(&phase, &m, e, rules: .default)
+                PatientProjection.evolve(&phase, &m, e, rules: .default)
                 PhaseProjection.evolve(&phase2, e, rules: .default)
                 MonitoringProjection.evolve(&m2, e, phase: phase2, rules: .default)
                 // Every prefix: the fold of the same events, as a checkpoint would hold it.
-                #expect(m == ClinicProjection.fold(patient: h.patient, events: Array(sorted[...i]), rules: .default).monitoring)
+                #expect(m == PatientProjection.fold(patient: h.patient, events: Array(sorted[...i]), rules: .default).monitoring)
             }
-            let folded = ClinicProjection.fold(patient: h.patient, events: h.events, rules: .default)
+            let folded = PatientProjection.fold(patient: h.patient, events: h.events, rules: .default)
             #expect(m == folded.monitoring)
             #expect(phase == folded.phase)
             #expect(m2 == folded.monitoring)
@@ -91,18 +91,18 @@ import Testing
         for h in Self.histories() {
             let sorted = h.events.sorted { OrderKey($0) < OrderKey($1) }
             let half = sorted.count / 2
-            var phase = PatientState(patient: h.patient)
+            var phase = PhaseState(patient: h.patient)
             var m = MonitoringState(patient: h.patient)
-            for e in sorted[..<half] { ClinicProjection.evolve(&phase, &m, e, rules: .default) }
-            phase = try PatientState.decode(bytes: phase.binaryEncoded)
+            for e in sorted[..<half] { PatientProjection.evolve(&phase, &m, e, rules: .default) }
+            phase = try PhaseState.decode(bytes: phase.binaryEncoded)
             m = try MonitoringState.decode(bytes: m.binaryEncoded)
-            for e in sorted[half...] { ClinicProjection.evolve(&phase, &m, e, rules: .default) }
-            #expect(m == ClinicProjection.fold(patient: h.patient, events: h.events, rules: .default).monitoring)
+            for e in sorted[half...] { PatientProjection.evolve(&phase, &m, e, rules: .default) }
+            #expect(m == PatientProjection.fold(patient: h.patient, events: h.events, rules: .default).monitoring)
         }
     }
 
     @Test func Fold_systemEventsAndCorrectionsAreIgnoredByEvolve() {
-        let (phase, m) = ClinicProjection.fold(patient: "W3", events: Self.w3Events, rules: .default)
+        let (phase, m) = PatientProjection.fold(patient: "W3", events: Self.w3Events, rules: .default)
         var after = m
         let adopted = Recorded(
             sequence: 9_999, eventId: UUID(), patient: "W3", streamVersion: 999,
@@ -127,13 +127,13 @@ import Testing
             e.sequence += 10_000
             return e
         }
-        let (phase, m) = ClinicProjection.fold(patient: "A", events: both, rules: .default, through: day("2026-02-01"))
+        let (phase, m) = PatientProjection.fold(patient: "A", events: both, rules: .default, through: day("2026-02-01"))
         #expect(m == a.clinic(through: "2026-02-01").monitoring)
         #expect(MonitoringProjection.audit(m, phase: phase, on: day("2026-02-01"), rules: .default) == [])
     }
 
     @Test func Fold_lastDoneByItemName() {
-        let (_, m) = ClinicProjection.fold(patient: "W3", events: Self.w3Events, rules: .default)
+        let (_, m) = PatientProjection.fold(patient: "W3", events: Self.w3Events, rules: .default)
         #expect(m.lastDone("urinalysis") == day("2026-01-05"))
         #expect(m.lastDone("psychiatric-assessment") == day("2026-03-20"))
         #expect(m.lastDone("goal-setting") == nil)

@@ -13,7 +13,7 @@ import Testing
         let rounds = 1000
         let rules = RuleSet.default
         var checksum = 0
-        for _ in 0..<50 { checksum &+= ClinicProjection.fold(patient: "PERF", events: events, rules: rules).monitoring.visitCountForTesting }
+        for _ in 0..<50 { checksum &+= PatientProjection.fold(patient: "PERF", events: events, rules: rules).monitoring.visitCountForTesting }
 
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
         let clock = ContinuousClock()
@@ -24,15 +24,15 @@ import Testing
             }
             let combined = clock.measure {
                 for _ in 0..<rounds {
-                    let (p, m) = ClinicProjection.fold(patient: "PERF", events: events, rules: rules)
+                    let (p, m) = PatientProjection.fold(patient: "PERF", events: events, rules: rules)
                     checksum &+= p.series.ladder.count &+ m.visitCountForTesting
                 }
             }
             let evolve = clock.measure {
                 for _ in 0..<rounds {
-                    var p = PatientState(patient: "PERF")
+                    var p = PhaseState(patient: "PERF")
                     var m = MonitoringState(patient: "PERF")
-                    for e in sorted { ClinicProjection.evolve(&p, &m, e, rules: rules) }
+                    for e in sorted { PatientProjection.evolve(&p, &m, e, rules: rules) }
                     checksum &+= p.series.ladder.count &+ m.visitCountForTesting
                 }
             }
@@ -46,7 +46,7 @@ import Testing
             print("\(k): \(events.count) events × \(rounds): \(Int(rate)) events/s (\(String(format: "%.1f", 1e9 / rate)) ns/event)")
         }
         // Due and audit on a date two years in.
-        let (p, m) = ClinicProjection.fold(patient: "PERF", events: events, rules: rules)
+        let (p, m) = PatientProjection.fold(patient: "PERF", events: events, rules: rules)
         let queries = clock.measure {
             for _ in 0..<rounds {
                 checksum &+= MonitoringProjection.due(m, phase: p, on: day("2028-01-10"), rules: rules).count

@@ -259,7 +259,7 @@ import Testing
         let m = h.clinic(through: "2026-07-10").monitoring
         #expect((try? MonitoringState.decode(bytes: m.binaryEncoded)) == m)
         // Folded with every event, the state answers the same without a refold.
-        #expect(m == ClinicProjection.fold(patient: h.patient, events: h.events, rules: .default).monitoring)
+        #expect(m == PatientProjection.fold(patient: h.patient, events: h.events, rules: .default).monitoring)
     }
 
     @Test func R11_discontinuedAndResumedTheSameDayIsNotADayOfDiscontinuation() {

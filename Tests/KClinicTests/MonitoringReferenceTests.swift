@@ -203,7 +203,7 @@ import Testing
             return v
         }
 
-        func due(_ phase: PatientState) -> [DueItem] {
+        func due(_ phase: PhaseState) -> [DueItem] {
             guard !events.isEmpty, phase.underlyingStatus(on: on, rules) != .discontinued else { return [] }
             let t0 = firstInfusion?.occurredAt.clinicalDay
             var out: [DueItem] = []
@@ -306,16 +306,16 @@ import Testing
         var dates = ["2026-01-04", "2026-01-05", "2026-01-20", "2026-04-06", "2027-01-05", "2027-07-02", "2028-02-01"].map(day)
         for _ in 0..<6 { dates.append(day("2026-01-01").adding(days: Int.random(in: 0...560, using: &rng))) }
         for d in dates {
-            let (phase, m) = ClinicProjection.fold(patient: h.patient, events: h.events, rules: rules, through: d)
+            let (phase, m) = PatientProjection.fold(patient: h.patient, events: h.events, rules: rules, through: d)
             var reference = Reference(patient: h.patient, all: h.events, rules: rules, on: d)
             #expect(MonitoringProjection.due(m, phase: phase, on: d, rules: rules) == reference.due(phase), "seed \(seed) on \(d)")
             #expect(MonitoringProjection.audit(m, phase: phase, on: d, rules: rules) == reference.audit(), "seed \(seed) on \(d)")
             #expect((try? MonitoringState.decode(bytes: m.binaryEncoded)) == m)
         }
         // Incremental evolve over the whole history equals the fold.
-        var phase = PatientState(patient: h.patient)
+        var phase = PhaseState(patient: h.patient)
         var m = MonitoringState(patient: h.patient)
-        for e in h.events.sorted(by: { OrderKey($0) < OrderKey($1) }) { ClinicProjection.evolve(&phase, &m, e, rules: rules) }
-        #expect(m == ClinicProjection.fold(patient: h.patient, events: h.events, rules: rules).monitoring)
+        for e in h.events.sorted(by: { OrderKey($0) < OrderKey($1) }) { PatientProjection.evolve(&phase, &m, e, rules: rules) }
+        #expect(m == PatientProjection.fold(patient: h.patient, events: h.events, rules: rules).monitoring)
     }
 }

@@ -79,9 +79,9 @@ extension History {
     }
 
     func clinic(through date: String, rules: RuleSet = .default, asOf: Int64? = nil, amend: PhaseProjection.Amend? = nil)
-        -> (phase: PatientState, monitoring: MonitoringState)
+        -> (phase: PhaseState, monitoring: MonitoringState)
     {
-        ClinicProjection.fold(
+        PatientProjection.fold(
             patient: patient, events: events, rules: rules, through: day(date), recordedAtOrBefore: asOf, amend: amend)
     }
 

@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func W3_dueTableOn20260410() {
-        let (phase, m) = ClinicProjection.fold(patient: "W3", events: Self.w3(), rules: .default, through: day("2026-04-10"))
+        let (phase, m) = PatientProjection.fold(patient: "W3", events: Self.w3(), rules: .default, through: day("2026-04-10"))
         let due = MonitoringProjection.due(m, phase: phase, on: day("2026-04-10"), rules: .default)
         #expect(
             due == [
@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func W3_auditFindsExactlyTwoThingsOn20260410() {
-        let (phase, m) = ClinicProjection.fold(patient: "W3", events: Self.w3(), rules: .default, through: day("2026-04-10"))
+        let (phase, m) = PatientProjection.fold(patient: "W3", events: Self.w3(), rules: .default, through: day("2026-04-10"))
         #expect(
             MonitoringProjection.audit(m, phase: phase, on: day("2026-04-10"), rules: .default) == [
                 windowFinding(.quarter, "2026-01-05", "2026-04-04", ["goal-setting"], patient: "W3"),
@@ -45,8 +45,8 @@ import Testing
 
     @Test func W3_theStoredStateAnswersLaterDatesWithoutARefold() {
         // Folded with every event (the last is 2026-03-20), asked on 2026-04-10: the same answers.
-        let (phase, m) = ClinicProjection.fold(patient: "W3", events: Self.w3(), rules: .default)
-        let (phase10, m10) = ClinicProjection.fold(patient: "W3", events: Self.w3(), rules: .default, through: day("2026-04-10"))
+        let (phase, m) = PatientProjection.fold(patient: "W3", events: Self.w3(), rules: .default)
+        let (phase10, m10) = PatientProjection.fold(patient: "W3", events: Self.w3(), rules: .default, through: day("2026-04-10"))
         #expect(m == m10)
         #expect(m.latestEventDay == day("2026-03-20"))
         #expect(

@@ -94,7 +94,7 @@ import Testing
 
     @Test func Evolve_incrementallyInOrderEqualsTheFoldAndDetectsLateEvents() {
         let events = Self.w2()
-        var state = PatientState(patient: "W2")
+        var state = PhaseState(patient: "W2")
         for e in events {
             #expect(state.isInOrder(e))
             PhaseProjection.evolve(&state, e, rules: .default)
@@ -127,28 +127,28 @@ import Testing
         r12.acuteSeries(protocol: .hybrid)
         for (i, v) in [1, 1, 3, 3, 3].enumerated() { r12.phq2(day("2026-01-20").adding(days: i).description, v) }
         states.append(r12.fold())
-        states.append(PatientState(patient: ""))
+        states.append(PhaseState(patient: ""))
         for s in states {
             let bytes = s.binaryEncoded
-            #expect(bytes.first == PatientState.binaryFormatVersion)
-            #expect(try PatientState.decode(bytes: bytes) == s)
+            #expect(bytes.first == PhaseState.binaryFormatVersion)
+            #expect(try PhaseState.decode(bytes: bytes) == s)
         }
     }
 
     @Test func Persistence_damagedBytesThrowAndNeverCrash() {
         let bytes = PhaseProjection.fold(patient: "W2", events: Self.w2(), rules: .default).binaryEncoded
         for n in 0..<bytes.count {
-            #expect(throws: BinaryError.self) { try PatientState.decode(bytes: Array(bytes[0..<n])) }
+            #expect(throws: BinaryError.self) { try PhaseState.decode(bytes: Array(bytes[0..<n])) }
         }
         var wrongVersion = bytes
         wrongVersion[0] = 99
-        #expect(throws: BinaryError.self) { try PatientState.decode(bytes: wrongVersion) }
-        #expect(throws: BinaryError.self) { try PatientState.decode(bytes: bytes + [0]) }
+        #expect(throws: BinaryError.self) { try PhaseState.decode(bytes: wrongVersion) }
+        #expect(throws: BinaryError.self) { try PhaseState.decode(bytes: bytes + [0]) }
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<2000 {
             var b = bytes
             for _ in 0..<3 { b[Int.random(in: 1..<b.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng) }
-            _ = try? PatientState.decode(bytes: b)  // must not crash
+            _ = try? PhaseState.decode(bytes: b)  // must not crash
         }
     }
 

@@ -57,7 +57,7 @@ import Testing
         }
         let evolveTime = clock.measure {
             for _ in 0..<rounds {
-                var s = PatientState(patient: "PERF")
+                var s = PhaseState(patient: "PERF")
                 for e in events { PhaseProjection.evolve(&s, e, rules: .default) }
                 checksum &+= s.series.ladder.count
             }

@@ -101,7 +101,7 @@ import Testing
         #expect(state.phq2Days.map(\.day) == state.phq2Days.map(\.day).sorted())
         var w = BinaryWriter(capacity: 1024)
         state.encode(into: &w)
-        #expect(try PatientState.decode(bytes: w.bytes) == state)
+        #expect(try PhaseState.decode(bytes: w.bytes) == state)
     }
 
     @Test func R12_onlyMaintenanceDatesCountAndIntervalExtensionIgnoresPHQ2() {

@@ -178,7 +178,7 @@ import Testing
 
     @Test func R12_aStateWithOutOfOrderDatesReadsBackEqual() throws {
         let s = Self.diary(mixed: true).fold(through: "2026-01-26")
-        #expect(try PatientState.decode(bytes: s.binaryEncoded) == s)
+        #expect(try PhaseState.decode(bytes: s.binaryEncoded) == s)
     }
 
     // MARK: - R8: the discontinuation date

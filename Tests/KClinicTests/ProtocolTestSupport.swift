@@ -265,7 +265,7 @@ struct History {
     ]
 
     func fold(through: String? = nil, rules: RuleSet = .default, asOf: Int64? = nil, amend: PhaseProjection.Amend? = nil)
-        -> PatientState
+        -> PhaseState
     {
         PhaseProjection.fold(
             patient: patient, events: events, rules: rules, through: through.map(day), recordedAtOrBefore: asOf,

@@ -55,16 +55,16 @@ enum KStoreBench {
 
     /// Every patient's states, encoded as stored (phase then monitoring), from the stored
     /// projections answering for `day`.
-    static func states(_ engine: ProjectionEngine, on day: Day) throws -> [String: (bytes: [UInt8], phase: PatientState, monitoring: MonitoringState)] {
+    static func states(_ engine: ProjectionEngine, on day: Day) throws -> [String: (bytes: [UInt8], phase: PhaseState, monitoring: MonitoringState)] {
         let (projections, _) = try engine.projections(patient: nil, on: day, asOf: nil)
-        var out: [String: (bytes: [UInt8], phase: PatientState, monitoring: MonitoringState)] = [:]
+        var out: [String: (bytes: [UInt8], phase: PhaseState, monitoring: MonitoringState)] = [:]
         for p in projections {
             out[p.patient] = (encode(p.state, p.monitoring), p.state, p.monitoring)
         }
         return out
     }
 
-    static func encode(_ phase: PatientState, _ monitoring: MonitoringState) -> [UInt8] {
+    static func encode(_ phase: PhaseState, _ monitoring: MonitoringState) -> [UInt8] {
         var w = BinaryWriter(capacity: 1024)
         phase.encode(into: &w)
         monitoring.encode(into: &w)

@@ -120,7 +120,7 @@ struct Report {
             + "inserted by a prepared statement in transactions of 4,096 (kstore's import also checks every line against the store and the file's earlier lines: duplicates, stream versions, permissions, correction targets; commits a file of up to 2^20 events in one transaction; and hash-chains every record).")
         out.append("(a) SQLite, payload decoded by Foundation's JSONDecoder into Decodable mirrors (the baseline); "
             + "(b) the same rows, payload parsed by kstore's own JSONParser (isolates storage from decode). "
-            + "Both fold with kstore's ClinicProjection.fold and store the states; kstore's replay decodes, folds and stores. "
+            + "Both fold with kstore's PatientProjection.fold and store the states; kstore's replay decodes, folds and stores. "
             + "SQLite replay reads `ORDER BY patient, seq` (plan: \(m.sPlan)). Appends: kstore one durable LMDB commit each; "
             + "SQLite WAL, synchronous=FULL, one autocommit INSERT each. Memory: RSS = anonymous (heap) + file (mapped data.mdb pages: page cache, shared, droppable).")
         out.append("correctness: \(m.mismatches.isEmpty ? "equal" : "DIFFERENT") — \(m.patientsCompared) patients' phase and monitoring states byte for byte, "

@@ -6,7 +6,7 @@ import KClinic
 /// The baseline: the same clinic on SQLite, built the way a small team would. WAL mode, one
 /// `events` table with the event's JSON `data` in a text column and an index on patient, lines
 /// parsed and validated by kstore's own `IncomingEvent.parse`, replay through kstore's own
-/// `ClinicProjection.fold` (same rules, same corrections).
+/// `PatientProjection.fold` (same rules, same corrections).
 final class SQLiteBaseline {
     let path: String
     let db: SQLiteDB
@@ -33,7 +33,7 @@ final class SQLiteBaseline {
         """
 
     /// The replay's query: each patient's events together, in log order, through the index (the
-    /// shape `ClinicProjection.fold(patient:events:)` wants; memory stays one patient's events).
+    /// shape `PatientProjection.fold(patient:events:)` wants; memory stays one patient's events).
     static let replaySQL = """
         SELECT seq, event_id, patient, type, occurred_at, recorded_at, actor_id, actor_role, payload
         FROM events ORDER BY patient, seq
@@ -178,12 +178,12 @@ final class SQLiteBaseline {
     }
 
     struct Fold {
-        var phase: PatientState
+        var phase: PhaseState
         var monitoring: MonitoringState
     }
 
     /// Reads every event (per patient, in log order), decodes it, folds each patient with
-    /// `ClinicProjection.fold` (corrections applied by the domain's amendment rule, as kstore
+    /// `PatientProjection.fold` (corrections applied by the domain's amendment rule, as kstore
     /// does) and stores every patient's states in one transaction. `sequenceBase` is added to the
     /// SQLite sequence (kstore's log starts with its actor registrations) so that the event
     /// references inside the states compare with kstore's.
@@ -197,7 +197,7 @@ final class SQLiteBaseline {
         let amend: PhaseProjection.Amend = PhaseProjection.standardAmend
         func flush() {
             guard !group.isEmpty else { return }
-            let (phase, monitoring) = ClinicProjection.fold(
+            let (phase, monitoring) = PatientProjection.fold(
                 patient: current, events: group, rules: rules, through: nil, recordedAtOrBefore: nil, amend: amend)
             folds[current] = Fold(phase: phase, monitoring: monitoring)
             group.removeAll(keepingCapacity: true)

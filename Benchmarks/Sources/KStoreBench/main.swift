@@ -85,7 +85,7 @@ do {
 
     // kstore's states captured on the first run, right after its replay (before catch-up and
     // appends add events), for the equality check against SQLite's.
-    var kstoreStates: [String: (bytes: [UInt8], phase: PatientState, monitoring: MonitoringState)] = [:]
+    var kstoreStates: [String: (bytes: [UInt8], phase: PhaseState, monitoring: MonitoringState)] = [:]
     var rules = RuleSet.default
 
     for run in 0..<options.runs {

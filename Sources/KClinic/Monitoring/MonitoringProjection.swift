@@ -1,7 +1,7 @@
 /// Monitoring due dates (protocol.md R10) and the documentation audit (R11) as a pure fold:
 /// `evolve` applies one effective event, `due` and `audit` answer on a date.
 ///
-/// The fold runs beside the phase projection's (`ClinicProjection.fold` runs both over the same
+/// The fold runs beside the phase projection's (`PatientProjection.fold` runs both over the same
 /// effective events in the same order); it reads the phase state for what R9 decides (whether
 /// the underlying status is `discontinued`).
 public enum MonitoringProjection {
@@ -10,14 +10,14 @@ public enum MonitoringProjection {
     ///
     /// Events must come in protocol order (`occurredAt` instant, then log sequence), as for
     /// `PhaseProjection.evolve`: when `phase.isInOrder(event)` is false before applying, refold
-    /// both with `ClinicProjection.fold`. Corrections and system events are ignored here.
-    public static func evolve(_ m: inout MonitoringState, _ event: Recorded, phase: PatientState, rules: RuleSet) {
+    /// both with `PatientProjection.fold`. Corrections and system events are ignored here.
+    public static func evolve(_ m: inout MonitoringState, _ event: Recorded, phase: PhaseState, rules: RuleSet) {
         m.evolve(event, phase: phase, rules: rules)
     }
 }
 
 extension MonitoringState {
-    mutating func evolve(_ e: Recorded, phase: PatientState, rules: RuleSet) {
+    mutating func evolve(_ e: Recorded, phase: PhaseState, rules: RuleSet) {
         var isInfusion = false
         var doc: (MonitoringDoc, isMadrs: Bool)?
         switch e.event {
@@ -152,7 +152,7 @@ extension MonitoringState {
 
     /// R11: the spans of days on which the underlying status is `discontinued` (the status on a
     /// day is the one after its events).
-    private mutating func trackDiscontinuation(_ day: Day, _ phase: PatientState) {
+    private mutating func trackDiscontinuation(_ day: Day, _ phase: PhaseState) {
         let now = phase.t0 != nil && phase.mode == .discontinued
         let open = discontinued.last.map { $0.until == nil } ?? false
         if now == open { return }

@@ -64,7 +64,7 @@ extension MonitoringProjection {
     /// items together). `m` and `phase` must be folded through `day` (no event of a later
     /// clinical date applied; `m.latestEventDay` tells). Empty when the patient has no event
     /// on or before `day`, or the underlying status is `discontinued`.
-    public static func due(_ m: MonitoringState, phase: PatientState, on day: Day, rules: RuleSet) -> [DueItem] {
+    public static func due(_ m: MonitoringState, phase: PhaseState, on day: Day, rules: RuleSet) -> [DueItem] {
         guard evaluable.contains(day.ordinal), let first = phase.firstEventDay, first <= day else { return [] }
         // R10: none while the (underlying, R9) status is discontinued.
         guard phase.underlyingStatus(on: day, rules) != .discontinued else { return [] }
@@ -128,7 +128,7 @@ extension MonitoringProjection {
     /// `query audit` for one patient on `day` (R11): only findings with something missing,
     /// sorted by date (a period's start), then scope (baseline, visit, quarter, year). `m` and
     /// `phase` must be folded through `day`.
-    public static func audit(_ m: MonitoringState, phase: PatientState, on day: Day, rules: RuleSet) -> [AuditFinding] {
+    public static func audit(_ m: MonitoringState, phase: PhaseState, on day: Day, rules: RuleSet) -> [AuditFinding] {
         guard evaluable.contains(day.ordinal), let t0 = m.t0, t0 <= day else { return [] }
         var out: [AuditFinding] = []
 

@@ -27,15 +27,15 @@ extension PhaseProjection {
     public static func fold(
         patient: String, events: [Recorded], rules: RuleSet, through day: Day? = nil,
         recordedAtOrBefore: Int64? = nil, amend: Amend? = nil
-    ) -> PatientState {
-        var state = PatientState(patient: patient)
+    ) -> PhaseState {
+        var state = PhaseState(patient: patient)
         forEachEffectiveEvent(patient: patient, events: events, through: day, recordedAtOrBefore: recordedAtOrBefore, amend: amend) {
             state.evolve($0, rules: rules)
         }
         return state
     }
 
-    /// The preprocessing of `fold`, shared with `ClinicProjection.fold` so that every projection
+    /// The preprocessing of `fold`, shared with `PatientProjection.fold` so that every projection
     /// sees exactly the same effective events in the same order: calls `body` with each of
     /// `patient`'s effective events (known at `recordedAtOrBefore`, corrections applied, no
     /// correction itself, dated on or before `day`) in (occurredAt instant, sequence) order.

@@ -3,7 +3,7 @@ extension PhaseProjection {
     /// dates must not have been applied). nil: the patient has no event dated on or before `day`.
     ///
     /// `explain`: also list the events and rules behind the interval and the due date.
-    public static func view(_ state: PatientState, on day: Day, rules: RuleSet, explain: Bool = false) -> PhaseView? {
+    public static func view(_ state: PhaseState, on day: Day, rules: RuleSet, explain: Bool = false) -> PhaseView? {
         guard let first = state.firstEventDay, first <= day else { return nil }
         let underlying = state.underlyingStatus(on: day, rules)
         let response = state.responseStatus(rules)
@@ -50,12 +50,12 @@ extension PhaseProjection {
 
     /// R7: the alerts raised on or before `day` and not acknowledged by then (`all`: with the
     /// acknowledged ones), in the order raised.
-    public static func alerts(_ state: PatientState, on day: Day, all: Bool = false) -> [ProtocolAlert] {
+    public static func alerts(_ state: PhaseState, on day: Day, all: Bool = false) -> [ProtocolAlert] {
         state.alerts.filter { all ? $0.raisedOn <= day : $0.isActive(on: day) }
     }
 }
 
-extension PatientState {
+extension PhaseState {
     /// R9: the underlying status on `day` (hold not applied).
     public func underlyingStatus(on day: Day, _ rules: RuleSet) -> PatientStatus {
         guard t0 != nil else { return .preTreatment }

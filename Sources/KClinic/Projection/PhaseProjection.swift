@@ -9,12 +9,12 @@ public enum PhaseProjection {
     /// Events must come in protocol order: `occurredAt` instant, then log sequence. Check
     /// `state.isInOrder(event)` first; when it is false, refold the patient with `fold`.
     /// Corrections (`EventAmended`, `EventVoided`) and system events are ignored here.
-    public static func evolve(_ state: inout PatientState, _ event: Recorded, rules: RuleSet) {
+    public static func evolve(_ state: inout PhaseState, _ event: Recorded, rules: RuleSet) {
         state.evolve(event, rules: rules)
     }
 }
 
-extension PatientState {
+extension PhaseState {
     mutating func evolve(_ e: Recorded, rules: RuleSet) {
         switch e.event {
         case .eventAmended, .eventVoided, .auditReviewed, .ruleSetAdopted, .actorRegistered, .actorRetired:
@@ -132,7 +132,7 @@ extension PatientState {
             series.baseline = latestMadrs
         }
         // R7 dose-above-limit: mg/kg only, a justification of only blanks is none.
-        if inf.dose.unit == .mgPerKg, inf.dose.value > rules.maxDoseMgPerKg, PatientState.isBlank(inf.justification) {
+        if inf.dose.unit == .mgPerKg, inf.dose.value > rules.maxDoseMgPerKg, PhaseState.isBlank(inf.justification) {
             raise(.doseAboveLimit, ref, facts: .dose(mgPerKg: inf.dose.value, limit: rules.maxDoseMgPerKg))
         }
         // R7 infusion-during-pregnancy (hold is an overlay: the infusion still moves the state).
@@ -548,7 +548,7 @@ extension PatientState {
         // out of date order (mixed UTC offsets put a clinical date at most two days out of
         // instant order); drop the rest in bulk once they are many (shifting the list each day
         // cost ~10% of a full replay: PHQ-2 diaries are the commonest event of these protocols).
-        let keepDays = rules.phq2BaselineDays + PatientState.phq2OutOfOrderDays
+        let keepDays = rules.phq2BaselineDays + PhaseState.phq2OutOfOrderDays
         if phq2Days.count >= max(64, 2 * keepDays), let newest = phq2Days.last?.day {
             let from = newest.adding(days: -keepDays)
             let stale = phq2Days.firstIndex(where: { $0.day >= from }) ?? phq2Days.count
@@ -602,14 +602,14 @@ extension PatientState {
     static let maxPendingAcks = 32
 
     private mutating func acknowledge(_ alertId: String, _ ref: EventRef) {
-        guard let (kind, source) = PatientState.parseAlertId(alertId) else { return }
+        guard let (kind, source) = PhaseState.parseAlertId(alertId) else { return }
         if let i = alerts.firstIndex(where: { $0.kind == kind && $0.source.eventId == source }) {
             // R7: an acknowledgement dated on or after the date raised closes it.
             if alerts[i].acknowledged == nil && ref.day >= alerts[i].raisedOn { alerts[i].acknowledged = ref }
             return
         }
         pendingAcks.append(PendingAck(kind: kind, source: source, ack: ref))
-        if pendingAcks.count > PatientState.maxPendingAcks { pendingAcks.removeFirst() }
+        if pendingAcks.count > PhaseState.maxPendingAcks { pendingAcks.removeFirst() }
     }
 
     /// `<kind>:<uuid>` → its parts (nil when it is not an alert id).

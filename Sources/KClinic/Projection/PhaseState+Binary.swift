@@ -8,11 +8,11 @@ import struct Foundation.UUID
 /// not read (the engine rebuilds projections made by an older fold from the log):
 /// a leading version byte, then the fields in declaration order with KBinary's primitives
 /// (varints, zig-zag varints for signed values, raw 16-byte UUIDs, presence bytes for optionals).
-extension PatientState {
+extension PhaseState {
     public static let binaryFormatVersion: UInt8 = 2
 
     public func encode(into w: inout BinaryWriter) {
-        w.writeByte(PatientState.binaryFormatVersion)
+        w.writeByte(PhaseState.binaryFormatVersion)
         w.writeString(patient)
         w.writeBool(lastOrderKey != nil)
         if let k = lastOrderKey {
@@ -20,7 +20,7 @@ extension PatientState {
             w.writeVarUInt(k.sequence)
         }
         w.writeOptionalDay(firstEventDay)
-        w.writeByte(PatientState.protocolCode(treatmentProtocol))
+        w.writeByte(PhaseState.protocolCode(treatmentProtocol))
         w.writeOptionalDay(t0)
         w.writeOptionalScore(latestMadrs)
         // Series
@@ -99,12 +99,12 @@ extension PatientState {
         }
     }
 
-    public static func decode(from r: inout BinaryReader) throws(BinaryError) -> PatientState {
+    public static func decode(from r: inout BinaryReader) throws(BinaryError) -> PhaseState {
         let version = try r.readByte()
         guard version == binaryFormatVersion else {
             throw .invalidValue("patient state format version \(version) (expected \(binaryFormatVersion))")
         }
-        var s = PatientState(patient: try r.readString())
+        var s = PhaseState(patient: try r.readString())
         if try r.readBool() {
             s.lastOrderKey = OrderKey(epochMillis: try r.readVarInt(), sequence: try r.readVarUInt())
         }
@@ -197,11 +197,11 @@ extension PatientState {
     }
 
     /// Convenience: a state from bytes (all of them must be used).
-    public static func decode(bytes: [UInt8]) throws(BinaryError) -> PatientState {
-        let result: Result<PatientState, BinaryError> = bytes.withUnsafeBytes { raw in
+    public static func decode(bytes: [UInt8]) throws(BinaryError) -> PhaseState {
+        let result: Result<PhaseState, BinaryError> = bytes.withUnsafeBytes { raw in
             var r = BinaryReader(raw)
             do throws(BinaryError) {
-                let s = try PatientState.decode(from: &r)
+                let s = try PhaseState.decode(from: &r)
                 guard r.isAtEnd else { return .failure(.invalidValue("\(r.remaining) bytes after the patient state")) }
                 return .success(s)
             } catch {
@@ -253,16 +253,16 @@ extension BinaryWriter {
         writeBool(r != nil)
         if let r { writeRef(r) }
     }
-    fileprivate mutating func writeScore(_ s: PatientState.Score) {
+    fileprivate mutating func writeScore(_ s: PhaseState.Score) {
         writeInt(s.value)
         writeRef(s.ref)
         writeVarInt(s.epochMillis)
     }
-    fileprivate mutating func writeOptionalScore(_ s: PatientState.Score?) {
+    fileprivate mutating func writeOptionalScore(_ s: PhaseState.Score?) {
         writeBool(s != nil)
         if let s { writeScore(s) }
     }
-    fileprivate mutating func writeLadder(_ l: PatientState.Ladder) {
+    fileprivate mutating func writeLadder(_ l: PhaseState.Ladder) {
         writeInt(l.rung)
         writeBool(l.customDays != nil)
         if let c = l.customDays { writeInt(c) }
@@ -383,16 +383,16 @@ extension BinaryReader {
     fileprivate mutating func readOptionalRef() throws(BinaryError) -> EventRef? {
         try readBool() ? try readRef() : nil
     }
-    fileprivate mutating func readScore() throws(BinaryError) -> PatientState.Score {
+    fileprivate mutating func readScore() throws(BinaryError) -> PhaseState.Score {
         let value = try readSmallInt()
         let ref = try readRef()
-        return PatientState.Score(value: value, ref: ref, epochMillis: try readVarInt())
+        return PhaseState.Score(value: value, ref: ref, epochMillis: try readVarInt())
     }
-    fileprivate mutating func readOptionalScore() throws(BinaryError) -> PatientState.Score? {
+    fileprivate mutating func readOptionalScore() throws(BinaryError) -> PhaseState.Score? {
         try readBool() ? try readScore() : nil
     }
-    fileprivate mutating func readLadder() throws(BinaryError) -> PatientState.Ladder {
-        var l = PatientState.Ladder()
+    fileprivate mutating func readLadder() throws(BinaryError) -> PhaseState.Ladder {
+        var l = PhaseState.Ladder()
         l.rung = try readSmallInt()
         if try readBool() { l.customDays = try readSmallInt() }
         l.count = try readSmallInt()

@@ -8,7 +8,7 @@ import struct Foundation.UUID
 /// `PhaseProjection.view(_:on:rules:)`. It grows with the patient, not with the events: it keeps
 /// the few scores and events the rules look back at, the step backs inside the tolerance window,
 /// at most a month of PHQ-2 dates, and the alerts.
-public struct PatientState: Sendable, Equatable {
+public struct PhaseState: Sendable, Equatable {
     /// A score and where it came from.
     public struct Score: Sendable, Equatable {
         public var value: Int
@@ -191,7 +191,7 @@ public struct PatientState: Sendable, Equatable {
     }
 }
 
-extension PatientState {
+extension PhaseState {
     /// Whether `event` comes after everything applied so far (else: refold the patient).
     public func isInOrder(_ event: Recorded) -> Bool {
         guard let last = lastOrderKey else { return true }
@@ -199,7 +199,7 @@ extension PatientState {
     }
 }
 
-extension PatientState.CurrentSeries {
+extension PhaseState.CurrentSeries {
     /// R2/R9: the acute part of the series is over: complete, or closed by a maintenance
     /// infusion before it was (revision 4).
     func isClosed(_ rules: RuleSet) -> Bool {
@@ -211,7 +211,7 @@ extension PatientState.CurrentSeries {
     var hasNadir: Bool { assessment != nil || closedAtMillis != nil }
 }
 
-extension PatientState.Ladder {
+extension PhaseState.Ladder {
     /// The current interval in days.
     func intervalDays(_ rules: RuleSet) -> Int {
         if let c = customDays { return RuleSet.boundedDays(c) }
