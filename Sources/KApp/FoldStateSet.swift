@@ -26,7 +26,7 @@ struct FoldStateSet {
         let p = try load(patient) ?? PatientFoldState(patient: patient)
         entries.append(p)
         touched.append(false)
-        dirty.append(false)
+        dirty.append(p.needsRefold)
         index[patient] = entries.count - 1
         return entries.count - 1
     }

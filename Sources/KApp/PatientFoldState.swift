@@ -19,6 +19,9 @@ public struct PatientFoldState: Sendable {
     public var state: PhaseState
     public var monitoring: MonitoringState
     var maxDay: Day
+    /// Loaded from a stored projection that does not decode: to be refolded from its stream
+    /// (never stored; a refold's result has it false).
+    var needsRefold = false
 
     init(patient: String) {
         state = PhaseState(patient: patient)

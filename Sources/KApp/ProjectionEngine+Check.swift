@@ -39,6 +39,12 @@ extension ProjectionEngine {
                 detail: "the stored projections fold the log through sequence \(checkpoint) but the log ends at \(snapshot.head): events were removed from its end")
             return (.skipped("their checkpoint \(checkpoint) is past the end of the log"), [problem])
         }
+        guard snapshot.meta.foldVersion == ProjectionEngine.foldVersion else {
+            // Made by another version of the folds (an older kstore): a cache the next query
+            // rebuilds from the log, not evidence of anything; the chain check covers the log.
+            let made = snapshot.meta.foldVersion.map { "fold version \($0)" } ?? "a kstore from before protocol revision 4"
+            return (.skipped("they were made by \(made) (this kstore's folds are version \(ProjectionEngine.foldVersion)); the next query or `kstore replay` rebuilds them"), [])
+        }
         guard let rules = snapshot.rules, rules.hash == snapshot.meta.rulesHash else {
             let claim = snapshot.rulesSeq == 0 ? "the built-in defaults" : "the rule set adopted at sequence \(snapshot.rulesSeq)"
             let actual = snapshot.rules.map { "\($0.rules.version) (\($0.hash.prefix(16))…)" } ?? "not a readable rule set adoption"

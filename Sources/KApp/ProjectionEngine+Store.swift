@@ -19,6 +19,13 @@ extension ProjectionEngine {
     struct StoredMeta {
         var checkpoint: UInt64
         var rulesHash: String
+        /// nil: made before the fold version was stored (before protocol revision 4).
+        var foldVersion: UInt8?
+
+        /// Made by these folds under `rules`: they can be caught up rather than rebuilt.
+        func isCurrent(_ rules: RulesInForce) -> Bool {
+            rulesHash == rules.hash && foldVersion == ProjectionEngine.foldVersion
+        }
     }
 
     func storedMeta(_ reader: LogReader) throws -> StoredMeta? {
@@ -28,15 +35,21 @@ extension ProjectionEngine {
         else { return nil }
         var v: UInt64 = 0
         for b in cp { v = (v << 8) | UInt64(b) }
-        return StoredMeta(checkpoint: v, rulesHash: String(decoding: hash, as: UTF8.self))
+        let fold = try reader.txn.get(meta, Array("foldVersion".utf8)).flatMap { $0.count == 1 ? $0[0] : nil }
+        return StoredMeta(checkpoint: v, rulesHash: String(decoding: hash, as: UTF8.self), foldVersion: fold)
     }
 
+    /// The stored projection of `patient` (nil: none). One that does not decode (damaged) comes
+    /// back empty and marked `needsRefold`: the pass refolds that patient from its stream
+    /// instead of catching up from nothing.
     func loadStored(_ patient: String, _ reader: LogReader) throws -> PatientFoldState? {
         guard let db = projectionsDB, let bytes = try reader.txn.get(db, Array(patient.utf8)) else { return nil }
         do {
             return try PatientFoldState.decode(bytes)
         } catch {
-            return nil  // an unreadable projection is rebuilt from the log
+            var p = PatientFoldState(patient: patient)
+            p.needsRefold = true
+            return p
         }
     }
 
@@ -46,7 +59,7 @@ extension ProjectionEngine {
     func persist(_ set: FoldStateSet, checkpoint: UInt64, rules: RulesInForce, full: Bool, in reader: LogReader) throws {
         guard let db = projectionsDB, let meta = metaDB else { return }
         let txn = reader.txn
-        if !full, let stored = try storedMeta(reader), stored.checkpoint >= checkpoint || stored.rulesHash != rules.hash {
+        if !full, let stored = try storedMeta(reader), stored.checkpoint >= checkpoint || !stored.isCurrent(rules) {
             return
         }
         if full { try txn.clear(db) }
@@ -58,6 +71,7 @@ extension ProjectionEngine {
         try txn.put(meta, Array("rulesHash".utf8), Array(rules.hash.utf8))
         let seq = rules.adoptedAt ?? 0
         try txn.put(meta, Array("rulesSeq".utf8), withUnsafeBytes(of: seq.bigEndian) { Array($0) })
+        try txn.put(meta, Array("foldVersion".utf8), [ProjectionEngine.foldVersion])
     }
 
     /// Brings the stored projections up to the head of the log and returns them with the rules.
@@ -72,7 +86,7 @@ extension ProjectionEngine {
         let (rules, meta, head) = try store.log.read { reader in
             (try rulesInForce(reader), try storedMeta(reader), try reader.lastRecord()?.sequence ?? 0)
         }
-        if let meta, meta.rulesHash == rules.hash, meta.checkpoint <= head {
+        if let meta, meta.isCurrent(rules), meta.checkpoint <= head {
             var set = FoldStateSet()
             if meta.checkpoint < head {
                 try store.log.read { reader in
@@ -85,21 +99,30 @@ extension ProjectionEngine {
                 }
             }
             // Add what the catch-up did not touch.
+            var unreadable: [Int] = []
             try store.log.read { reader in
                 if let patient {
-                    _ = try set.slot(patient) { p in try loadStored(p, reader) }
+                    let i = try set.slot(patient) { p in try loadStored(p, reader) }
+                    if set.entries[i].needsRefold { unreadable.append(i) }
                 } else if let db = projectionsDB {
                     try reader.txn.withCursor(db) { cursor in
                         var entry = try cursor.first()
                         while let (key, value) = entry {
                             let name = String(decoding: key, as: UTF8.self)
-                            if set.index[name] == nil, let p = try? PatientFoldState.decode(value) {
-                                _ = set.slot(name) { _ in p }
+                            if set.index[name] == nil {
+                                var p = PatientFoldState(patient: name)
+                                do { p = try PatientFoldState.decode(value) } catch { p.needsRefold = true }
+                                let i = set.slot(name) { _ in p }
+                                if p.needsRefold { unreadable.append(i) }
                             }
                             entry = try cursor.next()
                         }
                     }
                 }
+            }
+            // A damaged stored projection is refolded from its stream, never left out.
+            for i in unreadable {
+                set.entries[i] = try refold(set.entries[i].patient, rules: rules.rules, throughSequence: head)
             }
             return (set, rules, head, nil)
         }

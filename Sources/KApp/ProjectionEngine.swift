@@ -7,7 +7,9 @@ import KStore
 /// - `projections`: patient id → a `PatientFoldState` (u8 format · varint maxDay · `PhaseState` ·
 ///   `MonitoringState`, each binary);
 /// - `projmeta`: `checkpoint` → the last sequence folded (BE64); `rulesHash` → the hash of the
-///   rule set that produced them; `rulesSeq` → its RuleSetAdopted's sequence (0: defaults).
+///   rule set that produced them; `rulesSeq` → its RuleSetAdopted's sequence (0: defaults);
+///   `foldVersion` → the version of the folds that made them (`foldVersion`; absent before
+///   protocol revision 4). Projections made by other folds or rules are rebuilt, not caught up.
 /// States and checkpoint are written in one write transaction, so a projection is never ahead of
 /// or behind its checkpoint, and a query never sees half of a replay.
 public final class ProjectionEngine {
@@ -22,6 +24,12 @@ public final class ProjectionEngine {
     var eventsFolded: UInt64 = 0
 
     public init(store: ClinicStore) { self.store = store }
+
+    /// The version of the folds' logic, stored beside the projections they made: 2 is protocol
+    /// revision 4 (early maintenance closes the series, R12 by clinical date, the discontinuation
+    /// date, format 2 of `PhaseState`). Bump it whenever a fold's answer for the same events
+    /// changes, so that stores made by an older kstore are rebuilt instead of caught up.
+    static let foldVersion: UInt8 = 2
 
     var projectionsDB: Database? { store.log.auxiliary["projections"] }
     var metaDB: Database? { store.log.auxiliary["projmeta"] }

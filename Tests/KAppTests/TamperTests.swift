@@ -292,3 +292,57 @@ import Testing
         }
     }
 }
+
+/// Stored projections are a cache of the folds: made by other folds, or damaged, they are
+/// rebuilt from the log, never caught up from what they say.
+@Suite struct StoredProjectionStalenessTests {
+    func phaseJSON(_ engine: ProjectionEngine, on: Day) throws -> String {
+        try engine.phase(patient: nil, on: on, asOf: nil).map { JSONWriter.string(Views.phase($0)) }.joined(separator: "\n")
+    }
+
+    @Test func projectionsMadeByAnOlderFoldAreRebuiltAndVerifySaysSo() throws {
+        try TamperTests().fixtureStore { store in
+            let engine = ProjectionEngine(store: store)
+            let on = try #require(Day(year: 2026, month: 11, day: 30))
+            let expected = try phaseJSON(engine, on: on)
+            // As an older kstore left them: no fold version, and (say) one patient's state wrong.
+            try store.log.writeAuxiliary { writer in
+                guard let meta = writer.auxiliary("projmeta"), let db = writer.auxiliary("projections"),
+                    let c3 = try writer.txn.get(db, Array("C3".utf8))?.copiedBytes
+                else { return }
+                _ = try writer.txn.delete(meta, Array("foldVersion".utf8))
+                try writer.txn.put(db, Array("C1".utf8), c3)
+            }
+            let report = try LogAudit.audit(store)
+            #expect(report.report.problems.isEmpty, "\(report.report.problems)")
+            guard case .skipped(let why) = report.projections else {
+                Issue.record("expected the projection check to be skipped, got \(report.projections)")
+                return
+            }
+            #expect(why.contains("before protocol revision 4"))
+            // The next query rebuilds (it does not catch up from C1's wrong state).
+            #expect(try phaseJSON(ProjectionEngine(store: store), on: on) == expected)
+            let after = try LogAudit.audit(store)
+            #expect(after.report.problems.isEmpty)
+            guard case .compared = after.projections else {
+                Issue.record("expected a comparison after the rebuild, got \(after.projections)")
+                return
+            }
+        }
+    }
+
+    @Test func aStoredProjectionThatDoesNotDecodeIsRefoldedFromItsStream() throws {
+        try TamperTests().fixtureStore { store in
+            let engine = ProjectionEngine(store: store)
+            let on = try #require(Day(year: 2026, month: 11, day: 30))
+            let expected = try phaseJSON(engine, on: on)
+            try store.log.writeAuxiliary { writer in
+                guard let db = writer.auxiliary("projections") else { return }
+                try writer.txn.put(db, Array("C1".utf8), [0xFF, 0x00, 0x01])
+            }
+            #expect(try phaseJSON(ProjectionEngine(store: store), on: on) == expected)
+            let one = try ProjectionEngine(store: store).phase(patient: "C1", on: on, asOf: nil)
+            #expect(one.map { JSONWriter.string(Views.phase($0)) } == expected.split(separator: "\n").map(String.init).filter { $0.contains("\"C1\"") })
+        }
+    }
+}
