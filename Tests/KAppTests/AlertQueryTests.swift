@@ -30,3 +30,30 @@ import Testing
         }
     }
 }
+
+@Suite struct RelapseAlertJSONTests {
+    /// R8 (revision 4): a relapse alert carries its class, days and discontinuation date as data.
+    @Test func R8_aRelapseAlertCarriesClassDaysAndTheDiscontinuationDate() throws {
+        try withStore { (store: ClinicStore) throws in
+            let bytes = try #require(FileManager.default.contents(atPath: packageRoot.appendingPathComponent("fixtures/case2-successful-transition.ndjson").path))
+            _ = try Importer(store: store).importNDJSON([UInt8](bytes), source: "case2")
+            let score = line("ScoreRecorded", patient: "C2", at: "2026-11-25T10:00:00-05:00", actor: "rn.kim", role: "nurse",
+                             data: #"{"instrument":"MADRS","value":30}"#)
+            _ = try Importer(store: store).importNDJSON(Array(score.utf8), source: "score")
+            let on = try #require(Day(iso: "2026-11-25"))
+            let alerts = try ProjectionEngine(store: store).alerts(patient: "C2", on: on, asOf: nil, all: false)
+            let relapse = try #require(alerts.first { $0.1.kind == .relapse }?.1)
+            let json = Views.alert(relapse, patient: "C2", on: on)
+            guard case .relapse(let cls, let days, _, _, let since) = relapse.facts else {
+                Issue.record("not relapse facts: \(relapse.facts)")
+                return
+            }
+            #expect(since.days(to: on) == days)
+            #expect(cls == .late)
+            #expect(json["relapse"] == .object([("class", .string("late")), ("days", .int(Int64(days))), ("discontinuedOn", .string(since.description))]))
+            #expect(json["detail"].map { if case .string(let s) = $0 { s.contains("standard acute series") } else { false } } == true)
+            // Every other kind has no `relapse` member.
+            for (_, a) in alerts where a.kind != .relapse { #expect(Views.alert(a, patient: "C2", on: on)["relapse"] == nil) }
+        }
+    }
+}
