@@ -14,7 +14,7 @@ public final class Environment {
     public init(path: String, maxDatabases: UInt32 = 16, mapSize: Int, readOnly: Bool = false) throws(LMDBError) {
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
-        guard let env else { throw LMDBError(code: MDB_PANIC, operation: "mdb_env_create") }
+        guard let env else { throw LMDBError(code: .panic, operation: "mdb_env_create") }
         do {
             try check(mdb_env_set_maxdbs(env, maxDatabases), "mdb_env_set_maxdbs")
             try check(mdb_env_set_maxreaders(env, 254), "mdb_env_set_maxreaders")
@@ -75,7 +75,7 @@ public final class Environment {
             rc = mdb_txn_begin(handle, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
         }
         try check(rc, readOnly ? "mdb_txn_begin(read)" : "mdb_txn_begin(write)")
-        guard let txn else { throw LMDBError(code: MDB_PANIC, operation: "mdb_txn_begin") }
+        guard let txn else { throw LMDBError(code: .panic, operation: "mdb_txn_begin") }
         return txn
     }
 
@@ -111,7 +111,7 @@ public final class Environment {
                 // mdb_txn_commit frees the handle even when it fails.
                 try check(mdb_txn_commit(txn), "mdb_txn_commit")
                 return result
-            } catch let error as LMDBError where error.isMapFull {
+            } catch let error as LMDBError where error.code == .mapFull {
                 if t.isOpen {
                     t.isOpen = false
                     mdb_txn_abort(txn)
@@ -153,13 +153,13 @@ public final class Environment {
                 }
                 if rc != 0 {
                     mdb_txn_abort(txn)
-                    throw LMDBError(code: rc, operation: "mdb_dbi_open(\(name))")
+                    throw LMDBError(code: LMDBError.Code(rawValue: rc), operation: "mdb_dbi_open(\(name))")
                 }
                 var stored: UInt32 = 0
                 let frc = mdb_dbi_flags(txn, dbi, &stored)
                 if frc != 0 || DatabaseFlags(rawValue: stored).intersection(.layout) != flags.intersection(.layout) {
                     mdb_txn_abort(txn)
-                    throw LMDBError(code: frc != 0 ? frc : MDB_INCOMPATIBLE, operation: "mdb_dbi_open(\(name)): stored flags \(stored), expected \(flags.rawValue)")
+                    throw LMDBError(code: frc != 0 ? LMDBError.Code(rawValue: frc) : .incompatible, operation: "mdb_dbi_open(\(name)): stored flags \(stored), expected \(flags.rawValue)")
                 }
                 result[name] = Database(dbi: dbi, name: name)
             }
@@ -170,7 +170,7 @@ public final class Environment {
             try check(mdb_txn_commit(txn), "mdb_txn_commit(open databases)")
             return result
         }
-        throw LMDBError(code: MDB_NOTFOUND, operation: "mdb_dbi_open")
+        throw LMDBError(code: .notFound, operation: "mdb_dbi_open")
     }
 }
 

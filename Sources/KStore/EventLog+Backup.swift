@@ -14,7 +14,7 @@ extension EventLog {
             do throws(LMDBError) {
                 try env.copy(to: directory, compact: true)
                 return
-            } catch let error where error.isMapResized && attempts < 3 {
+            } catch let error where error.code == .mapResized && attempts < 3 {
                 attempts += 1
                 unlink(directory + "/data.mdb")
                 try env.setMapSize(0)

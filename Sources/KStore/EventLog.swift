@@ -69,7 +69,7 @@ public final class EventLog {
         try EventLog.upgradeIfNeeded(env, path: path)
         let dbs = try env.openDatabases(EventLog.coreDatabases + auxiliary.map { ($0, DatabaseFlags()) })
         func db(_ name: String) throws -> Database {
-            guard let d = dbs[name] else { throw LMDBError(code: -30798, operation: "mdb_dbi_open(\(name))") }
+            guard let d = dbs[name] else { throw LMDBError(code: .notFound, operation: "mdb_dbi_open(\(name))") }
             return d
         }
         events = try db("events")

@@ -128,7 +128,7 @@ public final class Transaction {
     public func withCursor<T>(_ db: Database, _ body: (Cursor) throws -> T) throws -> T {
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(handle, db.dbi, &cursor), "mdb_cursor_open(\(db.name))")
-        guard let cursor else { throw LMDBError(code: MDB_PANIC, operation: "mdb_cursor_open") }
+        guard let cursor else { throw LMDBError(code: .panic, operation: "mdb_cursor_open") }
         defer { mdb_cursor_close(cursor) }
         return try body(Cursor(cursor, db: db))
     }
