@@ -12,7 +12,7 @@ extension EventLog {
         var attempts = 0
         while true {
             do throws(LMDBError) {
-                try env.copy(to: directory, compact: true)
+                try env.copy(to: directory)
                 return
             } catch let error where error.code == .mapResized && attempts < 3 {
                 attempts += 1

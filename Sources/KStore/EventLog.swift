@@ -278,12 +278,6 @@ public final class EventLog {
     /// ARCHITECTURE.md, "Resident memory of long passes").
     static let releaseEvery = 8_192
 
-    /// Releases this process's resident pages of the store (after a pass of random reads; see
-    /// `Environment.releaseResidentPages`).
-    public func releaseResidentPages() throws {
-        try env.read { _ in env.releaseResidentPages() }
-    }
-
     /// A raw cursor pass over `events` touching every key and value, decoding nothing:
     /// the floor any replay is measured against. Returns entries and bytes seen.
     public func rawScan() throws -> (entries: Int, bytes: Int) {
