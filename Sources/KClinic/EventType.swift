@@ -1,5 +1,6 @@
 /// Every event type the log holds. The raw value is the stable name of events.md; `code` is the
-/// stable number stored in the envelope. Neither may ever change or be reused.
+/// stable number stored in the envelope. Neither may ever change or be reused. The `code` switch
+/// is the one case → code table; `init?(code:)` is derived from it (`StableCodeTests` pins it).
 public enum EventType: String, CaseIterable, Sendable, Hashable {
     case patientEnrolled = "PatientEnrolled"
     case consentRecorded = "ConsentRecorded"
@@ -26,7 +27,7 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
     case actorRegistered = "ActorRegistered"
     case actorRetired = "ActorRetired"
 
-    /// Stable storage code.
+    /// Stable storage code: the one table of them.
     public var code: UInt16 {
         switch self {
         case .patientEnrolled: 1
@@ -55,13 +56,13 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
         }
     }
 
+    /// The type stored as `code` (a replay decodes one per event: an array indexed by the code).
     public init?(code: UInt16) {
-        guard let t = EventType.byCode[Int(code)] else { return nil }
+        guard let t = EventType.byCode.lookup(code) else { return nil }
         self = t
     }
 
-    private static let byCode: [Int: EventType] = Dictionary(
-        uniqueKeysWithValues: EventType.allCases.map { (Int($0.code), $0) })
+    static let byCode = _CodeIndex(EventType.self, \.code)
 
     /// Types that may arrive through `import`/`append` (the rest are written by kstore itself).
     public var isImportable: Bool {
@@ -84,6 +85,8 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
 public enum Role: String, CaseIterable, Sendable, Hashable {
     case clinician, nurse, compliance, admin, interface
 
+    /// Stable storage code (the envelope's actor role): the one table of them; `init?(code:)`
+    /// is derived from it. Never change or reuse one.
     public var code: UInt8 {
         switch self {
         case .clinician: 1
@@ -95,9 +98,11 @@ public enum Role: String, CaseIterable, Sendable, Hashable {
     }
 
     public init?(code: UInt8) {
-        guard let r = Role.allCases.first(where: { $0.code == code }) else { return nil }
+        guard let r = Role.byCode.lookup(code) else { return nil }
         self = r
     }
+
+    static let byCode = _CodeIndex(Role.self, \.code)
 }
 
 public struct Actor: Hashable, Sendable {

@@ -66,21 +66,6 @@ extension Environment {
     }
 }
 
-extension LogReader {
-    /// Releases this process's resident pages of the store (see
-    /// `Environment.releaseResidentPages`); for long runs of random reads, e.g. one lookup per
-    /// correction target.
-    public func releaseResidentPages() {
-        log.env.releaseResidentPages()
-    }
-
-    /// The same, only when this process holds more than `Environment.residentBudget` of file
-    /// pages (cheap enough to call every few hundred random reads).
-    public func releaseResidentPagesIfOverBudget() {
-        log.env.releaseResidentPagesIfOverBudget()
-    }
-}
-
 /// The first three numbers of /proc/self/statm (size, resident, shared, in pages).
 private func readStatm(_ file: UnsafeMutablePointer<FILE>, _ a: inout Int, _ b: inout Int, _ c: inout Int) -> Bool {
     var buffer = [CChar](repeating: 0, count: 128)

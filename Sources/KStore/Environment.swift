@@ -11,17 +11,15 @@ public final class Environment {
     public let path: String
 
     /// Opens (creating the files if needed) the environment in `path`, which must exist.
-    public init(path: String, maxDatabases: UInt32 = 16, mapSize: Int, readOnly: Bool = false) throws(LMDBError) {
+    public init(path: String, maxDatabases: UInt32 = 16, mapSize: Int) throws(LMDBError) {
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
-        guard let env else { throw LMDBError(code: MDB_PANIC, operation: "mdb_env_create") }
+        guard let env else { throw LMDBError(code: .panic, operation: "mdb_env_create") }
         do {
             try check(mdb_env_set_maxdbs(env, maxDatabases), "mdb_env_set_maxdbs")
             try check(mdb_env_set_maxreaders(env, 254), "mdb_env_set_maxreaders")
             try check(mdb_env_set_mapsize(env, mapSize), "mdb_env_set_mapsize")
-            var flags = UInt32(MDB_NOTLS)
-            if readOnly { flags |= UInt32(MDB_RDONLY) }
-            try check(mdb_env_open(env, path, flags, 0o600), "mdb_env_open(\(path))")
+            try check(mdb_env_open(env, path, UInt32(MDB_NOTLS), 0o600), "mdb_env_open(\(path))")
             // Clear slots left by readers that died (a killed process never releases its slot).
             var dead: Int32 = 0
             try check(mdb_reader_check(env, &dead), "mdb_reader_check")
@@ -56,14 +54,9 @@ public final class Environment {
         try check(mdb_env_set_mapsize(handle, size), "mdb_env_set_mapsize(\(size))")
     }
 
-    /// Forces the OS buffers to disk (used after `MDB_NOSYNC` work; the default commits are durable).
-    public func sync() throws(LMDBError) {
-        try check(mdb_env_sync(handle, 1), "mdb_env_sync")
-    }
-
     /// Compacting hot copy into an existing empty directory (`mdb_env_copy2` with `MDB_CP_COMPACT`).
-    public func copy(to directory: String, compact: Bool = true) throws(LMDBError) {
-        try check(mdb_env_copy2(handle, directory, compact ? UInt32(MDB_CP_COMPACT) : 0), "mdb_env_copy2(\(directory))")
+    public func copy(to directory: String) throws(LMDBError) {
+        try check(mdb_env_copy2(handle, directory, UInt32(MDB_CP_COMPACT)), "mdb_env_copy2(\(directory))")
     }
 
     func beginTransaction(readOnly: Bool) throws(LMDBError) -> OpaquePointer {
@@ -75,14 +68,14 @@ public final class Environment {
             rc = mdb_txn_begin(handle, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
         }
         try check(rc, readOnly ? "mdb_txn_begin(read)" : "mdb_txn_begin(write)")
-        guard let txn else { throw LMDBError(code: MDB_PANIC, operation: "mdb_txn_begin") }
+        guard let txn else { throw LMDBError(code: .panic, operation: "mdb_txn_begin") }
         return txn
     }
 
     /// Runs `body` in a read transaction (a consistent snapshot), aborted afterwards.
     public func read<T>(_ body: (Transaction) throws -> T) throws -> T {
         let txn = try beginTransaction(readOnly: true)
-        let t = Transaction(txn, readOnly: true)
+        let t = Transaction(txn)
         defer {
             t.isOpen = false
             mdb_txn_abort(txn)
@@ -94,24 +87,17 @@ public final class Environment {
     ///
     /// When the map is full the transaction is abandoned, the map doubled and `body` run again,
     /// so `body` must compute everything it writes from the transaction it is given.
-    ///
-    /// With `dryRun` the transaction is aborted after `body` succeeds: everything is checked
-    /// exactly as for real and nothing is written.
-    public func write<T>(dryRun: Bool = false, _ body: (Transaction) throws -> T) throws -> T {
+    public func write<T>(_ body: (Transaction) throws -> T) throws -> T {
         while true {
             let txn = try beginTransaction(readOnly: false)
-            let t = Transaction(txn, readOnly: false)
+            let t = Transaction(txn)
             do {
                 let result = try body(t)
                 t.isOpen = false
-                if dryRun {
-                    mdb_txn_abort(txn)
-                    return result
-                }
                 // mdb_txn_commit frees the handle even when it fails.
                 try check(mdb_txn_commit(txn), "mdb_txn_commit")
                 return result
-            } catch let error as LMDBError where error.isMapFull {
+            } catch let error as LMDBError where error.code == .mapFull {
                 if t.isOpen {
                     t.isOpen = false
                     mdb_txn_abort(txn)
@@ -153,13 +139,13 @@ public final class Environment {
                 }
                 if rc != 0 {
                     mdb_txn_abort(txn)
-                    throw LMDBError(code: rc, operation: "mdb_dbi_open(\(name))")
+                    throw LMDBError(code: LMDBError.Code(rawValue: rc), operation: "mdb_dbi_open(\(name))")
                 }
                 var stored: UInt32 = 0
                 let frc = mdb_dbi_flags(txn, dbi, &stored)
                 if frc != 0 || DatabaseFlags(rawValue: stored).intersection(.layout) != flags.intersection(.layout) {
                     mdb_txn_abort(txn)
-                    throw LMDBError(code: frc != 0 ? frc : MDB_INCOMPATIBLE, operation: "mdb_dbi_open(\(name)): stored flags \(stored), expected \(flags.rawValue)")
+                    throw LMDBError(code: frc != 0 ? LMDBError.Code(rawValue: frc) : .incompatible, operation: "mdb_dbi_open(\(name)): stored flags \(stored), expected \(flags.rawValue)")
                 }
                 result[name] = Database(dbi: dbi, name: name)
             }
@@ -170,7 +156,7 @@ public final class Environment {
             try check(mdb_txn_commit(txn), "mdb_txn_commit(open databases)")
             return result
         }
-        throw LMDBError(code: MDB_NOTFOUND, operation: "mdb_dbi_open")
+        throw LMDBError(code: .notFound, operation: "mdb_dbi_open")
     }
 }
 

@@ -12,9 +12,9 @@ extension EventLog {
         var attempts = 0
         while true {
             do throws(LMDBError) {
-                try env.copy(to: directory, compact: true)
+                try env.copy(to: directory)
                 return
-            } catch let error where error.isMapResized && attempts < 3 {
+            } catch let error where error.code == .mapResized && attempts < 3 {
                 attempts += 1
                 unlink(directory + "/data.mdb")
                 try env.setMapSize(0)

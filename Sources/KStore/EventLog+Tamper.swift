@@ -6,9 +6,11 @@ import KBinary
 /// rule of the append-only log, so the drills can do to a store what an attacker with write
 /// access to `data.mdb` could, and show that `kstore audit verify` notices.
 ///
-/// Nothing in `kstore` itself uses it. Each call is one write transaction; none of them touches
-/// the indexes (`streams`, `ids`), so what they leave behind is exactly the damage asked
-/// for and no more.
+/// Nothing in `kstore` itself uses it, and it is not part of the library's public surface: it is
+/// SPI, visible only to a file that says `@_spi(Drill) import KStore`. Each call is one write
+/// transaction; none of them touches the indexes (`streams`, `ids`), so what they leave behind
+/// is exactly the damage asked for and no more.
+@_spi(Drill)
 public struct LogTamper {
     let log: EventLog
 

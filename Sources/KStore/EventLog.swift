@@ -69,7 +69,7 @@ public final class EventLog {
         try EventLog.upgradeIfNeeded(env, path: path)
         let dbs = try env.openDatabases(EventLog.coreDatabases + auxiliary.map { ($0, DatabaseFlags()) })
         func db(_ name: String) throws -> Database {
-            guard let d = dbs[name] else { throw LMDBError(code: -30798, operation: "mdb_dbi_open(\(name))") }
+            guard let d = dbs[name] else { throw LMDBError(code: .notFound, operation: "mdb_dbi_open(\(name))") }
             return d
         }
         events = try db("events")
@@ -277,12 +277,6 @@ public final class EventLog {
     /// Records between two looks at the resident memory during a scan (measured in
     /// ARCHITECTURE.md, "Resident memory of long passes").
     static let releaseEvery = 8_192
-
-    /// Releases this process's resident pages of the store (after a pass of random reads; see
-    /// `Environment.releaseResidentPages`).
-    public func releaseResidentPages() throws {
-        try env.read { _ in env.releaseResidentPages() }
-    }
 
     /// A raw cursor pass over `events` touching every key and value, decoding nothing:
     /// the floor any replay is measured against. Returns entries and bytes seen.

@@ -4,12 +4,10 @@ import CLMDB
 /// Bytes it returns are borrowed from the map: copy them out or decode them before it ends.
 public final class Transaction {
     let handle: OpaquePointer
-    public let readOnly: Bool
     var isOpen = true
 
-    init(_ handle: OpaquePointer, readOnly: Bool) {
+    init(_ handle: OpaquePointer) {
         self.handle = handle
-        self.readOnly = readOnly
     }
 
     /// The value for `key`, borrowed; nil when absent (`MDB_NOTFOUND` is not an error).
@@ -128,7 +126,7 @@ public final class Transaction {
     public func withCursor<T>(_ db: Database, _ body: (Cursor) throws -> T) throws -> T {
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(handle, db.dbi, &cursor), "mdb_cursor_open(\(db.name))")
-        guard let cursor else { throw LMDBError(code: MDB_PANIC, operation: "mdb_cursor_open") }
+        guard let cursor else { throw LMDBError(code: .panic, operation: "mdb_cursor_open") }
         defer { mdb_cursor_close(cursor) }
         return try body(Cursor(cursor, db: db))
     }
@@ -173,7 +171,6 @@ public struct Cursor {
     public func first() throws(LMDBError) -> Entry? { try op(MDB_FIRST) }
     public func last() throws(LMDBError) -> Entry? { try op(MDB_LAST) }
     public func next() throws(LMDBError) -> Entry? { try op(MDB_NEXT) }
-    public func previous() throws(LMDBError) -> Entry? { try op(MDB_PREV) }
     /// The first entry whose key is ≥ `key`.
     public func seek(atLeast key: UnsafeRawBufferPointer) throws(LMDBError) -> Entry? { try op(MDB_SET_RANGE, key: key) }
 
@@ -204,10 +201,6 @@ public struct Cursor {
         return n
     }
 
-    /// The current key's last value (`MDB_LAST_DUP`).
-    public func lastValue() throws(LMDBError) -> Entry? { try op(MDB_LAST_DUP) }
-    /// The next value of the current key (`MDB_NEXT_DUP`); nil after its last.
-    public func nextValue() throws(LMDBError) -> Entry? { try op(MDB_NEXT_DUP) }
     /// The first value of the next key (`MDB_NEXT_NODUP`).
     public func nextKey() throws(LMDBError) -> Entry? { try op(MDB_NEXT_NODUP) }
 

@@ -1,7 +1,7 @@
 import Foundation
 import KApp
 import KClinic
-import KStore
+@_spi(Drill) import KStore
 
 /// `kstore-drill tamper --store S --mode byte|delete|swap|rewrite --at SEQ [--with SEQ2]`:
 /// damages a store the way someone with write access to its files could, through `LogTamper`

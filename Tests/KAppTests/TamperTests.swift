@@ -1,7 +1,7 @@
 import Foundation
 import KApp
 import KClinic
-import KStore
+@_spi(Drill) import KStore
 import Testing
 
 /// The tamper drill (tools/tamper-drill.sh) in short: `kstore-drill tamper` damages a store of the

@@ -74,3 +74,45 @@ extension ScreeningKind: _FastNamed { static let _names = _makeNames() }
 extension AssessmentKind: _FastNamed { static let _names = _makeNames() }
 extension MedicationAction: _FastNamed { static let _names = _makeNames() }
 extension PregnancyStatus: _FastNamed { static let _names = _makeNames() }
+
+/// The reverse of an enum's stable storage codes: the case of each code, in an array indexed by
+/// the code, built once from the enum's one case → code table (its exhaustive `code` switch,
+/// which the compiler checks covers every case). Decoding a code is a bounds check and a load:
+/// no hashing, no search, on a replay's hot path. Codes are small (at most a few hundred).
+/// A duplicated code keeps its first case; `StableCodeTests` checks there is none.
+struct _CodeIndex<E: CaseIterable & Sendable>: Sendable {
+    private let cases: [E?]
+
+    init<Code: FixedWidthInteger & UnsignedInteger>(_ type: E.Type, _ code: (E) -> Code) {
+        var cases: [E?] = []
+        for e in E.allCases {
+            let c = Int(code(e))
+            if c >= cases.count { cases += [E?](repeating: nil, count: c + 1 - cases.count) }
+            if cases[c] == nil { cases[c] = e }
+        }
+        self.cases = cases
+    }
+
+    @inline(__always)
+    func lookup<Code: FixedWidthInteger & UnsignedInteger>(_ code: Code) -> E? {
+        let i = Int(code)
+        return i < cases.count ? cases[i] : nil
+    }
+}
+
+/// Enums stored as a one-byte payload code (PayloadCodec): `payloadCode` is the one table,
+/// `init?(payloadCode:)` its reverse.
+protocol _PayloadCoded: CaseIterable, Sendable {
+    var payloadCode: UInt8 { get }
+    static var _byPayloadCode: _CodeIndex<Self> { get }
+}
+
+extension _PayloadCoded {
+    static func _makePayloadCodes() -> _CodeIndex<Self> { _CodeIndex(Self.self, \.payloadCode) }
+
+    @inline(__always)
+    init?(payloadCode: UInt8) {
+        guard let e = Self._byPayloadCode.lookup(payloadCode) else { return nil }
+        self = e
+    }
+}

@@ -378,8 +378,11 @@ public enum PayloadCodec {
 }
 
 // MARK: - Stable one-byte codes of the domain's enums (never reorder, never reuse)
+//
+// Each enum's `payloadCode` switch is its one table; `init?(payloadCode:)` is derived from it
+// (`_CodeIndex`, an array indexed by the code). `StableCodeTests` pins every value.
 
-extension TreatmentProtocol {
+extension TreatmentProtocol: _PayloadCoded {
     var payloadCode: UInt8 {
         switch self {
         case .intervalExtension: 1
@@ -387,33 +390,20 @@ extension TreatmentProtocol {
         case .hybrid: 3
         }
     }
-    init?(payloadCode: UInt8) {
-        switch payloadCode {
-        case 1: self = .intervalExtension
-        case 2: self = .symptomTriggered
-        case 3: self = .hybrid
-        default: return nil
-        }
-    }
+    static let _byPayloadCode = _makePayloadCodes()
 }
 
-extension ConsentKind {
+extension ConsentKind: _PayloadCoded {
     var payloadCode: UInt8 {
         switch self {
         case .initial: 1
         case .reaffirmation: 2
         }
     }
-    init?(payloadCode: UInt8) {
-        switch payloadCode {
-        case 1: self = .initial
-        case 2: self = .reaffirmation
-        default: return nil
-        }
-    }
+    static let _byPayloadCode = _makePayloadCodes()
 }
 
-extension Route {
+extension Route: _PayloadCoded {
     var payloadCode: UInt8 {
         switch self {
         case .iv: 1
@@ -423,35 +413,20 @@ extension Route {
         case .oral: 5
         }
     }
-    init?(payloadCode: UInt8) {
-        switch payloadCode {
-        case 1: self = .iv
-        case 2: self = .im
-        case 3: self = .intranasal
-        case 4: self = .sublingual
-        case 5: self = .oral
-        default: return nil
-        }
-    }
+    static let _byPayloadCode = _makePayloadCodes()
 }
 
-extension DoseUnit {
+extension DoseUnit: _PayloadCoded {
     var payloadCode: UInt8 {
         switch self {
         case .mgPerKg: 1
         case .mg: 2
         }
     }
-    init?(payloadCode: UInt8) {
-        switch payloadCode {
-        case 1: self = .mgPerKg
-        case 2: self = .mg
-        default: return nil
-        }
-    }
+    static let _byPayloadCode = _makePayloadCodes()
 }
 
-extension Series {
+extension Series: _PayloadCoded {
     var payloadCode: UInt8 {
         switch self {
         case .acute: 1
@@ -459,17 +434,10 @@ extension Series {
         case .booster: 3
         }
     }
-    init?(payloadCode: UInt8) {
-        switch payloadCode {
-        case 1: self = .acute
-        case 2: self = .maintenance
-        case 3: self = .booster
-        default: return nil
-        }
-    }
+    static let _byPayloadCode = _makePayloadCodes()
 }
 
-extension Instrument {
+extension Instrument: _PayloadCoded {
     var payloadCode: UInt8 {
         switch self {
         case .madrs: 1
@@ -478,18 +446,10 @@ extension Instrument {
         case .moca: 4
         }
     }
-    init?(payloadCode: UInt8) {
-        switch payloadCode {
-        case 1: self = .madrs
-        case 2: self = .phq2
-        case 3: self = .phq9
-        case 4: self = .moca
-        default: return nil
-        }
-    }
+    static let _byPayloadCode = _makePayloadCodes()
 }
 
-extension LabTest {
+extension LabTest: _PayloadCoded {
     var payloadCode: UInt8 {
         switch self {
         case .urinalysis: 1
@@ -497,17 +457,10 @@ extension LabTest {
         case .ecg: 3
         }
     }
-    init?(payloadCode: UInt8) {
-        switch payloadCode {
-        case 1: self = .urinalysis
-        case 2: self = .lft
-        case 3: self = .ecg
-        default: return nil
-        }
-    }
+    static let _byPayloadCode = _makePayloadCodes()
 }
 
-extension SideEffectCategory {
+extension SideEffectCategory: _PayloadCoded {
     var payloadCode: UInt8 {
         switch self {
         case .urological: 1
@@ -520,22 +473,10 @@ extension SideEffectCategory {
         case .other: 8
         }
     }
-    init?(payloadCode: UInt8) {
-        switch payloadCode {
-        case 1: self = .urological
-        case 2: self = .hepatic
-        case 3: self = .cognitive
-        case 4: self = .dissociative
-        case 5: self = .cardiovascular
-        case 6: self = .psychotic
-        case 7: self = .nausea
-        case 8: self = .other
-        default: return nil
-        }
-    }
+    static let _byPayloadCode = _makePayloadCodes()
 }
 
-extension Severity {
+extension Severity: _PayloadCoded {
     var payloadCode: UInt8 {
         switch self {
         case .mild: 1
@@ -543,17 +484,10 @@ extension Severity {
         case .severe: 3
         }
     }
-    init?(payloadCode: UInt8) {
-        switch payloadCode {
-        case 1: self = .mild
-        case 2: self = .moderate
-        case 3: self = .severe
-        default: return nil
-        }
-    }
+    static let _byPayloadCode = _makePayloadCodes()
 }
 
-extension ScreeningKind {
+extension ScreeningKind: _PayloadCoded {
     var payloadCode: UInt8 {
         switch self {
         case .substanceUse: 1
@@ -563,19 +497,10 @@ extension ScreeningKind {
         case .psychoticSymptoms: 5
         }
     }
-    init?(payloadCode: UInt8) {
-        switch payloadCode {
-        case 1: self = .substanceUse
-        case 2: self = .urologicalSymptoms
-        case 3: self = .sideEffectsReview
-        case 4: self = .dissociativeSymptoms
-        case 5: self = .psychoticSymptoms
-        default: return nil
-        }
-    }
+    static let _byPayloadCode = _makePayloadCodes()
 }
 
-extension AssessmentKind {
+extension AssessmentKind: _PayloadCoded {
     var payloadCode: UInt8 {
         switch self {
         case .treatmentResponse: 1
@@ -586,20 +511,10 @@ extension AssessmentKind {
         case .continuationDiscussion: 6
         }
     }
-    init?(payloadCode: UInt8) {
-        switch payloadCode {
-        case 1: self = .treatmentResponse
-        case 2: self = .comprehensivePsychiatric
-        case 3: self = .treatmentPlanReview
-        case 4: self = .goalSetting
-        case 5: self = .fullSafety
-        case 6: self = .continuationDiscussion
-        default: return nil
-        }
-    }
+    static let _byPayloadCode = _makePayloadCodes()
 }
 
-extension MedicationAction {
+extension MedicationAction: _PayloadCoded {
     var payloadCode: UInt8 {
         switch self {
         case .start: 1
@@ -607,17 +522,10 @@ extension MedicationAction {
         case .change: 3
         }
     }
-    init?(payloadCode: UInt8) {
-        switch payloadCode {
-        case 1: self = .start
-        case 2: self = .stop
-        case 3: self = .change
-        default: return nil
-        }
-    }
+    static let _byPayloadCode = _makePayloadCodes()
 }
 
-extension PregnancyStatus {
+extension PregnancyStatus: _PayloadCoded {
     var payloadCode: UInt8 {
         switch self {
         case .planning: 1
@@ -626,13 +534,5 @@ extension PregnancyStatus {
         case .postpartum: 4
         }
     }
-    init?(payloadCode: UInt8) {
-        switch payloadCode {
-        case 1: self = .planning
-        case 2: self = .pregnant
-        case 3: self = .notPregnant
-        case 4: self = .postpartum
-        default: return nil
-        }
-    }
+    static let _byPayloadCode = _makePayloadCodes()
 }
