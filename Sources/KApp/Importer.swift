@@ -39,7 +39,7 @@ final class RegistryCache {
     private var stamp: [UInt64] = []
     /// `ActorRegistry.check`'s answers in this transaction for events that correct nothing
     /// (a pure function of the registry and these fields; an import asks it once a line).
-    private var verdicts: [VerdictKey: String?] = [:]
+    private var verdicts: [VerdictKey: ActorRefusal?] = [:]
 
     private struct VerdictKey: Hashable {
         var actor: String
@@ -53,7 +53,7 @@ final class RegistryCache {
     }
 
     /// `ActorRegistry.check` against this transaction's registry (nil: permitted).
-    func check(_ reader: LogReader, actor: Actor, type: EventType, osUser: String, originalActor: String?) throws -> String? {
+    func check(_ reader: LogReader, actor: Actor, type: EventType, osUser: String, originalActor: String?) throws -> ActorRefusal? {
         let registry = try load(reader).registry
         guard originalActor == nil else { return registry.check(actor: actor, type: type, osUser: osUser, originalActor: originalActor) }
         let key = VerdictKey(actor: actor.id, role: actor.role, type: type, osUser: osUser)
@@ -171,8 +171,8 @@ public struct Importer {
             case .eventVoided(let v): originalActor = try StoreChecks.actorOf(v.target, reader: reader)
             default: break
             }
-            if let reason = try cache.check(reader, actor: p.incoming.actor, type: p.incoming.type, osUser: osUser, originalActor: originalActor) {
-                throw PermissionDenied(index: index, reason: reason)
+            if let refusal = try cache.check(reader, actor: p.incoming.actor, type: p.incoming.type, osUser: osUser, originalActor: originalActor) {
+                throw PermissionDenied(index: index, refusal: refusal)
             }
             if let problem = try StoreChecks.check(p.incoming.event, patient: p.incoming.patient, reader: reader) {
                 throw LogError.rejected(index: index, reason: problem.description)
@@ -201,7 +201,7 @@ public struct Importer {
             throw partial(describe(e, pending: pending, source: source), committed: outcomes, source: source)
         } catch let e as PermissionDenied {
             let line = e.index < pending.count ? pending[e.index].line : 0
-            throw partial(.notPermitted("\(source):\(line): \(e.reason); nothing of \(source) was written"), committed: outcomes, source: source)
+            throw partial(.notPermitted("\(source):\(line): \(e.refusal); nothing of \(source) was written"), committed: outcomes, source: source)
         } catch let e as AppError {
             throw e
         } catch {

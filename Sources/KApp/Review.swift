@@ -37,8 +37,8 @@ public enum Review {
             event: .auditReviewed(AuditReviewed(throughSequence: through, checkpointHash: hash, note: note)))
         let outcomes = try store.log.append([event], clockMicros: store.clockMicros) { reader, _, _ in
             let registry = try ActorRegistry.load(reader)
-            if let reason = registry.check(actor: actor, type: .auditReviewed, osUser: store.osUser, originalActor: nil) {
-                throw AppError.notPermitted("\(reason); a review is recorded by a registered compliance actor")
+            if let refusal = registry.check(actor: actor, type: .auditReviewed, osUser: store.osUser, originalActor: nil) {
+                throw AppError.notPermitted("\(refusal); a review is recorded by a registered compliance actor")
             }
         }
         guard case .appended(let seq, _)? = outcomes.first else { throw AppError.internal("the review was not appended") }
