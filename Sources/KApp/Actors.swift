@@ -140,15 +140,15 @@ public enum Actors {
     @discardableResult
     public static func add(_ store: ClinicStore, id: String, role: Role, osUser: String) throws -> UInt64 {
         guard validActorId(id) else {
-            throw AppError.badInput(["--id: \(id) is not a valid actor id (1–64 characters, no spaces or control characters)"])
+            throw AppError.badInput([.option("--id", "\(id) is not a valid actor id", expected: "1–64 characters, no spaces or control characters")])
         }
         guard validActorId(osUser) else {
-            throw AppError.badInput(["--os-user: \(osUser) is not a valid OS user name"])
+            throw AppError.badInput([.option("--os-user", "\(osUser) is not a valid OS user name")])
         }
         return try adminAppend(store, .actorRegistered(ActorRegistered(id: id, role: role, osUser: osUser))) { registry in
             if let existing = registry.actors[id] {
                 throw AppError.badInput([
-                    "--id: actor \(id) is already registered (\(existing.role.rawValue), \(existing.active ? "active" : "retired")); actor ids are never reused"
+                    .option("--id", "actor \(id) is already registered (\(existing.role.rawValue), \(existing.active ? "active" : "retired")); actor ids are never reused")
                 ])
             }
         }
@@ -159,11 +159,11 @@ public enum Actors {
     public static func retire(_ store: ClinicStore, id: String) throws -> UInt64 {
         try adminAppend(store, .actorRetired(ActorRetired(id: id))) { registry in
             guard let existing = registry.actors[id] else {
-                throw AppError.badInput(["--id: no actor \(id) is registered (see `kstore actor list`)"])
+                throw AppError.badInput([.option("--id", "no actor \(id) is registered", expected: "see `kstore actor list`")])
             }
-            guard existing.active else { throw AppError.badInput(["--id: actor \(id) is already retired"]) }
+            guard existing.active else { throw AppError.badInput([.option("--id", "actor \(id) is already retired")]) }
             if existing.role == .admin, registry.actors.values.filter({ $0.active && $0.role == .admin }).count == 1 {
-                throw AppError.badInput(["--id: \(id) is the last active admin; register another admin first"])
+                throw AppError.badInput([.option("--id", "\(id) is the last active admin; register another admin first")])
             }
         }
     }
@@ -179,7 +179,7 @@ public enum Actors {
         ) { reader, _, _ in
             let registry = try ActorRegistry.load(reader)
             guard registry.admin(forOSUser: store.osUser) != nil else {
-                throw AppError.notPermitted("OS user \(store.osUser) is not a registered admin of this store; only an admin manages actors")
+                throw AppError.notPermitted(.notAdmin(osUser: store.osUser, task: nil))
             }
             try check(registry)
         }
@@ -191,7 +191,7 @@ public enum Actors {
     public static func requireAdmin(_ store: ClinicStore, for what: String) throws -> Actor {
         let registry = try store.log.read { try ActorRegistry.load($0) }
         guard let admin = registry.admin(forOSUser: store.osUser) else {
-            throw AppError.notPermitted("OS user \(store.osUser) is not a registered admin of this store; only an admin may \(what)")
+            throw AppError.notPermitted(.notAdmin(osUser: store.osUser, task: what))
         }
         return Actor(id: admin.id, role: .admin)
     }

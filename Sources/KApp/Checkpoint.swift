@@ -60,7 +60,7 @@ public enum SigningKeys {
     public static func loadPrivate(_ path: String) throws(AppError) -> Curve25519.Signing.PrivateKey {
         let raw = try keyBytes(path, label: privateLabel, what: "private")
         do { return try Curve25519.Signing.PrivateKey(rawRepresentation: raw) } catch {
-            throw .badInput(["\(path): not a usable Ed25519 private key (\(error))"])
+            throw .badInput([LineError(file: path, problem: "not a usable Ed25519 private key", expected: "\(error)")])
         }
     }
 
@@ -68,23 +68,23 @@ public enum SigningKeys {
     public static func loadPublic(_ path: String) throws(AppError) -> Curve25519.Signing.PublicKey {
         let raw = try keyBytes(path, label: publicLabel, what: "public")
         do { return try Curve25519.Signing.PublicKey(rawRepresentation: raw) } catch {
-            throw .badInput(["\(path): not a usable Ed25519 public key (\(error))"])
+            throw .badInput([LineError(file: path, problem: "not a usable Ed25519 public key", expected: "\(error)")])
         }
     }
 
     static func keyBytes(_ path: String, label: String, what: String) throws(AppError) -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw .badInput(["\(path): cannot read the \(what) key file"])
+            throw .badInput([LineError(file: path, problem: "cannot read the \(what) key file")])
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let expected = "one line `\(label)` and 64 hex digits, as `kstore audit keygen` writes"
         guard text.hasPrefix(label) else {
             let other = label == privateLabel ? publicLabel : privateLabel
             let hint = text.hasPrefix(other) ? " (this is the \(what == "private" ? "public" : "private") key)" : ""
-            throw .badInput(["\(path): not a kstore Ed25519 \(what) key\(hint) (expected \(expected))"])
+            throw .badInput([LineError(file: path, problem: "not a kstore Ed25519 \(what) key\(hint)", expected: "expected \(expected)")])
         }
         guard let bytes = hexBytes(String(text.dropFirst(label.count))), bytes.count == 32 else {
-            throw .badInput(["\(path): the key is not 64 hex digits (expected \(expected))"])
+            throw .badInput([LineError(file: path, problem: "the key is not 64 hex digits", expected: "expected \(expected)")])
         }
         return bytes
     }
@@ -203,7 +203,7 @@ public struct Checkpoint: Sendable, Equatable {
     public static func load(path: String, publicKeyPath: String) throws(AppError) -> Checkpoint {
         let key = try SigningKeys.loadPublic(publicKeyPath)
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw .badInput(["\(path): cannot read the checkpoint file"])
+            throw .badInput([LineError(file: path, problem: "cannot read the checkpoint file")])
         }
         let cp = try parse([UInt8](data), source: path)
         try cp.checkSignature(key, source: path, keySource: publicKeyPath)
@@ -213,7 +213,7 @@ public struct Checkpoint: Sendable, Equatable {
     /// The checkpoint's fields, checked for shape (not yet for the signature).
     public static func parse(_ bytes: [UInt8], source: String) throws(AppError) -> Checkpoint {
         func bad(_ field: String, _ what: String, _ expected: String) -> AppError {
-            .badInput(["\(source): \(field): \(what) (expected \(expected))"])
+            .badInput([LineError(file: source, field: field, problem: what, expected: "expected \(expected)")])
         }
         let value: JSONValue
         do { value = try JSONParser.parse(bytes) } catch {
@@ -274,12 +274,16 @@ public struct Checkpoint: Sendable, Equatable {
         let given = hex(key.rawRepresentation)
         guard publicKey == given else {
             throw .badInput([
-                "\(source): publicKey: signed by key \(publicKey.prefix(16))…, not by \(keySource)'s \(given.prefix(16))… (expected the key the checkpoint was made with)"
+                LineError(
+                    file: source, field: "publicKey", problem: "signed by key \(publicKey.prefix(16))…, not by \(keySource)'s \(given.prefix(16))…",
+                    expected: "expected the key the checkpoint was made with")
             ])
         }
         guard let sig = hexBytes(signature), key.isValidSignature(sig, for: signedBytes) else {
             throw .badInput([
-                "\(source): signature: does not verify with \(keySource): the checkpoint was altered after signing (expected the file exactly as `kstore audit checkpoint` printed it)"
+                LineError(
+                    file: source, field: "signature", problem: "does not verify with \(keySource): the checkpoint was altered after signing",
+                    expected: "expected the file exactly as `kstore audit checkpoint` printed it")
             ])
         }
     }

@@ -81,6 +81,13 @@ final class RegistryCache {
     }
 }
 
+/// A store check (`StoreChecks.check`: correction targets, a second enrolment) refusing the
+/// batch's `index`-th event.
+struct StoreCheckRefusal: Error {
+    var index: Int
+    var error: InputError
+}
+
 /// One validated line on its way to the log.
 struct PendingEvent {
     var line: Int
@@ -114,7 +121,7 @@ public struct Importer {
     public func importNDJSON(_ bytes: [UInt8], source: String) throws(AppError) -> ImportSummary {
         let now = store.now
         var pending: [PendingEvent] = []
-        var errors: [String] = []
+        var errors: [LineError] = []
         var badLines = 0
         bytes.withUnsafeBytes { buf in
             var lineNo = 0
@@ -134,12 +141,12 @@ public struct Importer {
                     pending.append(makePending(incoming, line: lineNo))
                 } catch {
                     badLines += 1
-                    if errors.count < maxReported { errors.append("\(source):\(lineNo): \(error.description)") }
+                    if errors.count < maxReported { errors.append(LineError(file: source, line: lineNo, error)) }
                 }
             }
         }
         if badLines > errors.count {
-            errors.append("\(source): and \(badLines - errors.count) more bad lines; nothing was imported")
+            errors.append(LineError(file: source, problem: "and \(badLines - errors.count) more bad lines; nothing was imported"))
         }
         if !errors.isEmpty { throw .badInput(errors) }
         return try append(pending, source: source)
@@ -175,7 +182,7 @@ public struct Importer {
                 throw PermissionDenied(index: index, refusal: refusal)
             }
             if let problem = try StoreChecks.check(p.incoming.event, patient: p.incoming.patient, reader: reader) {
-                throw LogError.rejected(index: index, reason: problem.description)
+                throw StoreCheckRefusal(index: index, error: problem)
             }
         }
         var outcomes: [AppendOutcome] = []
@@ -199,9 +206,12 @@ public struct Importer {
             return summarize(outcomes)
         } catch let e as LogError {
             throw partial(describe(e, pending: pending, source: source), committed: outcomes, source: source)
+        } catch let e as StoreCheckRefusal {
+            let line = e.index < pending.count ? pending[e.index].line : 0
+            throw partial(.badInput([LineError(file: source, line: line, e.error)]), committed: outcomes, source: source)
         } catch let e as PermissionDenied {
             let line = e.index < pending.count ? pending[e.index].line : 0
-            throw partial(.notPermitted("\(source):\(line): \(e.refusal); nothing of \(source) was written"), committed: outcomes, source: source)
+            throw partial(.notPermitted(.line(file: source, line: line, e.refusal)), committed: outcomes, source: source)
         } catch let e as AppError {
             throw e
         } catch {
@@ -214,12 +224,12 @@ public struct Importer {
     func partial(_ error: AppError, committed: [AppendOutcome], source: String) -> AppError {
         let s = summarize(committed)
         guard let first = s.firstSequence, let last = s.lastSequence else { return error }
-        let note = "\(source): the first \(committed.count) events were committed (sequences \(first)–\(last)) before this; "
-            + "correct the line and import the file again: the committed events are skipped as duplicates"
+        let note = PartialCommit(source: source, events: committed.count, firstSequence: first, lastSequence: last)
         switch error {
-        case .badInput(let lines): return .badInput(lines + [note])
-        case .conflict(let text): return .conflict(text + "\n" + note)
-        case .notPermitted(let text): return .notPermitted(text.replacingOccurrences(of: "; nothing of \(source) was written", with: "") + "\n" + note)
+        case .badInput(let lines): return .badInput(lines + [note.line])
+        case .conflict(let text): return .conflict(text + "\n" + note.description)
+        case .notPermitted(.line(let file, let line, let refusal, _)):
+            return .notPermitted(.line(file: file, line: line, refusal, committed: note))
         default: return error
         }
     }
@@ -248,9 +258,9 @@ public struct Importer {
             return .conflict(
                 "\(at): expectedVersion: stale: expected version \(expected) of \(stream), but it is at \(actual) (reload the patient's record and resend)")
         case .eventIdReused:
-            return .badInput(["\(at): eventId: \(e.description)"])
+            return .badInput([LineError(file: source, line: line, field: "eventId", problem: e.description)])
         case .rejected(_, let reason):
-            return .badInput(["\(at): \(reason)"])
+            return .badInput([LineError(file: source, line: line, problem: reason)])
         }
     }
 }

@@ -29,9 +29,9 @@ func guarded(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let e as AppError {
-        if case .badInput(let lines) = e {
+        if case .badInput = e {
             // One line per refusal, `FILE:LINE: field: what is wrong (what was expected)`.
-            Output.write(lines.joined(separator: "\n") + "\n", to: 2)
+            Output.write(e.description + "\n", to: 2)
         } else {
             Output.error(e.description)
         }

@@ -166,7 +166,9 @@ struct Query: ParsableCommand {
                 let engine = ProjectionEngine(store: store)
                 let views = try engine.phase(patient: patient, on: when.day, asOf: when.asOfMicros, explain: explain)
                 if let patient, views.isEmpty {
-                    throw AppError.badInput(["--patient: no events of patient \(patient) on or before \(when.day) (a patient id from `kstore log`)"])
+                    throw AppError.badInput([
+                        .option("--patient", "no events of patient \(patient) on or before \(when.day)", expected: "a patient id from `kstore log`")
+                    ])
                 }
                 try recordAccess(store, patients: views.map(\.patient))
                 if json {
@@ -232,12 +234,12 @@ struct Replay: ParsableCommand {
             var newRules: RuleSet?
             if let rules {
                 guard let data = FileManager.default.contents(atPath: rules) else {
-                    throw AppError.badInput(["\(rules): cannot read the rule file (check the path)"])
+                    throw AppError.badInput([LineError(file: rules, problem: "cannot read the rule file", expected: "check the path")])
                 }
                 do {
                     newRules = try RuleSet.load(json: [UInt8](data))
                 } catch {
-                    throw AppError.badInput(["\(rules): \(error)"])
+                    throw AppError.badInput([LineError(file: rules, problem: "\(error)")])
                 }
             }
             let store = try ClinicStore.open(at: options.path)

@@ -65,7 +65,7 @@ func readInput(_ file: String) throws(AppError) -> [UInt8] {
         return [UInt8](FileHandle.standardInput.readDataToEndOfFile())
     }
     guard let data = FileManager.default.contents(atPath: file) else {
-        throw .badInput(["\(file): cannot read the file (check the path and permissions)"])
+        throw .badInput([LineError(file: file, problem: "cannot read the file", expected: "check the path and permissions")])
     }
     return [UInt8](data)
 }
@@ -98,7 +98,7 @@ struct Append: ParsableCommand {
             do {
                 fields.append(("data", try JSONParser.parse(data)))
             } catch {
-                throw AppError.badInput(["--data: not valid JSON: \(error) (a JSON object, e.g. '{\"instrument\":\"MADRS\",\"value\":12}')"])
+                throw AppError.badInput([.option("--data", "not valid JSON: \(error)", expected: "a JSON object, e.g. '{\"instrument\":\"MADRS\",\"value\":12}'")])
             }
             if let expectedVersion { fields.append(("expectedVersion", .int(Int64(expectedVersion)))) }
             if let eventId { fields.append(("eventId", .string(eventId))) }
@@ -134,14 +134,14 @@ func report(_ s: ImportSummary, store: ClinicStore, json: Bool) throws {
 /// Records a correction (amend or void) of an existing event, on that event's patient.
 func recordCorrection(store: ClinicStore, target: String, who: ActorOptions, json: Bool, data: (UUID) -> JSONValue) throws {
     guard let id = UUID(uuidString: target) else {
-        throw AppError.badInput(["--event: \(target) is not an event id (a UUID as printed by `kstore log`)"])
+        throw AppError.badInput([.option("--event", "\(target) is not an event id", expected: "a UUID as printed by `kstore log`")])
     }
     let patient = try store.log.read { reader -> String? in
         guard let seq = try reader.sequence(forEventId: EventMapping.uuidBytes(id)) else { return nil }
         return try reader.record(seq)?.stream
     }
     guard let patient else {
-        throw AppError.badInput(["--event: no event \(id.uuidString.lowercased()) is in the store (an event id from `kstore log`)"])
+        throw AppError.badInput([.option("--event", "no event \(id.uuidString.lowercased()) is in the store", expected: "an event id from `kstore log`")])
     }
     let type: EventType = if case .object(let f) = data(id), f.contains(where: { $0.0 == "data" }) { .eventAmended } else { .eventVoided }
     let line = JSONWriter.string(.object([
@@ -168,7 +168,7 @@ struct Amend: ParsableCommand {
             let store = try ClinicStore.open(at: options.path)
             let fields: JSONValue
             do { fields = try JSONParser.parse(data) } catch {
-                throw AppError.badInput(["--data: not valid JSON: \(error) (a JSON object of the corrected fields)"])
+                throw AppError.badInput([.option("--data", "not valid JSON: \(error)", expected: "a JSON object of the corrected fields")])
             }
             try recordCorrection(store: store, target: event, who: who, json: json) { id in
                 .object([("target", .string(id.uuidString.lowercased())), ("reason", .string(reason)), ("data", fields)])

@@ -51,4 +51,37 @@ import Testing
                     == "OS user mallory may not record as rn.kim (registered for OS user kim); run as kim, or from a registered interface account")
         }
     }
+
+    @Test func refusalsAndLineErrorsRenderTheSentencesCommandsPrint() {
+        let refusal = ActorRefusal.retired(actorId: "rn.gone")
+        #expect(
+            AppError.notPermitted(.line(file: "f.ndjson", line: 3, refusal)).description
+                == "f.ndjson:3: actor rn.gone was retired and may no longer record; nothing of f.ndjson was written")
+        let partial = PartialCommit(source: "big", events: 100, firstSequence: 5, lastSequence: 104)
+        #expect(
+            AppError.notPermitted(.line(file: "big", line: 101, refusal, committed: partial)).description
+                == "big:101: actor rn.gone was retired and may no longer record\n"
+                + "big: the first 100 events were committed (sequences 5–104) before this; "
+                + "correct the line and import the file again: the committed events are skipped as duplicates")
+        #expect(
+            AppError.notPermitted(.review(refusal)).description
+                == "actor rn.gone was retired and may no longer record; a review is recorded by a registered compliance actor")
+        #expect(
+            AppError.notPermitted(.notAdmin(osUser: "kim", task: nil)).description
+                == "OS user kim is not a registered admin of this store; only an admin manages actors")
+        #expect(
+            AppError.notPermitted(.notAdmin(osUser: "kim", task: "adopt a rule set")).description
+                == "OS user kim is not a registered admin of this store; only an admin may adopt a rule set")
+        #expect(AppError.notPermitted(.review(refusal)).exitCode == 77)
+
+        let bad = AppError.badInput([
+            LineError(file: "f", line: 2, InputError(field: "data.value", problem: "72 is out of range", expected: "an integer from 0 to 60")),
+            LineError(file: "f", problem: "and 3 more bad lines; nothing was imported"),
+            .option("--data", "not valid JSON: x", expected: "a JSON object"),
+        ])
+        #expect(
+            bad.description
+                == "f:2: data.value: 72 is out of range (an integer from 0 to 60)\nf: and 3 more bad lines; nothing was imported\n--data: not valid JSON: x (a JSON object)")
+        #expect(bad.exitCode == 65)
+    }
 }
