@@ -152,6 +152,11 @@ public struct Importer {
         return try append(pending, source: source)
     }
 
+    /// Imports one validated event as line 1 of `source` (`kstore append`, `amend`, `void`).
+    public func importEvent(_ incoming: IncomingEvent, source: String) throws(AppError) -> ImportSummary {
+        try append([makePending(incoming, line: 1)], source: source)
+    }
+
     func makePending(_ incoming: IncomingEvent, line: Int) -> PendingEvent {
         var record = EventMapping.newEvent(
             eventId: incoming.eventId ?? UUID(), patient: incoming.patient, occurredAt: incoming.occurredAt,
