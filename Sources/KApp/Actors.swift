@@ -11,11 +11,45 @@ public struct ActorRecord: Sendable, Equatable {
     public var registeredAt: UInt64
 }
 
-/// Why a write was refused for who is writing (exit 77).
-struct PermissionDenied: Error, CustomStringConvertible {
+/// Why `ActorRegistry.check` refuses an event for who is recording it (exit 77). `description`
+/// is the sentence a command prints.
+public enum ActorRefusal: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No actor of that id is registered (the hint names the role the event claims).
+    case unregistered(Actor)
+    /// The actor was retired.
+    case retired(actorId: String)
+    /// The actor is registered with another role than the event claims.
+    case wrongRole(actorId: String, registered: Role, claimed: Role)
+    /// A correction by someone other than a clinician or the actor who recorded the original.
+    case mayNotCorrect(Actor, originalActorId: String)
+    /// The permission table of the rule set in force does not allow the role this type.
+    case roleMayNotRecord(Role, EventType)
+    /// The OS user running the command is neither the actor's registered OS user nor a
+    /// registered interface account.
+    case wrongOSUser(osUser: String, actorId: String, registeredOSUser: String)
+
+    public var description: String {
+        switch self {
+        case .unregistered(let actor):
+            "actor \(actor.id) is not registered in this store; an admin registers actors with `kstore actor add --id \(actor.id) --role \(actor.role.rawValue) --os-user NAME`"
+        case .retired(let id):
+            "actor \(id) was retired and may no longer record"
+        case .wrongRole(let id, let registered, let claimed):
+            "actor \(id) is registered as \(registered.rawValue), not \(claimed.rawValue)"
+        case .mayNotCorrect(let actor, let original):
+            "\(actor.id) (\(actor.role.rawValue)) may not correct an event recorded by \(original); a clinician or \(original) may"
+        case .roleMayNotRecord(let role, let type):
+            "a \(role.rawValue) may not record \(type.rawValue)"
+        case .wrongOSUser(let osUser, let id, let registered):
+            "OS user \(osUser) may not record as \(id) (registered for OS user \(registered)); run as \(registered), or from a registered interface account"
+        }
+    }
+}
+
+/// An `ActorRefusal` met by an append's validation hook at the batch's `index`-th event.
+struct PermissionDenied: Error {
     var index: Int
-    var reason: String
-    var description: String { reason }
+    var refusal: ActorRefusal
 }
 
 /// The registered actors (the `$actors` stream folded) and the permission checks on a write.
@@ -65,25 +99,23 @@ public struct ActorRegistry: Sendable {
     }
 
     /// Refuses an event whose actor is unknown or retired, holds another role, may not record
-    /// this type, or is not the OS user running the command (nor is that OS user an interface).
-    /// `originalActor` is the actor of a correction's target.
-    public func check(actor: Actor, type: EventType, osUser: String, originalActor: String?) -> String? {
-        guard let record = actors[actor.id] else {
-            return "actor \(actor.id) is not registered in this store; an admin registers actors with `kstore actor add --id \(actor.id) --role \(actor.role.rawValue) --os-user NAME`"
-        }
-        guard record.active else { return "actor \(actor.id) was retired and may no longer record" }
+    /// this type, or is not the OS user running the command (nor is that OS user an interface);
+    /// nil when it is permitted. `originalActor` is the actor of a correction's target.
+    public func check(actor: Actor, type: EventType, osUser: String, originalActor: String?) -> ActorRefusal? {
+        guard let record = actors[actor.id] else { return .unregistered(actor) }
+        guard record.active else { return .retired(actorId: actor.id) }
         guard record.role == actor.role else {
-            return "actor \(actor.id) is registered as \(record.role.rawValue), not \(actor.role.rawValue)"
+            return .wrongRole(actorId: actor.id, registered: record.role, claimed: actor.role)
         }
         if type.isCorrection {
             if let originalActor, !table.mayCorrect(actor: actor, originalActorId: originalActor) {
-                return "\(actor.id) (\(actor.role.rawValue)) may not correct an event recorded by \(originalActor); a clinician or \(originalActor) may"
+                return .mayNotCorrect(actor, originalActorId: originalActor)
             }
         } else if !table.may(actor.role, record: type) {
-            return "a \(actor.role.rawValue) may not record \(type.rawValue)"
+            return .roleMayNotRecord(actor.role, type)
         }
         guard record.osUser == osUser || isInterface(osUser) else {
-            return "OS user \(osUser) may not record as \(actor.id) (registered for OS user \(record.osUser)); run as \(record.osUser), or from a registered interface account"
+            return .wrongOSUser(osUser: osUser, actorId: actor.id, registeredOSUser: record.osUser)
         }
         return nil
     }
@@ -108,15 +140,15 @@ public enum Actors {
     @discardableResult
     public static func add(_ store: ClinicStore, id: String, role: Role, osUser: String) throws -> UInt64 {
         guard validActorId(id) else {
-            throw AppError.badInput(["--id: \(id) is not a valid actor id (1–64 characters, no spaces or control characters)"])
+            throw AppError.badInput([.option("--id", "\(id) is not a valid actor id", expected: "1–64 characters, no spaces or control characters")])
         }
         guard validActorId(osUser) else {
-            throw AppError.badInput(["--os-user: \(osUser) is not a valid OS user name"])
+            throw AppError.badInput([.option("--os-user", "\(osUser) is not a valid OS user name")])
         }
         return try adminAppend(store, .actorRegistered(ActorRegistered(id: id, role: role, osUser: osUser))) { registry in
             if let existing = registry.actors[id] {
                 throw AppError.badInput([
-                    "--id: actor \(id) is already registered (\(existing.role.rawValue), \(existing.active ? "active" : "retired")); actor ids are never reused"
+                    .option("--id", "actor \(id) is already registered (\(existing.role.rawValue), \(existing.active ? "active" : "retired")); actor ids are never reused")
                 ])
             }
         }
@@ -127,11 +159,11 @@ public enum Actors {
     public static func retire(_ store: ClinicStore, id: String) throws -> UInt64 {
         try adminAppend(store, .actorRetired(ActorRetired(id: id))) { registry in
             guard let existing = registry.actors[id] else {
-                throw AppError.badInput(["--id: no actor \(id) is registered (see `kstore actor list`)"])
+                throw AppError.badInput([.option("--id", "no actor \(id) is registered", expected: "see `kstore actor list`")])
             }
-            guard existing.active else { throw AppError.badInput(["--id: actor \(id) is already retired"]) }
+            guard existing.active else { throw AppError.badInput([.option("--id", "actor \(id) is already retired")]) }
             if existing.role == .admin, registry.actors.values.filter({ $0.active && $0.role == .admin }).count == 1 {
-                throw AppError.badInput(["--id: \(id) is the last active admin; register another admin first"])
+                throw AppError.badInput([.option("--id", "\(id) is the last active admin; register another admin first")])
             }
         }
     }
@@ -147,7 +179,7 @@ public enum Actors {
         ) { reader, _, _ in
             let registry = try ActorRegistry.load(reader)
             guard registry.admin(forOSUser: store.osUser) != nil else {
-                throw AppError.notPermitted("OS user \(store.osUser) is not a registered admin of this store; only an admin manages actors")
+                throw AppError.notPermitted(.notAdmin(osUser: store.osUser, task: nil))
             }
             try check(registry)
         }
@@ -159,7 +191,7 @@ public enum Actors {
     public static func requireAdmin(_ store: ClinicStore, for what: String) throws -> Actor {
         let registry = try store.log.read { try ActorRegistry.load($0) }
         guard let admin = registry.admin(forOSUser: store.osUser) else {
-            throw AppError.notPermitted("OS user \(store.osUser) is not a registered admin of this store; only an admin may \(what)")
+            throw AppError.notPermitted(.notAdmin(osUser: store.osUser, task: what))
         }
         return Actor(id: admin.id, role: .admin)
     }

@@ -1,14 +1,17 @@
+import KClinic
+
 /// A failure a command reports: one clear sentence (or one line per bad input line) and the
 /// exit code of cli.md.
 public enum AppError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// Bad input data: each line is `FILE:LINE: field: what is wrong (what was expected)`. Exit 65.
-    case badInput([String])
+    /// Bad input data: one `LineError` per refusal (`FILE:LINE: field: what is wrong (what was
+    /// expected)`). Exit 65.
+    case badInput([LineError])
     /// A stale `expectedVersion`. Exit 3.
     case conflict(String)
     /// No store, or it cannot be opened. Exit 66.
     case noStore(String)
     /// Not permitted. Exit 77.
-    case notPermitted(String)
+    case notPermitted(Refusal)
     /// A check found problems (already reported). Exit 1.
     case checkFailed(String)
     /// Bad usage that the argument parser could not see. Exit 64.
@@ -30,8 +33,107 @@ public enum AppError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .badInput(let lines): lines.joined(separator: "\n")
-        case .conflict(let s), .noStore(let s), .notPermitted(let s), .checkFailed(let s), .usage(let s), .internal(let s): s
+        case .badInput(let lines): lines.map(\.description).joined(separator: "\n")
+        case .notPermitted(let refusal): refusal.description
+        case .conflict(let s), .noStore(let s), .checkFailed(let s), .usage(let s), .internal(let s): s
         }
     }
+}
+
+/// One refused piece of input, with where it was found: `FILE:LINE: field: problem (expected)`.
+///
+/// `file` is an input file (`-` for standard input, `append`/`amend`/`void` for those commands'
+/// one event), `line` its line; `field` a JSON path (`data.value`), an option (`--data`) or a
+/// file's field (`publicKey`). Every part but `problem` may be absent, and is then not printed.
+public struct LineError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var file: String?
+    public var line: Int?
+    public var field: String?
+    public var problem: String
+    public var expected: String?
+
+    public init(file: String? = nil, line: Int? = nil, field: String? = nil, problem: String, expected: String? = nil) {
+        self.file = file
+        self.line = line
+        self.field = field
+        self.problem = problem
+        self.expected = expected
+    }
+
+    /// The domain's refusal of a field, found at `file`:`line`.
+    public init(file: String?, line: Int?, _ error: InputError) {
+        self.init(file: file, line: line, field: error.field, problem: error.problem, expected: error.expected)
+    }
+
+    /// A refusal of the option `option` (`--data`, `--event`…), which has no file or line.
+    public static func option(_ option: String, _ problem: String, expected: String? = nil) -> LineError {
+        LineError(field: option, problem: problem, expected: expected)
+    }
+
+    /// `FILE:LINE: `, `FILE: ` or nothing.
+    public var location: String {
+        guard let file else { return "" }
+        return line.map { "\(file):\($0): " } ?? "\(file): "
+    }
+
+    public var description: String {
+        var text = location
+        if let field { text += field + ": " }
+        text += problem
+        if let expected { text += " (\(expected))" }
+        return text
+    }
+}
+
+/// Why the running OS user or an event's actor may not do what was asked (exit 77).
+public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A line of an import (or the one event of `append`, `amend`, `void`) refused for who records
+    /// it. Nothing of `file` was written, unless `committed` says which earlier part was.
+    case line(file: String, line: Int, ActorRefusal, committed: PartialCommit? = nil)
+    /// An `AuditReviewed` refused for who records it.
+    case review(ActorRefusal)
+    /// The running OS user is not a registered admin; `task` is what only an admin may do (nil:
+    /// managing actors).
+    case notAdmin(osUser: String, task: String?)
+
+    public var description: String {
+        switch self {
+        case .line(let file, let line, let refusal, let committed?):
+            "\(file):\(line): \(refusal)\n\(committed)"
+        case .line(let file, let line, let refusal, nil):
+            "\(file):\(line): \(refusal); nothing of \(file) was written"
+        case .review(let refusal):
+            "\(refusal); a review is recorded by a registered compliance actor"
+        case .notAdmin(let osUser, let task):
+            "OS user \(osUser) is not a registered admin of this store; only an admin "
+                + (task.map { "may \($0)" } ?? "manages actors")
+        }
+    }
+}
+
+/// A large import refused after some of its batches were committed: which events are in the
+/// store, and how to finish.
+public struct PartialCommit: Equatable, Sendable, CustomStringConvertible {
+    public var source: String
+    public var events: Int
+    public var firstSequence: UInt64
+    public var lastSequence: UInt64
+
+    public init(source: String, events: Int, firstSequence: UInt64, lastSequence: UInt64) {
+        self.source = source
+        self.events = events
+        self.firstSequence = firstSequence
+        self.lastSequence = lastSequence
+    }
+
+    /// The sentence after the file's name.
+    public var sentence: String {
+        "the first \(events) events were committed (sequences \(firstSequence)–\(lastSequence)) before this; "
+            + "correct the line and import the file again: the committed events are skipped as duplicates"
+    }
+
+    /// As a line of a bad-input report (`SOURCE: the first …`).
+    public var line: LineError { LineError(file: source, problem: sentence) }
+
+    public var description: String { line.description }
 }

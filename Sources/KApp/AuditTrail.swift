@@ -203,11 +203,7 @@ public struct AuditTrail: Sendable {
                 guard let code = RecordView.peekTypeCode(bytes),
                     code == CorrectionLog.amendedCode || code == CorrectionLog.voidedCode
                 else { return true }
-                do {
-                    history.add(try EventMapping.recorded(try RecordView(bytes)))
-                } catch {
-                    throw StoreError.corrupt(sequence: seq, detail: "\(error)")
-                }
+                history.add(try EventMapping.decodeRecorded(bytes, sequence: seq))
                 return true
             }
             try store.log.scan { view in

@@ -120,7 +120,7 @@ public struct Checkpoint: Sendable, Equatable {
     public static func load(path: String, publicKeyPath: String) throws(AppError) -> Checkpoint {
         let key = try SigningKeys.loadPublic(publicKeyPath)
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw .badInput(["\(path): cannot read the checkpoint file"])
+            throw .badInput([LineError(file: path, problem: "cannot read the checkpoint file")])
         }
         let cp = try parse([UInt8](data), source: path)
         try cp.checkSignature(key, source: path, keySource: publicKeyPath)
@@ -130,7 +130,7 @@ public struct Checkpoint: Sendable, Equatable {
     /// The checkpoint's fields, checked for shape (not yet for the signature).
     public static func parse(_ bytes: [UInt8], source: String) throws(AppError) -> Checkpoint {
         func bad(_ field: String, _ what: String, _ expected: String) -> AppError {
-            .badInput(["\(source): \(field): \(what) (expected \(expected))"])
+            .badInput([LineError(file: source, field: field, problem: what, expected: "expected \(expected)")])
         }
         let value: JSONValue
         do { value = try JSONParser.parse(bytes) } catch {
@@ -191,12 +191,16 @@ public struct Checkpoint: Sendable, Equatable {
         let given = hex(key.rawRepresentation)
         guard publicKey == given else {
             throw .badInput([
-                "\(source): publicKey: signed by key \(publicKey.prefix(16))…, not by \(keySource)'s \(given.prefix(16))… (expected the key the checkpoint was made with)"
+                LineError(
+                    file: source, field: "publicKey", problem: "signed by key \(publicKey.prefix(16))…, not by \(keySource)'s \(given.prefix(16))…",
+                    expected: "expected the key the checkpoint was made with")
             ])
         }
         guard let sig = hexBytes(signature), key.isValidSignature(sig, for: signedBytes) else {
             throw .badInput([
-                "\(source): signature: does not verify with \(keySource): the checkpoint was altered after signing (expected the file exactly as `kstore audit checkpoint` printed it)"
+                LineError(
+                    file: source, field: "signature", problem: "does not verify with \(keySource): the checkpoint was altered after signing",
+                    expected: "expected the file exactly as `kstore audit checkpoint` printed it")
             ])
         }
     }

@@ -90,11 +90,7 @@ struct CorrectionIndex {
         var corrections: [Recorded] = []
         try log.scanRaw(from: from, through: through) { seq, bytes in
             guard let code = RecordView.peekTypeCode(bytes), code == amendedCode || code == voidedCode else { return true }
-            do {
-                corrections.append(try EventMapping.recorded(try RecordView(bytes)))
-            } catch {
-                throw StoreError.corrupt(sequence: seq, detail: "\(error)")
-            }
+            corrections.append(try EventMapping.decodeRecorded(bytes, sequence: seq))
             return true
         }
         return corrections

@@ -62,6 +62,22 @@ public enum EventMapping {
         return uuid(bytes.withUnsafeBytes { $0 })
     }
 
+    /// Reads the stored record `bytes` found at `sequence`; bytes that do not read as a record are
+    /// `StoreError.corrupt` at that sequence. With `names: false` the actor id and OS user are
+    /// skipped (a fold never reads them).
+    public static func decodeView(_ bytes: UnsafeRawBufferPointer, sequence: UInt64, names: Bool = true) throws -> RecordView {
+        do throws(BinaryError) { return try RecordView(bytes, names: names) } catch {
+            throw StoreError.corrupt(sequence: sequence, detail: error.description)
+        }
+    }
+
+    /// The stored record `bytes` found at `sequence`, decoded into the domain's envelope: every
+    /// failure (a record that does not read, an unknown type or role, a payload that does not
+    /// decode) is `StoreError.corrupt` at that sequence.
+    public static func decodeRecorded(_ bytes: UnsafeRawBufferPointer, sequence: UInt64) throws -> Recorded {
+        try recorded(decodeView(bytes, sequence: sequence))
+    }
+
     /// Decodes a stored record into the domain's envelope.
     public static func recorded(_ view: RecordView) throws -> Recorded {
         guard let type = EventType(code: view.typeCode) else {

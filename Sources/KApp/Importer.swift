@@ -39,7 +39,7 @@ final class RegistryCache {
     private var stamp: [UInt64] = []
     /// `ActorRegistry.check`'s answers in this transaction for events that correct nothing
     /// (a pure function of the registry and these fields; an import asks it once a line).
-    private var verdicts: [VerdictKey: String?] = [:]
+    private var verdicts: [VerdictKey: ActorRefusal?] = [:]
 
     private struct VerdictKey: Hashable {
         var actor: String
@@ -53,7 +53,7 @@ final class RegistryCache {
     }
 
     /// `ActorRegistry.check` against this transaction's registry (nil: permitted).
-    func check(_ reader: LogReader, actor: Actor, type: EventType, osUser: String, originalActor: String?) throws -> String? {
+    func check(_ reader: LogReader, actor: Actor, type: EventType, osUser: String, originalActor: String?) throws -> ActorRefusal? {
         let registry = try load(reader).registry
         guard originalActor == nil else { return registry.check(actor: actor, type: type, osUser: osUser, originalActor: originalActor) }
         let key = VerdictKey(actor: actor.id, role: actor.role, type: type, osUser: osUser)
@@ -79,6 +79,13 @@ final class RegistryCache {
         verdicts = [:]
         return (loadedRules, loaded)
     }
+}
+
+/// A store check (`StoreChecks.check`: correction targets, a second enrolment) refusing the
+/// batch's `index`-th event.
+struct StoreCheckRefusal: Error {
+    var index: Int
+    var error: InputError
 }
 
 /// One validated line on its way to the log.
@@ -114,7 +121,7 @@ public struct Importer {
     public func importNDJSON(_ bytes: [UInt8], source: String) throws(AppError) -> ImportSummary {
         let now = store.now
         var pending: [PendingEvent] = []
-        var errors: [String] = []
+        var errors: [LineError] = []
         var badLines = 0
         bytes.withUnsafeBytes { buf in
             var lineNo = 0
@@ -134,15 +141,20 @@ public struct Importer {
                     pending.append(makePending(incoming, line: lineNo))
                 } catch {
                     badLines += 1
-                    if errors.count < maxReported { errors.append("\(source):\(lineNo): \(error.description)") }
+                    if errors.count < maxReported { errors.append(LineError(file: source, line: lineNo, error)) }
                 }
             }
         }
         if badLines > errors.count {
-            errors.append("\(source): and \(badLines - errors.count) more bad lines; nothing was imported")
+            errors.append(LineError(file: source, problem: "and \(badLines - errors.count) more bad lines; nothing was imported"))
         }
         if !errors.isEmpty { throw .badInput(errors) }
         return try append(pending, source: source)
+    }
+
+    /// Imports one validated event as line 1 of `source` (`kstore append`, `amend`, `void`).
+    public func importEvent(_ incoming: IncomingEvent, source: String) throws(AppError) -> ImportSummary {
+        try append([makePending(incoming, line: 1)], source: source)
     }
 
     func makePending(_ incoming: IncomingEvent, line: Int) -> PendingEvent {
@@ -172,11 +184,11 @@ public struct Importer {
             case .eventVoided(let v): originalActor = try StoreChecks.actorOf(v.target, reader: reader)
             default: break
             }
-            if let reason = try cache.check(reader, actor: p.incoming.actor, type: p.incoming.type, osUser: osUser, originalActor: originalActor) {
-                throw PermissionDenied(index: index, reason: reason)
+            if let refusal = try cache.check(reader, actor: p.incoming.actor, type: p.incoming.type, osUser: osUser, originalActor: originalActor) {
+                throw PermissionDenied(index: index, refusal: refusal)
             }
             if let problem = try StoreChecks.check(p.incoming.event, patient: p.incoming.patient, now: now, reader: reader) {
-                throw LogError.rejected(index: index, reason: problem.description)
+                throw StoreCheckRefusal(index: index, error: problem)
             }
         }
         var outcomes: [AppendOutcome] = []
@@ -200,9 +212,12 @@ public struct Importer {
             return summarize(outcomes)
         } catch let e as LogError {
             throw partial(describe(e, pending: pending, source: source), committed: outcomes, source: source)
+        } catch let e as StoreCheckRefusal {
+            let line = e.index < pending.count ? pending[e.index].line : 0
+            throw partial(.badInput([LineError(file: source, line: line, e.error)]), committed: outcomes, source: source)
         } catch let e as PermissionDenied {
             let line = e.index < pending.count ? pending[e.index].line : 0
-            throw partial(.notPermitted("\(source):\(line): \(e.reason); nothing of \(source) was written"), committed: outcomes, source: source)
+            throw partial(.notPermitted(.line(file: source, line: line, e.refusal)), committed: outcomes, source: source)
         } catch let e as AppError {
             throw e
         } catch {
@@ -215,12 +230,12 @@ public struct Importer {
     func partial(_ error: AppError, committed: [AppendOutcome], source: String) -> AppError {
         let s = summarize(committed)
         guard let first = s.firstSequence, let last = s.lastSequence else { return error }
-        let note = "\(source): the first \(committed.count) events were committed (sequences \(first)–\(last)) before this; "
-            + "correct the line and import the file again: the committed events are skipped as duplicates"
+        let note = PartialCommit(source: source, events: committed.count, firstSequence: first, lastSequence: last)
         switch error {
-        case .badInput(let lines): return .badInput(lines + [note])
-        case .conflict(let text): return .conflict(text + "\n" + note)
-        case .notPermitted(let text): return .notPermitted(text.replacingOccurrences(of: "; nothing of \(source) was written", with: "") + "\n" + note)
+        case .badInput(let lines): return .badInput(lines + [note.line])
+        case .conflict(let text): return .conflict(text + "\n" + note.description)
+        case .notPermitted(.line(let file, let line, let refusal, _)):
+            return .notPermitted(.line(file: file, line: line, refusal, committed: note))
         default: return error
         }
     }
@@ -249,9 +264,9 @@ public struct Importer {
             return .conflict(
                 "\(at): expectedVersion: stale: expected version \(expected) of \(stream), but it is at \(actual) (reload the patient's record and resend)")
         case .eventIdReused:
-            return .badInput(["\(at): eventId: \(e.description)"])
+            return .badInput([LineError(file: source, line: line, field: "eventId", problem: e.description)])
         case .rejected(_, let reason):
-            return .badInput(["\(at): \(reason)"])
+            return .badInput([LineError(file: source, line: line, problem: reason)])
         }
     }
 }

@@ -35,11 +35,8 @@ extension ProjectionEngine {
             }
             let hash = Shard.hash(streamBytes)
             if let shard, !shard.owns(hash) { return true }
-            let view: RecordView
             // Folds never read who recorded an event: skip the actor and OS user strings.
-            do throws(BinaryError) { view = try RecordView(bytes, names: false) } catch {
-                throw StoreError.corrupt(sequence: seq, detail: error.description)
-            }
+            let view = try EventMapping.decodeView(bytes, sequence: seq, names: false)
             let stream = view.stream
             if SystemStream.isSystem(stream) { return true }
             let i: Int

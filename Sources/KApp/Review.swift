@@ -26,7 +26,7 @@ public enum Review {
     public static func record(_ store: ClinicStore, through: UInt64, actorId: String, note: String?) throws -> Recorded {
         let head = try store.log.count()
         guard through >= 1, through <= head else {
-            throw AppError.badInput(["--through: \(through) is not a sequence of this log (1 to \(head))"])
+            throw AppError.badInput([.option("--through", "\(through) is not a sequence of this log", expected: "1 to \(head)")])
         }
         guard let hash = try store.log.hash(at: through) else {
             throw AppError.internal("no record at sequence \(through)")
@@ -37,8 +37,8 @@ public enum Review {
             event: .auditReviewed(AuditReviewed(throughSequence: through, checkpointHash: hash, note: note)))
         let outcomes = try store.log.append([event], clockMicros: store.clockMicros) { reader, _, _ in
             let registry = try ActorRegistry.load(reader)
-            if let reason = registry.check(actor: actor, type: .auditReviewed, osUser: store.osUser, originalActor: nil) {
-                throw AppError.notPermitted("\(reason); a review is recorded by a registered compliance actor")
+            if let refusal = registry.check(actor: actor, type: .auditReviewed, osUser: store.osUser, originalActor: nil) {
+                throw AppError.notPermitted(.review(refusal))
             }
         }
         guard case .appended(let seq, _)? = outcomes.first else { throw AppError.internal("the review was not appended") }

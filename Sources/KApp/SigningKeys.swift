@@ -39,7 +39,7 @@ public enum SigningKeys {
     public static func loadPrivate(_ path: String) throws(AppError) -> Curve25519.Signing.PrivateKey {
         let raw = try keyBytes(path, label: privateLabel, what: "private")
         do { return try Curve25519.Signing.PrivateKey(rawRepresentation: raw) } catch {
-            throw .badInput(["\(path): not a usable Ed25519 private key (\(error))"])
+            throw .badInput([LineError(file: path, problem: "not a usable Ed25519 private key", expected: "\(error)")])
         }
     }
 
@@ -47,23 +47,23 @@ public enum SigningKeys {
     public static func loadPublic(_ path: String) throws(AppError) -> Curve25519.Signing.PublicKey {
         let raw = try keyBytes(path, label: publicLabel, what: "public")
         do { return try Curve25519.Signing.PublicKey(rawRepresentation: raw) } catch {
-            throw .badInput(["\(path): not a usable Ed25519 public key (\(error))"])
+            throw .badInput([LineError(file: path, problem: "not a usable Ed25519 public key", expected: "\(error)")])
         }
     }
 
     static func keyBytes(_ path: String, label: String, what: String) throws(AppError) -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw .badInput(["\(path): cannot read the \(what) key file"])
+            throw .badInput([LineError(file: path, problem: "cannot read the \(what) key file")])
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let expected = "one line `\(label)` and 64 hex digits, as `kstore audit keygen` writes"
         guard text.hasPrefix(label) else {
             let other = label == privateLabel ? publicLabel : privateLabel
             let hint = text.hasPrefix(other) ? " (this is the \(what == "private" ? "public" : "private") key)" : ""
-            throw .badInput(["\(path): not a kstore Ed25519 \(what) key\(hint) (expected \(expected))"])
+            throw .badInput([LineError(file: path, problem: "not a kstore Ed25519 \(what) key\(hint)", expected: "expected \(expected)")])
         }
         guard let bytes = hexBytes(String(text.dropFirst(label.count))), bytes.count == 32 else {
-            throw .badInput(["\(path): the key is not 64 hex digits (expected \(expected))"])
+            throw .badInput([LineError(file: path, problem: "the key is not 64 hex digits", expected: "expected \(expected)")])
         }
         return bytes
     }

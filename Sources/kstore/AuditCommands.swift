@@ -1,7 +1,6 @@
 import ArgumentParser
 import KApp
 import KClinic
-import KStore
 
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,7 +8,7 @@ struct Audit: ParsableCommand {
         subcommands: [Verify.self, TakeCheckpoint.self, Keygen.self, AuditTrailCommand.self, ReviewCommand.self, Unreviewed.self, Access.self, Export.self]
     )
 
-    struct Export: ParsableCommand {
+    struct Export: StoreCommand {
         static let configuration = CommandConfiguration(
             abstract: "Evidence for auditors: what was recorded between two dates, as NDJSON.",
             discussion: """
@@ -18,47 +17,30 @@ struct Audit: ParsableCommand {
                 audited read in the range (action R), and a Provenance per amendment or void.
                 """)
         @OptionGroup var options: StoreOptions
-        @Option(help: "First day (YYYY-MM-DD, UTC date of recordedAt), inclusive.") var from: String
-        @Option(help: "Last day (YYYY-MM-DD, UTC date of recordedAt), inclusive.") var to: String
-        @Option(help: "ndjson (one envelope a line, as `kstore log --json` prints them) or fhir (FHIR R4 AuditEvent and Provenance resources, one a line).") var format: String = "ndjson"
+        @Option(help: "First day (YYYY-MM-DD, UTC date of recordedAt), inclusive.") var from: Day
+        @Option(help: "Last day (YYYY-MM-DD, UTC date of recordedAt), inclusive.") var to: Day
+        @Option(help: "ndjson (one envelope a line, as `kstore log --json` prints them) or fhir (FHIR R4 AuditEvent and Provenance resources, one a line).") var format: ExportFormat = .ndjson
 
-        func validate() throws {
-            guard Day(iso: from) != nil else { throw ValidationError("--from \(from) is not a date (YYYY-MM-DD)") }
-            guard Day(iso: to) != nil else { throw ValidationError("--to \(to) is not a date (YYYY-MM-DD)") }
-            guard format == "ndjson" || format == "fhir" else {
-                throw ValidationError("--format \(format) is not known; use --format ndjson or --format fhir")
-            }
-        }
-
-        func run() throws {
-            try guarded {
-                let store = try ClinicStore.open(at: options.path)
-                guard let first = Day(iso: from), let last = Day(iso: to) else { return }
-                if format == "fhir" {
-                    let resources = try FHIRExport.resources(store, from: first, to: last)
-                    try recordAccess(store, patients: FHIRExport.patients(in: resources))
-                    var out: [UInt8] = []
-                    for r in resources { JSONWriter.writeLine(r, into: &out) }
-                    Output.writeBytes(out, to: 1)
-                    Output.error("exported \(resources.count) FHIR resources for \(from) … \(to)")
-                    return
-                }
-                var selected: [Recorded] = []
-                try store.log.scan { view in
-                    let day = Timestamp(epochMillis: view.recordedAtMicros / 1000, offsetMinutes: 0).clinicalDay
-                    if day >= first && day <= last { selected.append(try EventMapping.recorded(view)) }
-                    return true
-                }
-                try recordAccess(store, patients: selected.map(\.patient))
+        func run(_ store: ClinicStore) throws {
+            if format == .fhir {
+                let resources = try FHIRExport.resources(store, from: from, to: to)
+                try recordAccess(store, patients: FHIRExport.patients(in: resources))
                 var out: [UInt8] = []
-                for r in selected { JSONWriter.writeLine(EventMapping.json(r), into: &out) }
+                for r in resources { JSONWriter.writeLine(r, into: &out) }
                 Output.writeBytes(out, to: 1)
-                Output.error("exported \(selected.count) events recorded \(from) … \(to)")
+                Output.error("exported \(resources.count) FHIR resources for \(from) … \(to)")
+                return
             }
+            let selected = try LogReading.recorded(store, from: from, through: to)
+            try recordAccess(store, patients: selected.map(\.patient))
+            var out: [UInt8] = []
+            for r in selected { JSONWriter.writeLine(EventMapping.json(r), into: &out) }
+            Output.writeBytes(out, to: 1)
+            Output.error("exported \(selected.count) events recorded \(from) … \(to)")
         }
     }
 
-    struct Access: ParsableCommand {
+    struct Access: StoreCommand {
         static let configuration = CommandConfiguration(
             abstract: "Who read which patients' data, with which command, when (the read-access log).")
         @OptionGroup var options: StoreOptions
@@ -66,40 +48,37 @@ struct Audit: ParsableCommand {
         @Option(name: .customLong("os-user"), help: "Only reads by this OS user.") var osUser: String?
         @Flag(help: "Print JSON.") var json = false
 
-        func run() throws {
-            try guarded {
-                let store = try ClinicStore.open(at: options.path)
-                let (all, broken) = try AccessLog.entries(store)
-                let entries = all.filter { e in
-                    (osUser.map { e.osUser == $0 } ?? true)
-                        && (patient.map { p in e.patients.contains(p) || e.patientCount > AccessLog.listLimit } ?? true)
-                }
-                if json {
-                    Output.json(.object([
-                        ("entries", .array(entries.map { e in
-                            .object([
-                                ("sequence", .int(Int64(e.sequence))), ("at", .string(EventMapping.formatMicros(e.atMicros))),
-                                ("osUser", .string(e.osUser)), ("command", .string(e.command)),
-                                ("patientCount", .int(Int64(e.patientCount))), ("patients", .array(e.patients.map { .string($0) })),
-                            ])
-                        })),
-                        ("chainIntact", .bool(broken.isEmpty)), ("brokenAt", .array(broken.map { .int(Int64($0)) })),
-                    ]))
-                } else {
-                    var t = Table(["SEQ", "AT", "OS USER", "PATIENTS", "COMMAND"])
-                    for e in entries {
-                        let who = e.patients.isEmpty ? "all \(e.patientCount) patients" : e.patients.prefix(5).joined(separator: ", ") + (e.patients.count > 5 ? " (+\(e.patients.count - 5))" : "")
-                        t.add([String(e.sequence), EventMapping.formatMicros(e.atMicros), e.osUser, who, e.command])
-                    }
-                    Output.writeBytes(Array(t.render().utf8), to: 1)
-                    Output.line(broken.isEmpty ? "access log chain intact (\(all.count) reads)" : "access log chain BROKEN at \(broken.map(String.init).joined(separator: ", "))")
-                }
-                if !broken.isEmpty { throw ExitCode(1) }
+        func run(_ store: ClinicStore) throws {
+            let (all, broken) = try AccessLog.entries(store)
+            let entries = all.filter { e in
+                (osUser.map { e.osUser == $0 } ?? true)
+                    && (patient.map { p in e.patients.contains(p) || e.patientCount > AccessLog.listLimit } ?? true)
             }
+            if json {
+                Output.json(.object([
+                    ("entries", .array(entries.map { e in
+                        .object([
+                            ("sequence", .int(Int64(e.sequence))), ("at", .string(EventMapping.formatMicros(e.atMicros))),
+                            ("osUser", .string(e.osUser)), ("command", .string(e.command)),
+                            ("patientCount", .int(Int64(e.patientCount))), ("patients", .array(e.patients.map { .string($0) })),
+                        ])
+                    })),
+                    ("chainIntact", .bool(broken.isEmpty)), ("brokenAt", .array(broken.map { .int(Int64($0)) })),
+                ]))
+            } else {
+                var t = Table(["SEQ", "AT", "OS USER", "PATIENTS", "COMMAND"])
+                for e in entries {
+                    let who = e.patients.isEmpty ? "all \(e.patientCount) patients" : e.patients.prefix(5).joined(separator: ", ") + (e.patients.count > 5 ? " (+\(e.patients.count - 5))" : "")
+                    t.add([String(e.sequence), EventMapping.formatMicros(e.atMicros), e.osUser, who, e.command])
+                }
+                Output.writeBytes(Array(t.render().utf8), to: 1)
+                Output.line(broken.isEmpty ? "access log chain intact (\(all.count) reads)" : "access log chain BROKEN at \(broken.map(String.init).joined(separator: ", "))")
+            }
+            if !broken.isEmpty { throw ExitCode(1) }
         }
     }
 
-    struct ReviewCommand: ParsableCommand {
+    struct ReviewCommand: StoreCommand {
         static let configuration = CommandConfiguration(
             commandName: "review",
             abstract: "Record that the log was reviewed through a sequence (a compliance actor).")
@@ -109,54 +88,48 @@ struct Audit: ParsableCommand {
         @Option(help: "A note for the record.") var note: String?
         @Flag(help: "Print JSON.") var json = false
 
-        func run() throws {
-            try guarded {
-                let store = try ClinicStore.open(at: options.path)
-                let r = try Review.record(store, through: through, actorId: actor, note: note)
-                if json {
-                    Output.json(.object([("sequence", .int(Int64(r.sequence))), ("throughSequence", .int(Int64(r.through))), ("checkpointHash", .string(r.hash))]))
-                } else {
-                    Output.line("recorded review by \(actor) through sequence \(r.through) (hash \(r.hash.prefix(16))…) as sequence \(r.sequence)")
-                }
+        func run(_ store: ClinicStore) throws {
+            let r = try Review.record(store, through: through, actorId: actor, note: note)
+            if json {
+                Output.json(.object([("sequence", .int(Int64(r.sequence))), ("throughSequence", .int(Int64(r.through))), ("checkpointHash", .string(r.hash))]))
+            } else {
+                Output.line("recorded review by \(actor) through sequence \(r.through) (hash \(r.hash.prefix(16))…) as sequence \(r.sequence)")
             }
         }
     }
 
-    struct Unreviewed: ParsableCommand {
+    struct Unreviewed: StoreCommand {
         static let configuration = CommandConfiguration(abstract: "List the ranges of the log nobody has reviewed yet.")
         @OptionGroup var options: StoreOptions
         @Flag(help: "Print JSON.") var json = false
 
-        func run() throws {
-            try guarded {
-                let store = try ClinicStore.open(at: options.path)
-                let u = try Review.unreviewed(store)
-                let broken = try Review.brokenAttestations(store)
-                if json {
-                    Output.json(.object([
-                        ("head", .int(Int64(u.head))), ("reviewedThrough", .int(Int64(u.reviewedThrough))),
-                        ("ranges", .array(u.ranges.map { .object([("from", .int(Int64($0.lowerBound))), ("through", .int(Int64($0.upperBound))), ("events", .int(Int64($0.count)))]) })),
-                        ("alteredSinceReview", .array(broken.map { .object([("review", .int(Int64($0.review.sequence))), ("through", .int(Int64($0.review.through)))]) })),
-                    ]))
+        func run(_ store: ClinicStore) throws {
+            let u = try Review.unreviewed(store)
+            let broken = try Review.brokenAttestations(store)
+            if json {
+                Output.json(.object([
+                    ("head", .int(Int64(u.head))), ("reviewedThrough", .int(Int64(u.reviewedThrough))),
+                    ("ranges", .array(u.ranges.map { .object([("from", .int(Int64($0.lowerBound))), ("through", .int(Int64($0.upperBound))), ("events", .int(Int64($0.count)))]) })),
+                    ("alteredSinceReview", .array(broken.map { .object([("review", .int(Int64($0.review.sequence))), ("through", .int(Int64($0.review.through)))]) })),
+                ]))
+            } else {
+                Output.line(u.reviewedThrough == 0 ? "nothing has been reviewed yet" : "reviewed through sequence \(u.reviewedThrough)")
+                if u.ranges.isEmpty {
+                    Output.line("no unreviewed events (head \(u.head))")
                 } else {
-                    Output.line(u.reviewedThrough == 0 ? "nothing has been reviewed yet" : "reviewed through sequence \(u.reviewedThrough)")
-                    if u.ranges.isEmpty {
-                        Output.line("no unreviewed events (head \(u.head))")
-                    } else {
-                        var t = Table(["FROM", "THROUGH", "EVENTS"])
-                        for r in u.ranges { t.add([String(r.lowerBound), String(r.upperBound), String(r.count)]) }
-                        Output.writeBytes(Array(t.render().utf8), to: 1)
-                    }
-                    for b in broken {
-                        Output.line("WARNING: the log through \(b.review.through), reviewed by \(b.review.actor) at sequence \(b.review.sequence), has changed since; run `kstore audit verify`")
-                    }
+                    var t = Table(["FROM", "THROUGH", "EVENTS"])
+                    for r in u.ranges { t.add([String(r.lowerBound), String(r.upperBound), String(r.count)]) }
+                    Output.writeBytes(Array(t.render().utf8), to: 1)
                 }
-                if !broken.isEmpty { throw ExitCode(1) }
+                for b in broken {
+                    Output.line("WARNING: the log through \(b.review.through), reviewed by \(b.review.actor) at sequence \(b.review.sequence), has changed since; run `kstore audit verify`")
+                }
             }
+            if !broken.isEmpty { throw ExitCode(1) }
         }
     }
 
-    struct Verify: ParsableCommand {
+    struct Verify: PreparedStoreCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute the hash chain and every index; exit 1 naming each broken sequence.",
             discussion: """
@@ -180,68 +153,67 @@ struct Audit: ParsableCommand {
             }
         }
 
-        func run() throws {
-            try guarded {
-                var signed: Checkpoint?
-                if let checkpoint, let publicKey {
-                    signed = try Checkpoint.load(path: checkpoint, publicKeyPath: publicKey)
+        /// The signed checkpoint the log must extend, read and checked before the store is opened.
+        func prepare() throws -> Checkpoint? {
+            guard let checkpoint, let publicKey else { return nil }
+            return try Checkpoint.load(path: checkpoint, publicKeyPath: publicKey)
+        }
+
+        func run(_ store: ClinicStore, _ signed: Checkpoint?) throws {
+            let result = try LogAudit.audit(store, checkpoint: signed)
+            let report = result.report
+            if json {
+                var members: [(String, JSONValue)] = [
+                    ("ok", .bool(report.ok)), ("events", .int(Int64(report.events))), ("head", .string(report.headHash)),
+                    ("problems", .array(report.problems.map { p in
+                        .object([("sequence", .int(Int64(p.sequence))), ("kind", .string(p.kind.rawValue)), ("detail", .string(p.detail))])
+                    })),
+                ]
+                switch result.projections {
+                case .noneStored:
+                    members.append(("projections", .object([("compared", .bool(false)), ("note", .string("none stored"))])))
+                case .compared(let checkpoint, let patients):
+                    members.append(("projections", .object([
+                        ("compared", .bool(true)), ("checkpoint", .int(Int64(checkpoint))), ("patients", .int(Int64(patients))),
+                    ])))
+                case .skipped(let why):
+                    members.append(("projections", .object([("compared", .bool(false)), ("note", .string(why))])))
                 }
-                let store = try ClinicStore.open(at: options.path)
-                let result = try LogAudit.audit(store, checkpoint: signed)
-                let report = result.report
-                if json {
-                    var members: [(String, JSONValue)] = [
-                        ("ok", .bool(report.ok)), ("events", .int(Int64(report.events))), ("head", .string(report.headHash)),
-                        ("problems", .array(report.problems.map { p in
-                            .object([("sequence", .int(Int64(p.sequence))), ("kind", .string(p.kind.rawValue)), ("detail", .string(p.detail))])
-                        })),
-                    ]
-                    switch result.projections {
-                    case .noneStored:
-                        members.append(("projections", .object([("compared", .bool(false)), ("note", .string("none stored"))])))
-                    case .compared(let checkpoint, let patients):
-                        members.append(("projections", .object([
-                            ("compared", .bool(true)), ("checkpoint", .int(Int64(checkpoint))), ("patients", .int(Int64(patients))),
-                        ])))
-                    case .skipped(let why):
-                        members.append(("projections", .object([("compared", .bool(false)), ("note", .string(why))])))
-                    }
-                    if let cp = result.checkpoint {
-                        members.append(("checkpoint", .object([
-                            ("storeId", .string(cp.storeId)), ("sequence", .int(Int64(cp.sequence))), ("headHash", .string(cp.headHash)),
-                            ("createdAt", .string(cp.createdAt)), ("stride", .int(Int64(cp.stride))),
-                            ("extended", .bool(result.extendsCheckpoint ?? false)),
-                        ])))
-                    }
-                    Output.json(.object(members))
-                } else {
-                    if report.ok {
-                        Output.line("ok: \(report.events) events, hash chain and indexes intact; head \(report.headHash)")
-                    }
-                    switch result.projections {
-                    case .noneStored:
-                        Output.line("projections: none stored")
-                    case .compared(let checkpoint, let patients):
-                        if !report.problems.contains(where: { $0.kind == .content && $0.sequence == checkpoint }) {
-                            Output.line("projections: all \(patients) equal a fresh replay through sequence \(checkpoint)")
-                        }
-                    case .skipped(let why):
-                        Output.line("projections: not compared (\(why))")
-                    }
-                    if let cp = result.checkpoint, result.extendsCheckpoint == true {
-                        Output.line("checkpoint: the log extends the checkpoint of \(cp.createdAt) at sequence \(cp.sequence) (head \(cp.headHash))")
-                    }
-                    if !report.ok {
-                        for p in report.problems { Output.line("sequence \(p.sequence): \(p.kind.rawValue): \(p.detail)") }
-                        Output.line("FAILED: \(report.problems.count) problem(s) in \(report.events) events; first bad sequence \(report.problems.first?.sequence ?? 0)")
-                    }
+                if let cp = result.checkpoint {
+                    members.append(("checkpoint", .object([
+                        ("storeId", .string(cp.storeId)), ("sequence", .int(Int64(cp.sequence))), ("headHash", .string(cp.headHash)),
+                        ("createdAt", .string(cp.createdAt)), ("stride", .int(Int64(cp.stride))),
+                        ("extended", .bool(result.extendsCheckpoint ?? false)),
+                    ])))
                 }
-                if !report.ok { throw ExitCode(1) }
+                Output.json(.object(members))
+            } else {
+                if report.ok {
+                    Output.line("ok: \(report.events) events, hash chain and indexes intact; head \(report.headHash)")
+                }
+                switch result.projections {
+                case .noneStored:
+                    Output.line("projections: none stored")
+                case .compared(let checkpoint, let patients):
+                    if !report.problems.contains(where: { $0.kind == .content && $0.sequence == checkpoint }) {
+                        Output.line("projections: all \(patients) equal a fresh replay through sequence \(checkpoint)")
+                    }
+                case .skipped(let why):
+                    Output.line("projections: not compared (\(why))")
+                }
+                if let cp = result.checkpoint, result.extendsCheckpoint == true {
+                    Output.line("checkpoint: the log extends the checkpoint of \(cp.createdAt) at sequence \(cp.sequence) (head \(cp.headHash))")
+                }
+                if !report.ok {
+                    for p in report.problems { Output.line("sequence \(p.sequence): \(p.kind.rawValue): \(p.detail)") }
+                    Output.line("FAILED: \(report.problems.count) problem(s) in \(report.events) events; first bad sequence \(report.problems.first?.sequence ?? 0)")
+                }
             }
+            if !report.ok { throw ExitCode(1) }
         }
     }
 
-    struct TakeCheckpoint: ParsableCommand {
+    struct TakeCheckpoint: PreparedStoreCommand {
         static let configuration = CommandConfiguration(
             commandName: "checkpoint",
             abstract: "Print a signed statement of the log's length and head hash, to keep outside the store.",
@@ -264,20 +236,21 @@ struct Audit: ParsableCommand {
             if let stride, stride < 1 { throw ValidationError("--stride must be 1 or more") }
         }
 
-        func run() throws {
-            try guarded {
-                let privateKey = try SigningKeys.loadPrivate(key)
-                let store = try ClinicStore.open(at: options.path)
-                // Vouch only for a log that verifies, and for exactly the part that was verified.
-                let result = try LogAudit.audit(store, projections: false)
-                guard result.report.ok else {
-                    for p in result.report.problems.prefix(20) { Output.error("sequence \(p.sequence): \(p.kind.rawValue): \(p.detail)") }
-                    throw AppError.checkFailed(
-                        "the log fails audit verify (first bad sequence \(result.report.problems.first?.sequence ?? 0)); no checkpoint signed")
-                }
-                let cp = try Checkpoint.take(store, through: result.report.events, key: privateKey, stride: stride)
-                Output.json(cp.json)
+        /// The signing key, read before the store is opened.
+        func prepare() throws -> SigningKeys.PrivateKey {
+            try SigningKeys.loadPrivate(key)
+        }
+
+        func run(_ store: ClinicStore, _ privateKey: SigningKeys.PrivateKey) throws {
+            // Vouch only for a log that verifies, and for exactly the part that was verified.
+            let result = try LogAudit.audit(store, projections: false)
+            guard result.report.ok else {
+                for p in result.report.problems.prefix(20) { Output.error("sequence \(p.sequence): \(p.kind.rawValue): \(p.detail)") }
+                throw AppError.checkFailed(
+                    "the log fails audit verify (first bad sequence \(result.report.problems.first?.sequence ?? 0)); no checkpoint signed")
             }
+            let cp = try Checkpoint.take(store, through: result.report.events, key: privateKey, stride: stride)
+            Output.json(cp.json)
         }
     }
 

@@ -4,7 +4,7 @@ import KClinic
 
 /// `kstore audit trail`: every event as recorded, each correction beside the event it corrects
 /// (the original value still shown), late entries flagged, a summary per actor.
-struct AuditTrailCommand: ParsableCommand {
+struct AuditTrailCommand: StoreCommand {
     static let configuration = CommandConfiguration(
         commandName: "trail",
         abstract: "Every event as recorded, with who recorded it and when; corrections beside the events they correct.",
@@ -21,43 +21,29 @@ struct AuditTrailCommand: ParsableCommand {
     @OptionGroup var options: StoreOptions
     @Option(help: "Only this patient's events.") var patient: String?
     @Option(help: "Only events recorded by this actor id.") var actor: String?
-    @Option(help: "Only events of this type, e.g. ScoreRecorded.") var type: String?
-    @Option(help: "From this date, YYYY-MM-DD (inclusive).") var from: String?
-    @Option(help: "Through this date, YYYY-MM-DD (inclusive).") var to: String?
+    @Option(help: "Only events of this type, e.g. ScoreRecorded.") var type: EventType?
+    @Option(help: "From this date, YYYY-MM-DD (inclusive).") var from: Day?
+    @Option(help: "Through this date, YYYY-MM-DD (inclusive).") var to: Day?
     @Option(help: "Which date --from/--to select by: recorded (recordedAt, UTC; the default) or occurred (occurredAt's clinical date).")
-    var by: String = AuditTrail.DateBasis.recorded.rawValue
+    var by: AuditTrail.DateBasis = .recorded
     @Flag(help: "Print {\"entries\": […], \"actors\": […]} as JSON.") var json = false
 
     func validate() throws {
-        if let type, EventType(rawValue: type) == nil {
-            throw ValidationError("unknown event type \(type); one of: \(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        if let from, Day(iso: from) == nil { throw ValidationError("--from \(from) is not a date (YYYY-MM-DD)") }
-        if let to, Day(iso: to) == nil { throw ValidationError("--to \(to) is not a date (YYYY-MM-DD)") }
-        if let f = from.flatMap(Day.init(iso:)), let t = to.flatMap(Day.init(iso:)), t < f {
-            throw ValidationError("--to \(t) is before --from \(f)")
-        }
-        if AuditTrail.DateBasis(rawValue: by) == nil {
-            throw ValidationError("--by \(by) is not recorded or occurred")
+        if let from, let to, to < from {
+            throw ValidationError("--to \(to) is before --from \(from)")
         }
     }
 
-    func run() throws {
-        try guarded {
-            let store = try ClinicStore.open(at: options.path)
-            let filter = AuditTrail.Filter(
-                patient: patient, actor: actor, type: type.flatMap(EventType.init(rawValue:)),
-                from: from.flatMap(Day.init(iso:)), to: to.flatMap(Day.init(iso:)),
-                dates: AuditTrail.DateBasis(rawValue: by) ?? .recorded)
-            let trail = try AuditTrail.build(store, filter: filter)
-            try recordAccess(store, patients: trail.entries.map(\.record.patient))
-            if json {
-                trail.writeJSONLine { Output.writeBytes($0, to: 1) }
-                return
-            }
-            Output.writeBytes(Array(AuditTrailText.render(trail).utf8), to: 1)
-            if trail.entries.isEmpty { Output.error("no events match") }
+    func run(_ store: ClinicStore) throws {
+        let filter = AuditTrail.Filter(patient: patient, actor: actor, type: type, from: from, to: to, dates: by)
+        let trail = try AuditTrail.build(store, filter: filter)
+        try recordAccess(store, patients: trail.entries.map(\.record.patient))
+        if json {
+            trail.writeJSONLine { Output.writeBytes($0, to: 1) }
+            return
         }
+        Output.writeBytes(Array(AuditTrailText.render(trail).utf8), to: 1)
+        if trail.entries.isEmpty { Output.error("no events match") }
     }
 }
 

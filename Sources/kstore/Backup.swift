@@ -2,7 +2,7 @@ import ArgumentParser
 import KApp
 import KClinic
 
-struct BackupCommand: ParsableCommand {
+struct BackupCommand: StoreCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Make a consistent, verified hot copy of the store in a new directory.",
@@ -16,27 +16,24 @@ struct BackupCommand: ParsableCommand {
     @Argument(help: "The backup directory to create (absent, or an empty directory).") var destination: String
     @Flag(help: "Print the result as JSON.") var json = false
 
-    func run() throws {
-        try guarded {
-            let store = try ClinicStore.open(at: options.path)
-            let r = try Backup.run(store, to: destination)
-            if json {
-                Output.json(.object([
-                    ("destination", .string(r.destination)), ("events", .int(Int64(r.events))), ("head", .string(r.headHash)),
-                    ("bytes", .int(Int64(r.bytes))), ("seconds", .double(rounded(r.seconds))),
-                    ("copySeconds", .double(rounded(r.copySeconds))), ("verifySeconds", .double(rounded(r.verifySeconds))),
-                    ("megabytesPerSecond", .double((r.megabytesPerSecond * 10).rounded() / 10)),
-                    ("sourceEvents", .int(Int64(r.sourceEvents))),
-                ]))
-            } else {
-                var t = Table(["DESTINATION", "EVENTS", "HEAD", "BYTES", "SECONDS", "MB/S"])
-                t.add([
-                    r.destination, String(r.events), r.headHash, String(r.bytes),
-                    format3(r.seconds), format1(r.megabytesPerSecond),
-                ])
-                Output.writeBytes(Array(t.render().utf8), to: 1)
-                Output.line("verified: \(r.events) events, hash chain and indexes intact, a prefix of the store's \(r.sourceEvents); copied in \(format3(r.copySeconds)) s (\(format1(r.megabytesPerSecond)) MB/s), verified in \(format3(r.verifySeconds)) s")
-            }
+    func run(_ store: ClinicStore) throws {
+        let r = try Backup.run(store, to: destination)
+        if json {
+            Output.json(.object([
+                ("destination", .string(r.destination)), ("events", .int(Int64(r.events))), ("head", .string(r.headHash)),
+                ("bytes", .int(Int64(r.bytes))), ("seconds", .double(rounded(r.seconds))),
+                ("copySeconds", .double(rounded(r.copySeconds))), ("verifySeconds", .double(rounded(r.verifySeconds))),
+                ("megabytesPerSecond", .double((r.megabytesPerSecond * 10).rounded() / 10)),
+                ("sourceEvents", .int(Int64(r.sourceEvents))),
+            ]))
+        } else {
+            var t = Table(["DESTINATION", "EVENTS", "HEAD", "BYTES", "SECONDS", "MB/S"])
+            t.add([
+                r.destination, String(r.events), r.headHash, String(r.bytes),
+                format3(r.seconds), format1(r.megabytesPerSecond),
+            ])
+            Output.writeBytes(Array(t.render().utf8), to: 1)
+            Output.line("verified: \(r.events) events, hash chain and indexes intact, a prefix of the store's \(r.sourceEvents); copied in \(format3(r.copySeconds)) s (\(format1(r.megabytesPerSecond)) MB/s), verified in \(format3(r.verifySeconds)) s")
         }
     }
 

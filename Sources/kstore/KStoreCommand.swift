@@ -24,14 +24,45 @@ struct StoreOptions: ParsableArguments {
     var path: String { ClinicStore.resolvePath(store) }
 }
 
+/// A subcommand that works on an existing store: `run()` opens it (`--store`) and hands it to
+/// `run(_:)`, and every failure becomes the sentence and exit code of cli.md (`guarded`).
+protocol StoreCommand: ParsableCommand {
+    var options: StoreOptions { get }
+    func run(_ store: ClinicStore) throws
+}
+
+extension StoreCommand {
+    mutating func run() throws {
+        try guarded { try run(try ClinicStore.open(at: options.path)) }
+    }
+}
+
+/// A store command that first reads and checks what its options name outside the store (a key,
+/// a checkpoint, a rule file), so that a bad file is reported before the store is opened.
+protocol PreparedStoreCommand: ParsableCommand {
+    associatedtype Prepared
+    var options: StoreOptions { get }
+    func prepare() throws -> Prepared
+    func run(_ store: ClinicStore, _ prepared: Prepared) throws
+}
+
+extension PreparedStoreCommand {
+    mutating func run() throws {
+        try guarded {
+            let prepared = try prepare()
+            try run(try ClinicStore.open(at: options.path), prepared)
+        }
+    }
+}
+
 /// Runs a command body, turning failures into the sentence and exit code of cli.md.
 func guarded(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let e as AppError {
-        if case .badInput(let lines) = e {
+        if case .badInput = e {
             // One line per refusal, `FILE:LINE: field: what is wrong (what was expected)`.
-            Output.write(lines.joined(separator: "\n") + "\n", to: 2)
+            Output.write(e.description + "\n", to: 2)
         } else {
             Output.error(e.description)
         }

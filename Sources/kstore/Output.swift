@@ -87,5 +87,5 @@ func recordAccess(_ store: ClinicStore, patients: [String]) throws {
 /// The patients a query covers: the one named, else every patient in the store.
 func patientsInScope(_ store: ClinicStore, _ patient: String?) throws -> [String] {
     if let patient { return [patient] }
-    return try store.log.read { reader in try reader.streams().map(\.stream).filter { !$0.hasPrefix("$") } }
+    return try LogReading.patients(store)
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import KApp
 import KClinic
-import KStore
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create an empty store (owner-only permissions).")
@@ -14,15 +13,15 @@ struct Init: ParsableCommand {
             let store = try ClinicStore.create(at: options.path)
             try Actors.bootstrap(store)
             if json {
-                Output.json(.object([("store", .string(store.path)), ("storeId", .string(hex(store.log.storeId)))]))
+                Output.json(.object([("store", .string(store.path)), ("storeId", .string(store.storeIdHex))]))
             } else {
-                Output.line("created an empty store at \(store.path) (store id \(hex(store.log.storeId))); OS user \(store.osUser) is its first admin")
+                Output.line("created an empty store at \(store.path) (store id \(store.storeIdHex)); OS user \(store.osUser) is its first admin")
             }
         }
     }
 }
 
-struct Import: ParsableCommand {
+struct Import: StoreCommand {
     static let configuration = CommandConfiguration(
         abstract: "Append NDJSON events, atomically per file (`-` reads standard input).")
     @OptionGroup var options: StoreOptions
@@ -33,29 +32,26 @@ struct Import: ParsableCommand {
         if files.isEmpty { throw ValidationError("name at least one file to import, or - for standard input") }
     }
 
-    func run() throws {
-        try guarded {
-            let store = try ClinicStore.open(at: options.path)
-            let importer = Importer(store: store)
-            var total = ImportSummary(imported: 0, duplicates: 0)
-            for file in files {
-                let bytes = try readInput(file)
-                let s = try importer.importNDJSON(bytes, source: file)
-                total.imported += s.imported
-                total.duplicates += s.duplicates
-                if total.firstSequence == nil { total.firstSequence = s.firstSequence }
-                if let last = s.lastSequence { total.lastSequence = last }
-                if !json && files.count > 1 {
-                    Output.line("\(file): imported \(s.imported), duplicates \(s.duplicates)")
-                }
+    func run(_ store: ClinicStore) throws {
+        let importer = Importer(store: store)
+        var total = ImportSummary(imported: 0, duplicates: 0)
+        for file in files {
+            let bytes = try readInput(file)
+            let s = try importer.importNDJSON(bytes, source: file)
+            total.imported += s.imported
+            total.duplicates += s.duplicates
+            if total.firstSequence == nil { total.firstSequence = s.firstSequence }
+            if let last = s.lastSequence { total.lastSequence = last }
+            if !json && files.count > 1 {
+                Output.line("\(file): imported \(s.imported), duplicates \(s.duplicates)")
             }
-            if json {
-                Output.json(total.json)
-            } else {
-                var text = "imported \(total.imported) events, skipped \(total.duplicates) duplicates"
-                if let f = total.firstSequence, let l = total.lastSequence { text += " (sequences \(f)–\(l))" }
-                Output.line(text)
-            }
+        }
+        if json {
+            Output.json(total.json)
+        } else {
+            var text = "imported \(total.imported) events, skipped \(total.duplicates) duplicates"
+            if let f = total.firstSequence, let l = total.lastSequence { text += " (sequences \(f)–\(l))" }
+            Output.line(text)
         }
     }
 }
@@ -65,7 +61,7 @@ func readInput(_ file: String) throws(AppError) -> [UInt8] {
         return [UInt8](FileHandle.standardInput.readDataToEndOfFile())
     }
     guard let data = FileManager.default.contents(atPath: file) else {
-        throw .badInput(["\(file): cannot read the file (check the path and permissions)"])
+        throw .badInput([LineError(file: file, problem: "cannot read the file", expected: "check the path and permissions")])
     }
     return [UInt8](data)
 }
@@ -73,53 +69,42 @@ func readInput(_ file: String) throws(AppError) -> [UInt8] {
 /// Options naming who records an event.
 struct ActorOptions: ParsableArguments {
     @Option(help: "The actor recording the event (a registered actor id).") var actor: String
-    @Option(help: "The actor's role: clinician, nurse, compliance or admin.") var role: String
+    @Option(help: "The actor's role: clinician, nurse, compliance or admin.") var role: Role
+
+    var asActor: Actor { Actor(id: actor, role: role) }
 }
 
-struct Append: ParsableCommand {
+struct Append: StoreCommand {
     static let configuration = CommandConfiguration(abstract: "Append one event; prints its sequence and event id.")
     @OptionGroup var options: StoreOptions
     @Option(help: "Patient id.") var patient: String
-    @Option(help: "Event type, e.g. ScoreRecorded.") var type: String
-    @Option(help: "When it happened: RFC 3339 with offset, e.g. 2026-01-05T09:30:00-05:00.") var at: String
+    @Option(help: "Event type, e.g. ScoreRecorded.") var type: EventType
+    @Option(help: "When it happened: RFC 3339 with offset, e.g. 2026-01-05T09:30:00-05:00.") var at: Timestamp
     @OptionGroup var who: ActorOptions
     @Option(help: "The event's data as a JSON object.") var data: String
     @Option(help: "The patient's stream version you last saw; refused (exit 3) if it moved.") var expectedVersion: UInt64?
     @Option(help: "An event id (UUID) for idempotent retries; generated when absent.") var eventId: String?
     @Flag(help: "Print the result as JSON.") var json = false
 
-    func run() throws {
-        try guarded {
-            let store = try ClinicStore.open(at: options.path)
-            var fields: [(String, JSONValue)] = [
-                ("type", .string(type)), ("patient", .string(patient)), ("occurredAt", .string(at)),
-                ("actor", .object([("id", .string(who.actor)), ("role", .string(who.role))])),
-            ]
-            do {
-                fields.append(("data", try JSONParser.parse(data)))
-            } catch {
-                throw AppError.badInput(["--data: not valid JSON: \(error) (a JSON object, e.g. '{\"instrument\":\"MADRS\",\"value\":12}')"])
-            }
-            if let expectedVersion { fields.append(("expectedVersion", .int(Int64(expectedVersion)))) }
-            if let eventId { fields.append(("eventId", .string(eventId))) }
-            let line = JSONWriter.string(.object(fields))
-            let s = try Importer(store: store).importNDJSON(Array(line.utf8), source: "append")
-            try report(s, store: store, json: json)
-        }
+    func run(_ store: ClinicStore) throws {
+        let result = try SingleEvent.append(
+            store, type: type, patient: patient, occurredAt: at, actor: who.asActor, data: data, expectedVersion: expectedVersion,
+            eventId: eventId)
+        report(result, json: json)
     }
 }
 
 /// Prints what a one-event write did.
-func report(_ s: ImportSummary, store: ClinicStore, json: Bool) throws {
-    guard let seq = s.lastSequence ?? (s.duplicates > 0 ? nil : nil) else {
+func report(_ result: SingleEventResult, json: Bool) {
+    guard let seq = result.summary.lastSequence else {
         if json {
-            Output.json(s.json)
+            Output.json(result.summary.json)
         } else {
             Output.line("already recorded (duplicate event id): nothing appended")
         }
         return
     }
-    let r = try store.log.read { reader in try reader.record(seq).map(EventMapping.recorded) }
+    let r = result.recorded
     let id = r?.eventId.uuidString.lowercased() ?? ""
     if json {
         Output.json(.object([
@@ -131,29 +116,7 @@ func report(_ s: ImportSummary, store: ClinicStore, json: Bool) throws {
     }
 }
 
-/// Records a correction (amend or void) of an existing event, on that event's patient.
-func recordCorrection(store: ClinicStore, target: String, who: ActorOptions, json: Bool, data: (UUID) -> JSONValue) throws {
-    guard let id = UUID(uuidString: target) else {
-        throw AppError.badInput(["--event: \(target) is not an event id (a UUID as printed by `kstore log`)"])
-    }
-    let patient = try store.log.read { reader -> String? in
-        guard let seq = try reader.sequence(forEventId: EventMapping.uuidBytes(id)) else { return nil }
-        return try reader.record(seq)?.stream
-    }
-    guard let patient else {
-        throw AppError.badInput(["--event: no event \(id.uuidString.lowercased()) is in the store (an event id from `kstore log`)"])
-    }
-    let type: EventType = if case .object(let f) = data(id), f.contains(where: { $0.0 == "data" }) { .eventAmended } else { .eventVoided }
-    let line = JSONWriter.string(.object([
-        ("type", .string(type.rawValue)), ("patient", .string(patient)), ("occurredAt", .string(store.now.rfc3339)),
-        ("actor", .object([("id", .string(who.actor)), ("role", .string(who.role))])),
-        ("data", data(id)),
-    ]))
-    let s = try Importer(store: store).importNDJSON(Array(line.utf8), source: type == .eventAmended ? "amend" : "void")
-    try report(s, store: store, json: json)
-}
-
-struct Amend: ParsableCommand {
+struct Amend: StoreCommand {
     static let configuration = CommandConfiguration(
         abstract: "Correct fields of an earlier event; the original stays in the log and the audit trail.")
     @OptionGroup var options: StoreOptions
@@ -163,21 +126,12 @@ struct Amend: ParsableCommand {
     @OptionGroup var who: ActorOptions
     @Flag(help: "Print the result as JSON.") var json = false
 
-    func run() throws {
-        try guarded {
-            let store = try ClinicStore.open(at: options.path)
-            let fields: JSONValue
-            do { fields = try JSONParser.parse(data) } catch {
-                throw AppError.badInput(["--data: not valid JSON: \(error) (a JSON object of the corrected fields)"])
-            }
-            try recordCorrection(store: store, target: event, who: who, json: json) { id in
-                .object([("target", .string(id.uuidString.lowercased())), ("reason", .string(reason)), ("data", fields)])
-            }
-        }
+    func run(_ store: ClinicStore) throws {
+        report(try SingleEvent.amend(store, event: event, reason: reason, data: data, actor: who.asActor), json: json)
     }
 }
 
-struct VoidCommand: ParsableCommand {
+struct VoidCommand: StoreCommand {
     static let configuration = CommandConfiguration(
         commandName: "void",
         abstract: "Void an earlier event recorded in error; it stays in the log and the audit trail.")
@@ -187,12 +141,7 @@ struct VoidCommand: ParsableCommand {
     @OptionGroup var who: ActorOptions
     @Flag(help: "Print the result as JSON.") var json = false
 
-    func run() throws {
-        try guarded {
-            let store = try ClinicStore.open(at: options.path)
-            try recordCorrection(store: store, target: event, who: who, json: json) { id in
-                .object([("target", .string(id.uuidString.lowercased())), ("reason", .string(reason))])
-            }
-        }
+    func run(_ store: ClinicStore) throws {
+        report(try SingleEvent.void(store, event: event, reason: reason, actor: who.asActor), json: json)
     }
 }

@@ -70,7 +70,7 @@ import Testing
                 #expect(e.exitCode == 65)
                 guard case .badInput(let msgs) = e else { Issue.record("expected bad input"); return }
                 #expect(msgs.count == 1)
-                #expect(msgs[0].hasPrefix("w2-bad:\(bad + 1): data.value: "), "\(msgs[0])")
+                #expect(msgs[0].description.hasPrefix("w2-bad:\(bad + 1): data.value: "), "\(msgs[0])")
             }
             #expect(try store.log.count() == base + 174)
         }
@@ -196,7 +196,11 @@ import Testing
             let importer = Importer(store: store)
             let id = "3f2a0000-0000-4000-8000-000000000001"
             let seq = try #require(try importer.importNDJSON(Array(line("ScoreRecorded", data: #"{"instrument":"MADRS","value":5}"#, id: id).utf8), source: "a").firstSequence)
-            #expect(throws: AppError.badInput(["b:1: eventId: eventId 3f2a0000-0000-4000-8000-000000000001 is already recorded (sequence \(seq)) with different content; send a new eventId or correct the original with amend/void"])) {
+            let refused = LineError(
+                file: "b", line: 1, field: "eventId",
+                problem: "eventId 3f2a0000-0000-4000-8000-000000000001 is already recorded (sequence \(seq)) with different content; send a new eventId or correct the original with amend/void")
+            #expect(refused.description == "b:1: eventId: eventId 3f2a0000-0000-4000-8000-000000000001 is already recorded (sequence \(seq)) with different content; send a new eventId or correct the original with amend/void")
+            #expect(throws: AppError.badInput([refused])) {
                 _ = try importer.importNDJSON(Array(line("ScoreRecorded", data: #"{"instrument":"MADRS","value":6}"#, id: id).utf8), source: "b")
             }
         }

@@ -184,7 +184,7 @@ import Testing
             // Another reviewer's key.
             #expect { try Checkpoint.load(path: file, publicKeyPath: otherPub) } throws: { error in
                 guard case AppError.badInput(let lines) = error else { return false }
-                return lines.first?.contains("publicKey: signed by key") == true
+                return lines.first?.description.contains("publicKey: signed by key") == true
             }
             // Any field changed after signing (here: a shorter log vouched for, marks adjusted).
             var altered = cp
@@ -193,7 +193,7 @@ import Testing
             try Data(JSONWriter.string(altered.json).utf8).write(to: URL(fileURLWithPath: file))
             #expect { try Checkpoint.load(path: file, publicKeyPath: pub) } throws: { error in
                 guard case AppError.badInput(let lines) = error else { return false }
-                return lines.first?.contains("signature: does not verify") == true
+                return lines.first?.description.contains("signature: does not verify") == true
             }
             // An unsigned extra field.
             guard case .object(var members) = cp.json else { return }
