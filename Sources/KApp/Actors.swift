@@ -22,6 +22,9 @@ public enum ActorRefusal: Error, Equatable, Sendable, CustomStringConvertible {
     case wrongRole(actorId: String, registered: Role, claimed: Role)
     /// A correction by someone other than a clinician or the actor who recorded the original.
     case mayNotCorrect(Actor, originalActorId: String)
+    /// A correction by the original's recorder of an event a clinician has already corrected
+    /// (events.md, revision 4: then only a clinician may correct it again).
+    case clinicianCorrected(Actor, eventId: UUID)
     /// The permission table of the rule set in force does not allow the role this type.
     case roleMayNotRecord(Role, EventType)
     /// The OS user running the command is neither the actor's registered OS user nor a
@@ -38,6 +41,8 @@ public enum ActorRefusal: Error, Equatable, Sendable, CustomStringConvertible {
             "actor \(id) is registered as \(registered.rawValue), not \(claimed.rawValue)"
         case .mayNotCorrect(let actor, let original):
             "\(actor.id) (\(actor.role.rawValue)) may not correct an event recorded by \(original); a clinician or \(original) may"
+        case .clinicianCorrected(let actor, let id):
+            "\(actor.id) (\(actor.role.rawValue)) may not correct event \(id.uuidString.lowercased()) again: a clinician has corrected it, so only a clinician may"
         case .roleMayNotRecord(let role, let type):
             "a \(role.rawValue) may not record \(type.rawValue)"
         case .wrongOSUser(let osUser, let id, let registered):
@@ -100,8 +105,11 @@ public struct ActorRegistry: Sendable {
 
     /// Refuses an event whose actor is unknown or retired, holds another role, may not record
     /// this type, or is not the OS user running the command (nor is that OS user an interface);
-    /// nil when it is permitted. `originalActor` is the actor of a correction's target.
-    public func check(actor: Actor, type: EventType, osUser: String, originalActor: String?) -> ActorRefusal? {
+    /// nil when it is permitted. `originalActor` is the actor of a correction's target;
+    /// `clinicianCorrected` the target when a clinician has already corrected it.
+    public func check(
+        actor: Actor, type: EventType, osUser: String, originalActor: String?, clinicianCorrected: UUID? = nil
+    ) -> ActorRefusal? {
         guard let record = actors[actor.id] else { return .unregistered(actor) }
         guard record.active else { return .retired(actorId: actor.id) }
         guard record.role == actor.role else {
@@ -110,6 +118,11 @@ public struct ActorRegistry: Sendable {
         if type.isCorrection {
             if let originalActor, !table.mayCorrect(actor: actor, originalActorId: originalActor) {
                 return .mayNotCorrect(actor, originalActorId: originalActor)
+            }
+            if let target = clinicianCorrected, let originalActor,
+                !table.mayCorrect(actor: actor, originalActorId: originalActor, correctedByClinician: true)
+            {
+                return .clinicianCorrected(actor, eventId: target)
             }
         } else if !table.may(actor.role, record: type) {
             return .roleMayNotRecord(actor.role, type)

@@ -53,9 +53,14 @@ final class RegistryCache {
     }
 
     /// `ActorRegistry.check` against this transaction's registry (nil: permitted).
-    func check(_ reader: LogReader, actor: Actor, type: EventType, osUser: String, originalActor: String?) throws -> ActorRefusal? {
+    func check(
+        _ reader: LogReader, actor: Actor, type: EventType, osUser: String, originalActor: String?, clinicianCorrected: UUID? = nil
+    ) throws -> ActorRefusal? {
         let registry = try load(reader).registry
-        guard originalActor == nil else { return registry.check(actor: actor, type: type, osUser: osUser, originalActor: originalActor) }
+        guard originalActor == nil else {
+            return registry.check(
+                actor: actor, type: type, osUser: osUser, originalActor: originalActor, clinicianCorrected: clinicianCorrected)
+        }
         let key = VerdictKey(actor: actor.id, role: actor.role, type: type, osUser: osUser)
         if let verdict = verdicts[key] { return verdict }
         let verdict = registry.check(actor: actor, type: type, osUser: osUser, originalActor: nil)
@@ -179,12 +184,26 @@ public struct Importer {
             // Who may record what (exit 77), checked against the actors registered in this
             // transaction's snapshot and the permission table of the rule set in force there.
             var originalActor: String?
+            var target: UUID?
             switch p.incoming.event {
-            case .eventAmended(let a): originalActor = try StoreChecks.actorOf(a.target, reader: reader)
-            case .eventVoided(let v): originalActor = try StoreChecks.actorOf(v.target, reader: reader)
+            case .eventAmended(let a): target = a.target
+            case .eventVoided(let v): target = v.target
             default: break
             }
-            if let refusal = try cache.check(reader, actor: p.incoming.actor, type: p.incoming.type, osUser: osUser, originalActor: originalActor) {
+            var clinicianCorrected: UUID?
+            if let target {
+                originalActor = try StoreChecks.actorOf(target, reader: reader)
+                // events.md (revision 4): once a clinician has corrected it, only a clinician.
+                if p.incoming.actor.role != .clinician, originalActor != nil,
+                    try StoreChecks.correctedByClinician(target, patient: p.incoming.patient, reader: reader)
+                {
+                    clinicianCorrected = target
+                }
+            }
+            if let refusal = try cache.check(
+                reader, actor: p.incoming.actor, type: p.incoming.type, osUser: osUser, originalActor: originalActor,
+                clinicianCorrected: clinicianCorrected)
+            {
                 throw PermissionDenied(index: index, refusal: refusal)
             }
             if let problem = try StoreChecks.check(p.incoming.event, patient: p.incoming.patient, now: now, reader: reader) {

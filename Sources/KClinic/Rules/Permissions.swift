@@ -24,8 +24,11 @@ public struct PermissionTable: Sendable, Equatable {
     }
 
     /// A correction: a clinician, or whoever recorded the original.
-    public func mayCorrect(actor: Actor, originalActorId: String) -> Bool {
-        actor.role == .clinician || actor.id == originalActorId
+    /// events.md: a clinician, or the actor who recorded the original; once a clinician has
+    /// corrected the event, only a clinician (revision 4: the recorder may not quietly undo a
+    /// clinician's correction).
+    public func mayCorrect(actor: Actor, originalActorId: String, correctedByClinician: Bool = false) -> Bool {
+        actor.role == .clinician || (actor.id == originalActorId && !correctedByClinician)
     }
 
     /// The types `role` may record, by name (the rule file's order: sorted).
