@@ -93,3 +93,19 @@ import Testing
         #expect(decoded == actual.count, "\(E.self): only its codes decode", sourceLocation: sourceLocation)
     }
 }
+
+/// The alert kinds' codes in the stored phase state (R7).
+@Suite struct AlertKindCodeTests {
+    @Test func alertKindCodes() {
+        let expected: [(String, UInt8)] = [
+            ("dose-above-limit", 1), ("more-frequent-than-weekly", 2), ("symptom-rise", 3), ("tolerance-review", 4),
+            ("non-response", 5), ("lft-abnormal", 6), ("urology-referral", 7), ("substance-use", 8),
+            ("psychotic-symptoms", 9), ("bp-high", 10), ("pregnancy-planning", 11), ("infusion-during-pregnancy", 12),
+            ("holiday-overrun", 13), ("booster-indicated", 14), ("relapse", 15), ("discontinuation-eligible", 16),
+        ]
+        #expect(AlertKind.allCases.map { ($0.rawValue, $0.code) }.elementsEqual(expected, by: { $0 == $1 }))
+        for code in 0...UInt8.max {
+            #expect(AlertKind(code: code)?.rawValue == expected.first { $0.1 == code }?.0)
+        }
+    }
+}

@@ -211,21 +211,12 @@ extension PhaseState {
         return try result.get()
     }
 
-    static func protocolCode(_ p: TreatmentProtocol) -> UInt8 {
-        switch p {
-        case .intervalExtension: 0
-        case .symptomTriggered: 1
-        case .hybrid: 2
-        }
-    }
+    /// A protocol is stored by its payload code (PayloadCodec's one table for it; format 2 on).
+    static func protocolCode(_ p: TreatmentProtocol) -> UInt8 { p.payloadCode }
 
     static func protocolFrom(code: UInt8) throws(BinaryError) -> TreatmentProtocol {
-        switch code {
-        case 0: .intervalExtension
-        case 1: .symptomTriggered
-        case 2: .hybrid
-        default: throw .invalidValue("treatment protocol code \(code)")
-        }
+        guard let p = TreatmentProtocol(payloadCode: code) else { throw .invalidValue("treatment protocol code \(code)") }
+        return p
     }
 }
 

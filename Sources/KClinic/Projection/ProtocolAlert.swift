@@ -32,7 +32,7 @@ public enum AlertKind: String, CaseIterable, Sendable, Equatable, Codable {
         }
     }
 
-    /// Stable storage code (binary state). Never change or reuse one.
+    /// Stable storage code (binary state), the one case → code table. Never change or reuse one.
     public var code: UInt8 {
         switch self {
         case .doseAboveLimit: 1
@@ -54,10 +54,13 @@ public enum AlertKind: String, CaseIterable, Sendable, Equatable, Codable {
         }
     }
 
+    /// The kind stored as `code`: the reverse of the one table above.
     public init?(code: UInt8) {
-        guard let k = AlertKind.allCases.first(where: { $0.code == code }) else { return nil }
+        guard let k = AlertKind.byCode.lookup(code) else { return nil }
         self = k
     }
+
+    static let byCode = _CodeIndex(AlertKind.self, \.code)
 }
 
 /// What the detail sentence of an alert is made from (kept as numbers, rendered on demand).
