@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The README's test command: installs what is missing, builds everything (the tests drive the
+# The README's test command: installs what is missing, lints the formatting, builds everything (the tests drive the
 # built kstore and kstore-drill executables), runs the benchmark package at CI size, then runs
 # every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
+# Formatting and the lint rules of .swift-format (the toolchain's swift-format): exit 1 on any finding.
+swift format lint --strict -r Sources Tests Benchmarks/Sources Package.swift Benchmarks/Package.swift
+echo "swift format lint: ok"
 swift build --build-tests
 # Benchmarks/ (its own package) at CI size, so that it cannot rot: 10k generated events, one run,
 # no scaling. Debug build (as fast to build as release here, and overflow-checked). Exit 1 when

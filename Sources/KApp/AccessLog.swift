@@ -91,7 +91,8 @@ public enum AccessLog {
                         var patients: [String] = []
                         if listed { for _ in 0..<min(count, listLimit) { patients.append(try r.readString()) } }
                         if seq != expected || !Array(h.finalize()).elementsEqual(stored) { broken.append(expected) }
-                        out.append(Entry(sequence: seq, atMicros: at, osUser: user, command: command, patientCount: count, patients: patients))
+                        out.append(
+                            Entry(sequence: seq, atMicros: at, osUser: user, command: command, patientCount: count, patients: patients))
                     } catch {
                         broken.append(expected)
                     }

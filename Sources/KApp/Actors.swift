@@ -153,7 +153,9 @@ public enum Actors {
     @discardableResult
     public static func add(_ store: ClinicStore, id: String, role: Role, osUser: String) throws -> UInt64 {
         guard validActorId(id) else {
-            throw AppError.badInput([.option("--id", "\(id) is not a valid actor id", expected: "1–64 characters, no spaces or control characters")])
+            throw AppError.badInput([
+                .option("--id", "\(id) is not a valid actor id", expected: "1–64 characters, no spaces or control characters")
+            ])
         }
         guard validActorId(osUser) else {
             throw AppError.badInput([.option("--os-user", "\(osUser) is not a valid OS user name")])
@@ -161,7 +163,10 @@ public enum Actors {
         return try adminAppend(store, .actorRegistered(ActorRegistered(id: id, role: role, osUser: osUser))) { registry in
             if let existing = registry.actors[id] {
                 throw AppError.badInput([
-                    .option("--id", "actor \(id) is already registered (\(existing.role.rawValue), \(existing.active ? "active" : "retired")); actor ids are never reused")
+                    .option(
+                        "--id",
+                        "actor \(id) is already registered (\(existing.role.rawValue), \(existing.active ? "active" : "retired")); actor ids are never reused"
+                    )
                 ])
             }
         }

@@ -227,7 +227,9 @@ public struct AuditTrail: Sendable {
         if !wanted.isEmpty {
             try store.log.read { reader in
                 for id in wanted {
-                    guard let seq = try reader.sequence(forEventId: EventMapping.uuidBytes(id)), let view = try reader.record(seq) else { continue }
+                    guard let seq = try reader.sequence(forEventId: EventMapping.uuidBytes(id)), let view = try reader.record(seq) else {
+                        continue
+                    }
                     known[id] = try EventMapping.recorded(view)
                 }
             }
@@ -278,7 +280,9 @@ public struct AuditTrail: Sendable {
         var byId: [String: ActorSummary] = [:]
         for e in entries {
             let actor = e.record.actor
-            var s = byId[actor.id] ?? ActorSummary(id: actor.id, role: actor.role, roles: [], events: 0, corrections: 0, correctedByOthers: 0, lateEntries: 0)
+            var s =
+                byId[actor.id]
+                ?? ActorSummary(id: actor.id, role: actor.role, roles: [], events: 0, corrections: 0, correctedByOthers: 0, lateEntries: 0)
             s.role = actor.role
             if !s.roles.contains(actor.role) { s.roles.append(actor.role) }
             s.events += 1
@@ -399,9 +403,13 @@ public struct AuditTrail: Sendable {
             ("recordedAt", .string(EventMapping.formatMicros(c.record.recordedAtMicros))),
             ("reason", .string(c.reason)),
             ("fields", c.fields.map { .object($0) } ?? .null),
-            ("changes", .array(c.changes.map { ch in
-                .object([("field", .string(ch.field)), ("before", ch.before ?? .null), ("after", ch.after)])
-            })),
+            (
+                "changes",
+                .array(
+                    c.changes.map { ch in
+                        .object([("field", .string(ch.field)), ("before", ch.before ?? .null), ("after", ch.after)])
+                    })
+            ),
             ("effectiveData", c.effectiveData ?? .null),
             ("voided", .bool(c.voided)),
             ("voidedBy", seqJSON(c.voidedBy)),

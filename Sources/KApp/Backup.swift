@@ -115,7 +115,9 @@ public enum Backup {
         var path = destination
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         guard !path.isEmpty, path != "/", path != ".", path != "..", !path.hasSuffix("/."), !path.hasSuffix("/..") else {
-            throw .usage("backup needs a new directory to create, e.g. `kstore backup /backups/kstore-2026-01-05`; \(destination.isEmpty ? "none was given" : "\(destination) is not one")")
+            throw .usage(
+                "backup needs a new directory to create, e.g. `kstore backup /backups/kstore-2026-01-05`; \(destination.isEmpty ? "none was given" : "\(destination) is not one")"
+            )
         }
         let parent: String
         if let slash = path.lastIndex(of: "/") {
@@ -129,7 +131,9 @@ public enum Backup {
         case .directory:
             let entries = try fs { () throws(FileSystemError) in try FileSystem.entries(path) }
             if !entries.isEmpty {
-                throw .usage("\(path) already exists and is not empty (\(entries.count) entr\(entries.count == 1 ? "y" : "ies")); a backup never overwrites anything: give a new or empty directory")
+                throw .usage(
+                    "\(path) already exists and is not empty (\(entries.count) entr\(entries.count == 1 ? "y" : "ies")); a backup never overwrites anything: give a new or empty directory"
+                )
             }
         case .symbolicLink:
             throw .usage("\(path) is a symbolic link; a backup never replaces one: give a new or empty directory")
@@ -167,7 +171,9 @@ public enum Backup {
         }
         guard report.ok else {
             let first = report.problems.first.map { ": first \($0)" } ?? ""
-            throw .checkFailed("the copy failed verification (\(report.problems.count) problem(s) in \(report.events) events\(first)); it was removed. Run `kstore audit verify` on the store")
+            throw .checkFailed(
+                "the copy failed verification (\(report.problems.count) problem(s) in \(report.events) events\(first)); it was removed. Run `kstore audit verify` on the store"
+            )
         }
         let sourceEvents: UInt64
         let sourceHash: String?
@@ -181,7 +187,9 @@ public enum Backup {
             throw .checkFailed("the copy holds \(report.events) events but the store only \(sourceEvents); it was removed")
         }
         if report.events > 0 && sourceHash != report.headHash {
-            throw .checkFailed("the copy's head hash at sequence \(report.events) is not the store's (\(report.headHash.prefix(16))… ≠ \(sourceHash?.prefix(16) ?? "nothing")…): it is not a prefix of the log; it was removed")
+            throw .checkFailed(
+                "the copy's head hash at sequence \(report.events) is not the store's (\(report.headHash.prefix(16))… ≠ \(sourceHash?.prefix(16) ?? "nothing")…): it is not a prefix of the log; it was removed"
+            )
         }
         return CopyCheck(events: report.events, headHash: report.headHash, sourceEvents: sourceEvents)
     }

@@ -192,14 +192,16 @@ public struct Checkpoint: Sendable, Equatable {
         guard publicKey == given else {
             throw .badInput([
                 LineError(
-                    file: source, field: "publicKey", problem: "signed by key \(publicKey.prefix(16))…, not by \(keySource)'s \(given.prefix(16))…",
+                    file: source, field: "publicKey",
+                    problem: "signed by key \(publicKey.prefix(16))…, not by \(keySource)'s \(given.prefix(16))…",
                     expected: "expected the key the checkpoint was made with")
             ])
         }
         guard let sig = hexBytes(signature), key.isValidSignature(sig, for: signedBytes) else {
             throw .badInput([
                 LineError(
-                    file: source, field: "signature", problem: "does not verify with \(keySource): the checkpoint was altered after signing",
+                    file: source, field: "signature",
+                    problem: "does not verify with \(keySource): the checkpoint was altered after signing",
                     expected: "expected the file exactly as `kstore audit checkpoint` printed it")
             ])
         }

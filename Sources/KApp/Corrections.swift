@@ -81,7 +81,8 @@ enum StoreChecks {
         let seqs = inForce.map { String($0.sequence) }.joined(separator: " and ")
         return InputError(
             field: "data.target",
-            problem: "voiding event \(target.uuidString.lowercased()) would leave patient \(patient) with two enrolments in force (sequences \(seqs))",
+            problem:
+                "voiding event \(target.uuidString.lowercased()) would leave patient \(patient) with two enrolments in force (sequences \(seqs))",
             expected: "one PatientEnrolled in force per patient; to change the protocol, amend the enrolment in force")
     }
 

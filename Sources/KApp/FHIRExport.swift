@@ -39,10 +39,12 @@ public enum FHIRExport {
     /// Every resource for events recorded, and reads made, between `from` and `to` (UTC dates,
     /// inclusive): the events' AuditEvents (and Provenances) in log order, then the reads'.
     public static func resources(_ store: ClinicStore, from: Day, to: Day) throws -> [JSONValue] {
-        let observer = "kstore " + store.log.storeId.map { b in
-            let s = String(b, radix: 16)
-            return s.count == 1 ? "0" + s : s
-        }.joined()
+        let observer =
+            "kstore "
+            + store.log.storeId.map { b in
+                let s = String(b, radix: 16)
+                return s.count == 1 ? "0" + s : s
+            }.joined()
         var out: [JSONValue] = []
         try store.log.scan { view in
             let day = AuditTrail.utcDay(micros: view.recordedAtMicros)
@@ -134,22 +136,26 @@ public enum FHIRExport {
                 ("type", coding(entityType, "2", "System Object")),
                 ("role", coding(objectRole, "4", "Domain Resource")),
                 ("description", .string("\(r.type.rawValue), sequence \(r.sequence)")),
-                ("detail", .array([
-                    detail("sequence", String(r.sequence)),
-                    detail("type", r.type.rawValue),
-                    detail("occurredAt", r.occurredAt.rfc3339),
-                ])),
+                (
+                    "detail",
+                    .array([
+                        detail("sequence", String(r.sequence)),
+                        detail("type", r.type.rawValue),
+                        detail("occurredAt", r.occurredAt.rfc3339),
+                    ])
+                ),
             ])
         ]
         if !r.patient.isEmpty && !SystemStream.isSystem(r.patient) { entities.append(patientEntity(r.patient)) }
         if let fix {
-            entities.append(.object([
-                ("what", identifier("urn:kstore:event", id(fix.target))),
-                ("type", coding(entityType, "2", "System Object")),
-                ("role", coding(objectRole, "4", "Domain Resource")),
-                ("description", .string(fix.action == "D" ? "the event voided" : "the event amended")),
-                ("detail", .array([detail("reason", fix.reason)])),
-            ]))
+            entities.append(
+                .object([
+                    ("what", identifier("urn:kstore:event", id(fix.target))),
+                    ("type", coding(entityType, "2", "System Object")),
+                    ("role", coding(objectRole, "4", "Domain Resource")),
+                    ("description", .string(fix.action == "D" ? "the event voided" : "the event amended")),
+                    ("detail", .array([detail("reason", fix.reason)])),
+                ]))
         }
         return .object([
             ("resourceType", .string("AuditEvent")),
@@ -159,15 +165,18 @@ public enum FHIRExport {
             ("action", .string(fix?.action ?? "C")),
             ("recorded", .string(EventMapping.formatMicros(r.recordedAtMicros))),
             ("outcome", .string("0")),
-            ("agent", .array([
-                .object([
-                    ("type", concept(participationType, "AUT", "author")),
-                    ("role", .array([concept("urn:kstore:role", r.actor.role.rawValue, r.actor.role.rawValue)])),
-                    ("who", identifier("urn:kstore:actor", r.actor.id)),
-                    ("altId", .string(r.osUser)),
-                    ("requestor", .bool(true)),
+            (
+                "agent",
+                .array([
+                    .object([
+                        ("type", concept(participationType, "AUT", "author")),
+                        ("role", .array([concept("urn:kstore:role", r.actor.role.rawValue, r.actor.role.rawValue)])),
+                        ("who", identifier("urn:kstore:actor", r.actor.id)),
+                        ("altId", .string(r.osUser)),
+                        ("requestor", .bool(true)),
+                    ])
                 ])
-            ])),
+            ),
             ("source", source(observer)),
             ("entity", .array(entities)),
         ])
@@ -186,19 +195,25 @@ public enum FHIRExport {
             ("recorded", .string(EventMapping.formatMicros(r.recordedAtMicros))),
             ("reason", .array([.object([("text", .string(fix.reason))])])),
             ("activity", concept(dataOperation, fix.action == "D" ? "DELETE" : "UPDATE", fix.action == "D" ? "delete" : "revise")),
-            ("agent", .array([
-                .object([
-                    ("type", concept(provenanceParticipant, "author", "Author")),
-                    ("role", .array([concept("urn:kstore:role", r.actor.role.rawValue, r.actor.role.rawValue)])),
-                    ("who", identifier("urn:kstore:actor", r.actor.id)),
+            (
+                "agent",
+                .array([
+                    .object([
+                        ("type", concept(provenanceParticipant, "author", "Author")),
+                        ("role", .array([concept("urn:kstore:role", r.actor.role.rawValue, r.actor.role.rawValue)])),
+                        ("who", identifier("urn:kstore:actor", r.actor.id)),
+                    ])
                 ])
-            ])),
-            ("entity", .array([
-                .object([
-                    ("role", .string("revision")),
-                    ("what", identifier("urn:kstore:event", id(fix.target))),
+            ),
+            (
+                "entity",
+                .array([
+                    .object([
+                        ("role", .string("revision")),
+                        ("what", identifier("urn:kstore:event", id(fix.target))),
+                    ])
                 ])
-            ])),
+            ),
         ])
     }
 
@@ -221,13 +236,16 @@ public enum FHIRExport {
             ("action", .string("R")),
             ("recorded", .string(EventMapping.formatMicros(e.atMicros))),
             ("outcome", .string("0")),
-            ("agent", .array([
-                .object([
-                    ("who", identifier("urn:kstore:os-user", e.osUser)),
-                    ("altId", .string(e.osUser)),
-                    ("requestor", .bool(true)),
+            (
+                "agent",
+                .array([
+                    .object([
+                        ("who", identifier("urn:kstore:os-user", e.osUser)),
+                        ("altId", .string(e.osUser)),
+                        ("requestor", .bool(true)),
+                    ])
                 ])
-            ])),
+            ),
             ("source", source(observer)),
             ("entity", .array(entities)),
         ])

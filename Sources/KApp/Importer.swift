@@ -281,7 +281,8 @@ public struct Importer {
         switch e {
         case .conflict(_, let stream, let expected, let actual):
             return .conflict(
-                "\(at): expectedVersion: stale: expected version \(expected) of \(stream), but it is at \(actual) (reload the patient's record and resend)")
+                "\(at): expectedVersion: stale: expected version \(expected) of \(stream), but it is at \(actual) (reload the patient's record and resend)"
+            )
         case .eventIdReused:
             return .badInput([LineError(file: source, line: line, field: "eventId", problem: e.description)])
         case .rejected(_, let reason):

@@ -27,7 +27,9 @@ public enum LogAudit {
     ///
     /// The projections are compared (unless `projections` is false) only when the log passed its
     /// own checks: a replay of a damaged log says nothing more.
-    public static func audit(_ store: ClinicStore, checkpoint: Checkpoint? = nil, projections compareProjections: Bool = true) throws -> AuditResult {
+    public static func audit(_ store: ClinicStore, checkpoint: Checkpoint? = nil, projections compareProjections: Bool = true) throws
+        -> AuditResult
+    {
         var report = try store.log.verify { view in
             do {
                 _ = try EventMapping.recorded(view)
@@ -53,7 +55,10 @@ public enum LogAudit {
                 problems += found
             } catch let StoreError.corrupt(sequence, detail) {
                 projections = .skipped("the replay failed")
-                problems.append(VerifyProblem(sequence: sequence, kind: .content, detail: "replaying the log to compare the stored projections failed: \(detail)"))
+                problems.append(
+                    VerifyProblem(
+                        sequence: sequence, kind: .content, detail: "replaying the log to compare the stored projections failed: \(detail)")
+                )
             }
         } else {
             projections = .skipped("the log failed its own checks")
@@ -76,9 +81,11 @@ public enum LogAudit {
         let here = hex(store.log.storeId)
         let taken = "the checkpoint of \(checkpoint.createdAt) at sequence \(checkpoint.sequence)"
         guard checkpoint.storeId == here else {
-            return [VerifyProblem(
-                sequence: 1, kind: .checkpoint,
-                detail: "\(taken) is of store \(checkpoint.storeId), this store is \(here): this log is not the one checkpointed")]
+            return [
+                VerifyProblem(
+                    sequence: 1, kind: .checkpoint,
+                    detail: "\(taken) is of store \(checkpoint.storeId), this store is \(here): this log is not the one checkpointed")
+            ]
         }
         guard checkpoint.sequence > 0 else { return [] }
         var points = checkpoint.markedSequences.map { (sequence: $0.sequence, expected: $0.mark, full: false) }
@@ -107,12 +114,15 @@ public enum LogAudit {
                     continue
                 }
                 let first = lastMatch + 1
-                let range = first == point.sequence
+                let range =
+                    first == point.sequence
                     ? "record \(point.sequence) is the first that is not the checkpointed one"
                     : "the first altered record is in \(first)–\(point.sequence) (the checkpoint pins one hash every \(checkpoint.stride) records; through \(lastMatch) the log matches)"
-                return [VerifyProblem(
-                    sequence: first, kind: .checkpoint,
-                    detail: "the log no longer extends \(taken): at sequence \(point.sequence) \(why); \(range)")]
+                return [
+                    VerifyProblem(
+                        sequence: first, kind: .checkpoint,
+                        detail: "the log no longer extends \(taken): at sequence \(point.sequence) \(why); \(range)")
+                ]
             }
             return []
         }

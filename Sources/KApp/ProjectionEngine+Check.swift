@@ -17,7 +17,8 @@ extension ProjectionEngine {
     /// would answer dates before events they hold).
     func compareStoredWithReplay(maxProblems: Int = 1000) throws -> (ProjectionComparison, [VerifyProblem]) {
         guard let db = projectionsDB else { return (.noneStored, []) }
-        let snapshot = try store.log.read { reader -> (meta: StoredMeta, stored: [String: [UInt8]], head: UInt64, rules: RulesInForce?, rulesSeq: UInt64)? in
+        let snapshot = try store.log.read {
+            reader -> (meta: StoredMeta, stored: [String: [UInt8]], head: UInt64, rules: RulesInForce?, rulesSeq: UInt64)? in
             guard let meta = try storedMeta(reader) else { return nil }
             var stored: [String: [UInt8]] = [:]
             try reader.txn.withCursor(db) { cursor in
@@ -36,21 +37,29 @@ extension ProjectionEngine {
         if checkpoint > snapshot.head {
             let problem = VerifyProblem(
                 sequence: snapshot.head + 1, kind: .content,
-                detail: "the stored projections fold the log through sequence \(checkpoint) but the log ends at \(snapshot.head): events were removed from its end")
+                detail:
+                    "the stored projections fold the log through sequence \(checkpoint) but the log ends at \(snapshot.head): events were removed from its end"
+            )
             return (.skipped("their checkpoint \(checkpoint) is past the end of the log"), [problem])
         }
         guard snapshot.meta.foldVersion == ProjectionEngine.foldVersion else {
             // Made by another version of the folds (an older kstore): a cache the next query
             // rebuilds from the log, not evidence of anything; the chain check covers the log.
             let made = snapshot.meta.foldVersion.map { "fold version \($0)" } ?? "a kstore from before protocol revision 4"
-            return (.skipped("they were made by \(made) (this kstore's folds are version \(ProjectionEngine.foldVersion)); the next query or `kstore replay` rebuilds them"), [])
+            return (
+                .skipped(
+                    "they were made by \(made) (this kstore's folds are version \(ProjectionEngine.foldVersion)); the next query or `kstore replay` rebuilds them"
+                ), []
+            )
         }
         guard let rules = snapshot.rules, rules.hash == snapshot.meta.rulesHash else {
             let claim = snapshot.rulesSeq == 0 ? "the built-in defaults" : "the rule set adopted at sequence \(snapshot.rulesSeq)"
             let actual = snapshot.rules.map { "\($0.rules.version) (\($0.hash.prefix(16))…)" } ?? "not a readable rule set adoption"
             let problem = VerifyProblem(
                 sequence: checkpoint, kind: .content,
-                detail: "the stored projections say they were built under \(claim) with hash \(snapshot.meta.rulesHash.prefix(16))…, but that is \(actual)")
+                detail:
+                    "the stored projections say they were built under \(claim) with hash \(snapshot.meta.rulesHash.prefix(16))…, but that is \(actual)"
+            )
             return (.skipped("their rule set is not the one the log holds"), [problem])
         }
         let set = try rebuild(rules: rules.rules, through: checkpoint).set
@@ -78,7 +87,11 @@ extension ProjectionEngine {
                 parts.append("latest clinical date (stored \(decoded.maxDay), replay \(rebuilt.maxDay))")
             }
             if !parts.isEmpty {
-                found.append((patient, "the stored projection of patient \(patient) differs from a fresh replay through sequence \(checkpoint): \(parts.joined(separator: ", "))"))
+                found.append(
+                    (
+                        patient,
+                        "the stored projection of patient \(patient) differs from a fresh replay through sequence \(checkpoint): \(parts.joined(separator: ", "))"
+                    ))
             }
         }
         for patient in stored.keys {

@@ -11,9 +11,11 @@ extension ProjectionEngine {
         if let asOf {
             // What the record showed at `asOf`: the rules in force then, every patient refolded.
             let rules = try store.log.read { reader in try RulesInForce.load(reader, recordedAtOrBefore: asOf) }
-            let patients = try patient.map { [$0] } ?? store.log.read { reader in
-                try reader.streams().map(\.stream).filter { !SystemStream.isSystem($0) }
-            }
+            let patients =
+                try patient.map { [$0] }
+                ?? store.log.read { reader in
+                    try reader.streams().map(\.stream).filter { !SystemStream.isSystem($0) }
+                }
             let out = try patients.map { try refold($0, rules: rules.rules, day: day, asOf: asOf) }
             return (out, rules)
         }

@@ -12,7 +12,8 @@ extension ProjectionEngine {
     /// patient's events stay in one worker, in log order, so the result is the single-threaded
     /// fold's exactly). Measured in ARCHITECTURE.md ("Parallel replay"). Returns the states, the
     /// last sequence folded, the events read and the seconds it took.
-    func rebuild(rules: RuleSet, through: UInt64? = nil) throws -> (set: FoldStateSet, checkpoint: UInt64, events: UInt64, seconds: Double) {
+    func rebuild(rules: RuleSet, through: UInt64? = nil) throws -> (set: FoldStateSet, checkpoint: UInt64, events: UInt64, seconds: Double)
+    {
         let start = DispatchTime.now().uptimeNanoseconds
         let elapsed = { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         let count = try store.log.count()

@@ -20,7 +20,8 @@ extension ProjectionEngine {
         let target = newRules ?? before.rules.rules
         // `current()` replayed the whole log under `target` (and stored it): that is the rebuild.
         let reused = newRules == nil ? before.rebuilt : nil
-        let built = try reused.map { (set: before.set, checkpoint: before.checkpoint, events: $0.events, seconds: $0.seconds) }
+        let built =
+            try reused.map { (set: before.set, checkpoint: before.checkpoint, events: $0.events, seconds: $0.seconds) }
             ?? rebuild(rules: target)
         let seconds = built.seconds
         let afterViews = reused == nil ? try views(built.set, rules: target, on: day) : beforeViews
@@ -45,12 +46,14 @@ extension ProjectionEngine {
                     eventId: UUID(), patient: SystemStream.rules, occurredAt: store.now,
                     actor: adopter ?? Actor(id: store.osUser, role: .admin), osUser: store.osUser,
                     event: .ruleSetAdopted(RuleSetAdopted(version: newRules.version, contentHash: hash, content: text)))
-                try store.log.append([event], clockMicros: store.clockMicros, thenInSameTransaction: { writer, outcomes in
-                    guard case .appended(let seq, _) = outcomes.first else { return }
-                    try persist(
-                        built.set, checkpoint: built.checkpoint, rules: RulesInForce(rules: newRules, adoptedAt: seq),
-                        full: true, in: writer)
-                })
+                try store.log.append(
+                    [event], clockMicros: store.clockMicros,
+                    thenInSameTransaction: { writer, outcomes in
+                        guard case .appended(let seq, _) = outcomes.first else { return }
+                        try persist(
+                            built.set, checkpoint: built.checkpoint, rules: RulesInForce(rules: newRules, adoptedAt: seq),
+                            full: true, in: writer)
+                    })
                 applied = true
             }
         } else {

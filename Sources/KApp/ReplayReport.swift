@@ -22,9 +22,13 @@ public struct ReplayReport: Sendable {
             ("rulesBefore", .string(rulesBefore)), ("rulesAfter", .string(rulesAfter)),
             ("eventsReplayed", .int(Int64(eventsReplayed))), ("seconds", .double((seconds * 1000).rounded() / 1000)),
             ("applied", .bool(applied)),
-            ("changes", .array(changes.map { c in
-                .object([("patient", .string(c.patient)), ("field", .string(c.field)), ("before", c.before), ("after", c.after)])
-            })),
+            (
+                "changes",
+                .array(
+                    changes.map { c in
+                        .object([("patient", .string(c.patient)), ("field", .string(c.field)), ("before", c.before), ("after", c.after)])
+                    })
+            ),
         ])
     }
 }

@@ -52,9 +52,10 @@ public enum Review {
             try reader.forEachInStream(SystemStream.reviews) { view in
                 let r = try EventMapping.recorded(view)
                 if case .auditReviewed(let a) = r.event {
-                    out.append(Reviewed(
-                        sequence: r.sequence, through: a.throughSequence, actor: r.actor.id,
-                        recordedAtMicros: r.recordedAtMicros, checkpointHash: a.checkpointHash, note: a.note))
+                    out.append(
+                        Reviewed(
+                            sequence: r.sequence, through: a.throughSequence, actor: r.actor.id,
+                            recordedAtMicros: r.recordedAtMicros, checkpointHash: a.checkpointHash, note: a.note))
                 }
             }
             return out

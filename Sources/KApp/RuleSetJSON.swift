@@ -18,7 +18,15 @@ public enum RuleSetJSON {
             ("acuteIntervalDays", .int(Int64(r.acuteIntervalDays))),
             ("responseReduction", .double(r.responseReduction)),
             ("remissionMax", .int(Int64(r.remissionMax))),
-            ("ladder", .array(r.ladder.map { .object([("intervalDays", .int(Int64($0.intervalDays))), ("treatments", $0.treatments.map { .int(Int64($0)) } ?? .null)]) })),
+            (
+                "ladder",
+                .array(
+                    r.ladder.map {
+                        .object([
+                            ("intervalDays", .int(Int64($0.intervalDays))), ("treatments", $0.treatments.map { .int(Int64($0)) } ?? .null),
+                        ])
+                    })
+            ),
             ("stepBackRise", .double(r.stepBackRise)),
             ("stepBackMinPoints", .int(Int64(r.stepBackMinPoints))),
             ("maxDoseMgPerKg", .double(r.maxDoseMgPerKg)),
@@ -27,12 +35,19 @@ public enum RuleSetJSON {
             ("toleranceWindowDays", .int(Int64(r.toleranceWindowDays))),
             ("bpSystolicMax", .int(Int64(r.bpSystolicMax))),
             ("bpDiastolicMax", .int(Int64(r.bpDiastolicMax))),
-            ("taperSteps", .array(r.taperSteps.map { .object([("intervalDays", .int(Int64($0.intervalDays))), ("months", .int(Int64($0.months)))]) })),
+            (
+                "taperSteps",
+                .array(r.taperSteps.map { .object([("intervalDays", .int(Int64($0.intervalDays))), ("months", .int(Int64($0.months)))]) })
+            ),
             ("relapseEarlyDays", .int(Int64(r.relapseEarlyDays))),
             ("relapseLateDays", .int(Int64(r.relapseLateDays))),
-            ("monitoring", .object(r.monitoring.map { m in
-                (m.name, .object([span(m.dueFrom, "dueFrom"), span(m.dueBy, "dueBy"), ("baseline", .bool(m.baseline))]))
-            })),
+            (
+                "monitoring",
+                .object(
+                    r.monitoring.map { m in
+                        (m.name, .object([span(m.dueFrom, "dueFrom"), span(m.dueBy, "dueBy"), ("baseline", .bool(m.baseline))]))
+                    })
+            ),
             ("quarterMonths", .int(Int64(r.quarterMonths))),
             ("yearMonths", .int(Int64(r.yearMonths))),
             ("visitWindowDays", .int(Int64(r.visitWindowDays))),
@@ -44,9 +59,13 @@ public enum RuleSetJSON {
             ("hybridBaseDays", .int(Int64(r.hybridBaseDays))),
             ("phaseEndWeeks", .array(r.phaseEndWeeks.map { .int(Int64($0)) })),
             ("lateEntryHours", .int(Int64(r.lateEntryHours))),
-            ("permissions", .object(Role.allCases.map { role in
-                (role.rawValue, .array(r.permissions.names(role).map { .string($0) }))
-            })),
+            (
+                "permissions",
+                .object(
+                    Role.allCases.map { role in
+                        (role.rawValue, .array(r.permissions.names(role).map { .string($0) }))
+                    })
+            ),
         ])
     }
 

@@ -17,23 +17,31 @@ public enum Views {
             ("baselineMadrs", opt(v.baselineMadrs)),
             ("nadirMadrs", opt(v.nadirMadrs)),
             ("latestMadrs", opt(v.latestMadrs)),
-            ("interval", v.interval.map { i in
-                .object([
-                    ("days", .int(Int64(i.days))), ("treatmentsAtInterval", .int(Int64(i.treatmentsAtInterval))),
-                    ("requiredBeforeExtension", opt(i.requiredBeforeExtension)),
-                ])
-            } ?? .null),
+            (
+                "interval",
+                v.interval.map { i in
+                    .object([
+                        ("days", .int(Int64(i.days))), ("treatmentsAtInterval", .int(Int64(i.treatmentsAtInterval))),
+                        ("requiredBeforeExtension", opt(i.requiredBeforeExtension)),
+                    ])
+                } ?? .null
+            ),
             ("nextInfusionDue", opt(v.nextInfusionDue)),
             ("infusionOverdueDays", .int(Int64(v.infusionOverdueDays))),
         ]
         if let explain = v.explain {
-            fields.append(("explain", .array(explain.map { s in
-                .object([
-                    ("sequence", s.sequence.map { .int(Int64($0)) } ?? .null),
-                    ("eventId", s.eventId.map { .string($0.uuidString.lowercased()) } ?? .null),
-                    ("date", opt(s.date)), ("rule", .string(s.rule)), ("detail", .string(s.detail)),
-                ])
-            })))
+            fields.append(
+                (
+                    "explain",
+                    .array(
+                        explain.map { s in
+                            .object([
+                                ("sequence", s.sequence.map { .int(Int64($0)) } ?? .null),
+                                ("eventId", s.eventId.map { .string($0.uuidString.lowercased()) } ?? .null),
+                                ("date", opt(s.date)), ("rule", .string(s.rule)), ("detail", .string(s.detail)),
+                            ])
+                        })
+                ))
         }
         return .object(fields)
     }
@@ -74,13 +82,19 @@ public enum Views {
             ("severity", .string(a.severity.rawValue)), ("raisedOn", .string(a.raisedOn.description)),
             ("sourceEvent", .string(a.source.eventId.uuidString.lowercased())),
             ("acknowledged", .bool(!a.isActive(on: day))),
-            ("acknowledgedBy", a.acknowledged.flatMap { ack in ack.day <= day ? .string(ack.eventId.uuidString.lowercased()) : nil } ?? .null),
+            (
+                "acknowledgedBy",
+                a.acknowledged.flatMap { ack in ack.day <= day ? .string(ack.eventId.uuidString.lowercased()) : nil } ?? .null
+            ),
             ("detail", .string(a.detail)),
         ]
         // R8 (revision 4): the class chooses the clinical action, so it is data, not only prose.
         if case .relapse(let cls, let days, _, _, let since) = a.facts {
             members.append(
-                ("relapse", .object([("class", .string(cls.rawValue)), ("days", .int(Int64(days))), ("discontinuedOn", .string(since.description))])))
+                (
+                    "relapse",
+                    .object([("class", .string(cls.rawValue)), ("days", .int(Int64(days))), ("discontinuedOn", .string(since.description))])
+                ))
         }
         return .object(members)
     }

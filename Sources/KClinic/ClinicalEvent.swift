@@ -81,8 +81,15 @@ public struct ConsentRecorded: Sendable, Equatable {
     public init(kind: ConsentKind) { self.kind = kind }
 }
 
-public enum Route: String, CaseIterable, Sendable { case iv = "IV", im = "IM", intranasal, sublingual, oral }
-public enum DoseUnit: String, CaseIterable, Sendable { case mgPerKg = "mg/kg", mg }
+public enum Route: String, CaseIterable, Sendable {
+    case iv = "IV"
+    case im = "IM"
+    case intranasal, sublingual, oral
+}
+public enum DoseUnit: String, CaseIterable, Sendable {
+    case mgPerKg = "mg/kg"
+    case mg
+}
 public enum Series: String, CaseIterable, Sendable { case acute, maintenance, booster }
 
 public struct Dose: Sendable, Equatable {
@@ -108,7 +115,10 @@ public struct InfusionAdministered: Sendable, Equatable {
 }
 
 public enum Instrument: String, CaseIterable, Sendable {
-    case madrs = "MADRS", phq2 = "PHQ2", phq9 = "PHQ9", moca = "MOCA"
+    case madrs = "MADRS"
+    case phq2 = "PHQ2"
+    case phq9 = "PHQ9"
+    case moca = "MOCA"
     public var range: ClosedRange<Int> {
         switch self {
         case .madrs: 0...60
@@ -128,7 +138,11 @@ public struct ScoreRecorded: Sendable, Equatable {
     }
 }
 
-public enum LabTest: String, CaseIterable, Sendable { case urinalysis, lft = "LFT", ecg = "ECG" }
+public enum LabTest: String, CaseIterable, Sendable {
+    case urinalysis
+    case lft = "LFT"
+    case ecg = "ECG"
+}
 
 public struct LabResulted: Sendable, Equatable {
     public var test: LabTest

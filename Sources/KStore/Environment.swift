@@ -145,7 +145,9 @@ public final class Environment {
                 let frc = mdb_dbi_flags(txn, dbi, &stored)
                 if frc != 0 || DatabaseFlags(rawValue: stored).intersection(.layout) != flags.intersection(.layout) {
                     mdb_txn_abort(txn)
-                    throw LMDBError(code: frc != 0 ? LMDBError.Code(rawValue: frc) : .incompatible, operation: "mdb_dbi_open(\(name)): stored flags \(stored), expected \(flags.rawValue)")
+                    throw LMDBError(
+                        code: frc != 0 ? LMDBError.Code(rawValue: frc) : .incompatible,
+                        operation: "mdb_dbi_open(\(name)): stored flags \(stored), expected \(flags.rawValue)")
                 }
                 result[name] = Database(dbi: dbi, name: name)
             }

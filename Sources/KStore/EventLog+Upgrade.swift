@@ -83,7 +83,9 @@ extension EventLog {
         guard oldEntries == count else { throw refuse("the streams index holds \(oldEntries) entries for \(count) events") }
         if let heads {
             let headEntries = try txn.count(heads)
-            guard headEntries == byStream.count else { throw refuse("the heads index holds \(headEntries) streams, the events \(byStream.count)") }
+            guard headEntries == byStream.count else {
+                throw refuse("the heads index holds \(headEntries) streams, the events \(byStream.count)")
+            }
             for (stream, seqs) in byStream {
                 let head = try txn.get(heads, Keys.stream(stream)).flatMap(Keys.format1DecodeHead)
                 guard head?.version == UInt64(seqs.count), head?.sequence == seqs.last else {

@@ -90,7 +90,10 @@ extension EventLog {
                         hasher.update(bufferPointer: view.body)
                         let computed = Array(hasher.finalize())
                         if !computed.elementsEqual(view.hash) {
-                            report(seq, .hashMismatch, "stored hash \(hex(view.hash).prefix(16))… ≠ computed \(hex(computed).prefix(16))…: this record, or the one before it, was altered")
+                            report(
+                                seq, .hashMismatch,
+                                "stored hash \(hex(view.hash).prefix(16))… ≠ computed \(hex(computed).prefix(16))…: this record, or the one before it, was altered"
+                            )
                         }
                         prevHash = view.hash.copiedBytes
                         // Stream versions contiguous, and the indexes point back at this record.
@@ -109,7 +112,8 @@ extension EventLog {
                         }
                         let idHit = try txn.get(ids, view.eventId.copiedBytes).flatMap(Keys.decodeUInt64)
                         if idHit != seq {
-                            report(seq, .index, "ids index for \(formatUUID(view.eventId)) points at \(idHit.map(String.init) ?? "nothing")")
+                            report(
+                                seq, .index, "ids index for \(formatUUID(view.eventId)) points at \(idHit.map(String.init) ?? "nothing")")
                         }
                         if let problem = inspect(view) { report(seq, .content, problem) }
                         entry = try cursor.next()
@@ -133,7 +137,10 @@ extension EventLog {
                     let indexed = UInt64(try cursor.valueCount())
                     if let head = streamVersions[stream] {
                         if indexed != head.events {
-                            report(head.sequence, .index, "streams index holds \(indexed) sequences for \(stream), which has \(head.events) events (last at \(head.sequence))")
+                            report(
+                                head.sequence, .index,
+                                "streams index holds \(indexed) sequences for \(stream), which has \(head.events) events (last at \(head.sequence))"
+                            )
                         }
                     } else {
                         report(expected, .index, "streams index holds \(indexed) sequences for \(stream), which has no events")

@@ -35,7 +35,9 @@ public final class EventLog {
     ]
 
     /// Creates a new, empty store in `path` (a new or empty directory, made owner-only).
-    public static func create(at path: String, mapSize: Int = defaultMapSize, auxiliary: [String] = [], clockMicros: Int64) throws -> EventLog {
+    public static func create(at path: String, mapSize: Int = defaultMapSize, auxiliary: [String] = [], clockMicros: Int64) throws
+        -> EventLog
+    {
         var st = stat()
         if stat(path, &st) == 0 {
             if access(path + "/data.mdb", F_OK) == 0 { throw StoreError.alreadyExists(path: path) }
@@ -223,7 +225,9 @@ public final class EventLog {
     ) throws {
         try scanRaw(from: from, through: through, chunk: chunk) { seq, bytes in
             let view: RecordView
-            do throws(BinaryError) { view = try RecordView(bytes) } catch { throw StoreError.corrupt(sequence: seq, detail: error.description) }
+            do throws(BinaryError) { view = try RecordView(bytes) } catch {
+                throw StoreError.corrupt(sequence: seq, detail: error.description)
+            }
             return try body(view)
         }
     }
@@ -332,7 +336,9 @@ public struct LogReader {
     public func record(_ sequence: UInt64) throws -> RecordView? {
         if let pending, pending.contains(sequence) { return try pending.record(sequence) }
         guard let value = try txn.get(log.events, Keys.sequence(sequence)) else { return nil }
-        do throws(BinaryError) { return try RecordView(value) } catch { throw StoreError.corrupt(sequence: sequence, detail: error.description) }
+        do throws(BinaryError) { return try RecordView(value) } catch {
+            throw StoreError.corrupt(sequence: sequence, detail: error.description)
+        }
     }
 
     public func sequence(forEventId id: [UInt8]) throws -> UInt64? {
@@ -389,12 +395,16 @@ public struct LogReader {
             out.reserveCapacity(count)
             if count == 1 {
                 // LMDB keeps a single value in the node itself: no page of values to fetch.
-                guard let seq = Keys.decodeUInt64(first) else { throw StoreError.corrupt(sequence: 0, detail: "streams index of \(stream): a value of \(first.count) bytes") }
+                guard let seq = Keys.decodeUInt64(first) else {
+                    throw StoreError.corrupt(sequence: 0, detail: "streams index of \(stream): a value of \(first.count) bytes")
+                }
                 return [seq]
             }
             var page = try cursor.valuesPage(next: false)
             while let values = page {
-                guard values.count % 8 == 0 else { throw StoreError.corrupt(sequence: 0, detail: "streams index of \(stream): a page of \(values.count) bytes") }
+                guard values.count % 8 == 0 else {
+                    throw StoreError.corrupt(sequence: 0, detail: "streams index of \(stream): a page of \(values.count) bytes")
+                }
                 var offset = 0
                 while offset < values.count {
                     out.append(UInt64(bigEndian: values.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
@@ -412,7 +422,9 @@ public struct LogReader {
     /// Calls `body` with each record of a stream in version order.
     public func forEachInStream(_ stream: String, _ body: (RecordView) throws -> Void) throws {
         for seq in try streamSequences(stream) {
-            guard let view = try record(seq) else { throw StoreError.corrupt(sequence: seq, detail: "indexed in stream \(stream) but missing") }
+            guard let view = try record(seq) else {
+                throw StoreError.corrupt(sequence: seq, detail: "indexed in stream \(stream) but missing")
+            }
             try body(view)
         }
     }
@@ -429,10 +441,14 @@ public struct LogReader {
             guard let bytes = try txn.get(log.events, Keys.sequence(seq)) else {
                 throw StoreError.corrupt(sequence: seq, detail: "indexed in stream \(stream) but missing")
             }
-            guard let code = RecordView.peekTypeCode(bytes) else { throw StoreError.corrupt(sequence: seq, detail: "unreadable record header") }
+            guard let code = RecordView.peekTypeCode(bytes) else {
+                throw StoreError.corrupt(sequence: seq, detail: "unreadable record header")
+            }
             guard typeCodes.contains(code) else { continue }
             let view: RecordView
-            do throws(BinaryError) { view = try RecordView(bytes) } catch { throw StoreError.corrupt(sequence: seq, detail: error.description) }
+            do throws(BinaryError) { view = try RecordView(bytes) } catch {
+                throw StoreError.corrupt(sequence: seq, detail: error.description)
+            }
             try body(view)
         }
     }

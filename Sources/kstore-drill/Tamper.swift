@@ -35,7 +35,9 @@ func runTamper(_ args: [String]) -> Int32 {
         switch mode {
         case "byte", "rewrite":
             guard let raw = try tamper.rawRecord(at) else { return complain("there is no record \(at)", 70) }
-            guard let forged = forgedPayload(raw) else { return complain("no single-byte change of record \(at)'s payload still decodes", 70) }
+            guard let forged = forgedPayload(raw) else {
+                return complain("no single-byte change of record \(at)'s payload still decodes", 70)
+            }
             if mode == "byte" {
                 var bytes = raw
                 bytes[forged.offsetInRecord] = forged.newByte
@@ -48,7 +50,9 @@ func runTamper(_ args: [String]) -> Int32 {
                     try ProjectionEngine(store: store).rebuildStored()
                     note = "; stored projections rebuilt from the forged log"
                 }
-                print("rewrite: record \(at) \(forged.type): data \(forged.before) → \(forged.after); hashes of \(at)–\(at + n - 1) recomputed (\(n) records)\(note)")
+                print(
+                    "rewrite: record \(at) \(forged.type): data \(forged.before) → \(forged.after); hashes of \(at)–\(at + n - 1) recomputed (\(n) records)\(note)"
+                )
             }
         case "delete":
             guard try tamper.deleteRaw(at) else { return complain("there is no record \(at)", 70) }
@@ -69,7 +73,9 @@ func runTamper(_ args: [String]) -> Int32 {
 
 /// The first single-bit change of the record's payload (from its last byte back) that still
 /// decodes as an event of its type with different data.
-private func forgedPayload(_ raw: [UInt8]) -> (offsetInRecord: Int, newByte: UInt8, payload: [UInt8], type: String, before: String, after: String)? {
+private func forgedPayload(_ raw: [UInt8]) -> (
+    offsetInRecord: Int, newByte: UInt8, payload: [UInt8], type: String, before: String, after: String
+)? {
     func decode(_ bytes: [UInt8]) -> (payload: [UInt8], type: String, data: String)? {
         bytes.withUnsafeBytes { buf in
             guard let view = try? RecordView(buf), let r = try? EventMapping.recorded(view) else { return nil }

@@ -52,7 +52,8 @@ func syntheticLine(patient: String, n: Int, id: UUID = UUID(), baseMillis: Int64
         data = #"{"route":"IV","dose":{"value":0.5,"unit":"mg/kg"},"series":"maintenance"}"#
     }
     let role = type == "InfusionAdministered" || type == "ScoreRecorded" ? "nurse" : "nurse"
-    return #"{"eventId":"\#(id.uuidString.lowercased())","type":"\#(type)","patient":"\#(patient)","occurredAt":"\#(ts.rfc3339)","actor":{"id":"rn.drill","role":"\#(role)"},"data":\#(data)}"#
+    return
+        #"{"eventId":"\#(id.uuidString.lowercased())","type":"\#(type)","patient":"\#(patient)","occurredAt":"\#(ts.rfc3339)","actor":{"id":"rn.drill","role":"\#(role)"},"data":\#(data)}"#
 }
 
 /// fixtures/actors.tsv, found from the working directory (tools/ run from the package root).
@@ -82,7 +83,8 @@ case "write-loop":
         do {
             let s = try importer.importNDJSON(Array(lines.utf8), source: "drill")
             // Printed only after the commit returned: the batch is durable.
-            FileHandle.standardOutput.write(Data("done \(s.firstSequence ?? 0) \(s.lastSequence ?? 0) \(lastId.uuidString.lowercased())\n".utf8))
+            FileHandle.standardOutput.write(
+                Data("done \(s.firstSequence ?? 0) \(s.lastSequence ?? 0) \(lastId.uuidString.lowercased())\n".utf8))
         } catch {
             fail("import failed: \(error)")
         }
@@ -200,10 +202,14 @@ case "measure":
         fail("\(error)")
     }
     func f(_ x: Double) -> String { String(format: "%.0f", x) }
-    print("input: \(file) (\(lineCount) events, \(bytes.count) bytes, \(String(format: "%.0f", Double(bytes.count) / Double(max(lineCount, 1)))) bytes/event)")
+    print(
+        "input: \(file) (\(lineCount) events, \(bytes.count) bytes, \(String(format: "%.0f", Double(bytes.count) / Double(max(lineCount, 1)))) bytes/event)"
+    )
     print("runs: \(runs) (medians)")
     print("import (validate, one commit per file ≤ 2^20 events):  \(f(median(importRates))) events/s")
-    print("durable single-event appends (one commit each):        \(f(median(appendRates))) appends/s, p50 \(f(median(p50s))) µs, p99 \(f(median(p99s))) µs")
+    print(
+        "durable single-event appends (one commit each):        \(f(median(appendRates))) appends/s, p50 \(f(median(p50s))) µs, p99 \(f(median(p99s))) µs"
+    )
     print("full log scan with decoding (envelope + payload):       \(f(median(decodeRates))) events/s")
     print("raw LMDB cursor scan of the same store:                 \(f(median(rawRates))) entries/s")
     print("full replay of every projection (decode + fold + store): \(f(median(replayRates))) events/s")
@@ -221,7 +227,10 @@ case "import":
     do {
         let s = try importer.importNDJSON([UInt8](data), source: file)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        print(String(format: "imported %d events (%d duplicates) in %.2f s: %.0f events/s, commits of %d", s.imported, s.duplicates, seconds, Double(s.imported) / seconds, importer.batchSize))
+        print(
+            String(
+                format: "imported %d events (%d duplicates) in %.2f s: %.0f events/s, commits of %d", s.imported, s.duplicates, seconds,
+                Double(s.imported) / seconds, importer.batchSize))
     } catch {
         fail("import failed: \(error)")
     }

@@ -20,7 +20,10 @@ struct ActorCommand: ParsableCommand {
         func run(_ store: ClinicStore) throws {
             let seq = try Actors.add(store, id: id, role: role, osUser: osUser)
             if json {
-                Output.json(.object([("sequence", .int(Int64(seq))), ("id", .string(id)), ("role", .string(role.rawValue)), ("osUser", .string(osUser))]))
+                Output.json(
+                    .object([
+                        ("sequence", .int(Int64(seq))), ("id", .string(id)), ("role", .string(role.rawValue)), ("osUser", .string(osUser)),
+                    ]))
             } else {
                 Output.line("registered \(id) as \(role.rawValue), acting as OS user \(osUser) (sequence \(seq))")
             }
@@ -46,10 +49,14 @@ struct ActorCommand: ParsableCommand {
         func run(_ store: ClinicStore) throws {
             let actors = try Actors.list(store)
             if json {
-                Output.json(.array(actors.map { a in
-                    .object([("id", .string(a.id)), ("role", .string(a.role.rawValue)), ("osUser", .string(a.osUser)),
-                             ("active", .bool(a.active)), ("registeredAt", .int(Int64(a.registeredAt)))])
-                }))
+                Output.json(
+                    .array(
+                        actors.map { a in
+                            .object([
+                                ("id", .string(a.id)), ("role", .string(a.role.rawValue)), ("osUser", .string(a.osUser)),
+                                ("active", .bool(a.active)), ("registeredAt", .int(Int64(a.registeredAt))),
+                            ])
+                        }))
                 return
             }
             var t = Table(["ID", "ROLE", "OS USER", "STATE", "REGISTERED AT"])

@@ -5,7 +5,10 @@ import KClinic
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Verify and review the log.",
-        subcommands: [Verify.self, TakeCheckpoint.self, Keygen.self, AuditTrailCommand.self, ReviewCommand.self, Unreviewed.self, Access.self, Export.self]
+        subcommands: [
+            Verify.self, TakeCheckpoint.self, Keygen.self, AuditTrailCommand.self, ReviewCommand.self, Unreviewed.self, Access.self,
+            Export.self,
+        ]
     )
 
     struct Export: StoreCommand {
@@ -19,7 +22,10 @@ struct Audit: ParsableCommand {
         @OptionGroup var options: StoreOptions
         @Option(help: "First day (YYYY-MM-DD, UTC date of recordedAt), inclusive.") var from: Day
         @Option(help: "Last day (YYYY-MM-DD, UTC date of recordedAt), inclusive.") var to: Day
-        @Option(help: "ndjson (one envelope a line, as `kstore log --json` prints them) or fhir (FHIR R4 AuditEvent and Provenance resources, one a line).") var format: ExportFormat = .ndjson
+        @Option(
+            help:
+                "ndjson (one envelope a line, as `kstore log --json` prints them) or fhir (FHIR R4 AuditEvent and Provenance resources, one a line)."
+        ) var format: ExportFormat = .ndjson
 
         func run(_ store: ClinicStore) throws {
             if format == .fhir {
@@ -55,24 +61,35 @@ struct Audit: ParsableCommand {
                     && (patient.map { p in e.patients.contains(p) || e.patientCount > AccessLog.listLimit } ?? true)
             }
             if json {
-                Output.json(.object([
-                    ("entries", .array(entries.map { e in
-                        .object([
-                            ("sequence", .int(Int64(e.sequence))), ("at", .string(EventMapping.formatMicros(e.atMicros))),
-                            ("osUser", .string(e.osUser)), ("command", .string(e.command)),
-                            ("patientCount", .int(Int64(e.patientCount))), ("patients", .array(e.patients.map { .string($0) })),
-                        ])
-                    })),
-                    ("chainIntact", .bool(broken.isEmpty)), ("brokenAt", .array(broken.map { .int(Int64($0)) })),
-                ]))
+                Output.json(
+                    .object([
+                        (
+                            "entries",
+                            .array(
+                                entries.map { e in
+                                    .object([
+                                        ("sequence", .int(Int64(e.sequence))), ("at", .string(EventMapping.formatMicros(e.atMicros))),
+                                        ("osUser", .string(e.osUser)), ("command", .string(e.command)),
+                                        ("patientCount", .int(Int64(e.patientCount))), ("patients", .array(e.patients.map { .string($0) })),
+                                    ])
+                                })
+                        ),
+                        ("chainIntact", .bool(broken.isEmpty)), ("brokenAt", .array(broken.map { .int(Int64($0)) })),
+                    ]))
             } else {
                 var t = Table(["SEQ", "AT", "OS USER", "PATIENTS", "COMMAND"])
                 for e in entries {
-                    let who = e.patients.isEmpty ? "all \(e.patientCount) patients" : e.patients.prefix(5).joined(separator: ", ") + (e.patients.count > 5 ? " (+\(e.patients.count - 5))" : "")
+                    let who =
+                        e.patients.isEmpty
+                        ? "all \(e.patientCount) patients"
+                        : e.patients.prefix(5).joined(separator: ", ") + (e.patients.count > 5 ? " (+\(e.patients.count - 5))" : "")
                     t.add([String(e.sequence), EventMapping.formatMicros(e.atMicros), e.osUser, who, e.command])
                 }
                 Output.writeBytes(Array(t.render().utf8), to: 1)
-                Output.line(broken.isEmpty ? "access log chain intact (\(all.count) reads)" : "access log chain BROKEN at \(broken.map(String.init).joined(separator: ", "))")
+                Output.line(
+                    broken.isEmpty
+                        ? "access log chain intact (\(all.count) reads)"
+                        : "access log chain BROKEN at \(broken.map(String.init).joined(separator: ", "))")
             }
             if !broken.isEmpty { throw ExitCode(1) }
         }
@@ -91,9 +108,14 @@ struct Audit: ParsableCommand {
         func run(_ store: ClinicStore) throws {
             let r = try Review.record(store, through: through, actorId: actor, note: note)
             if json {
-                Output.json(.object([("sequence", .int(Int64(r.sequence))), ("throughSequence", .int(Int64(r.through))), ("checkpointHash", .string(r.hash))]))
+                Output.json(
+                    .object([
+                        ("sequence", .int(Int64(r.sequence))), ("throughSequence", .int(Int64(r.through))),
+                        ("checkpointHash", .string(r.hash)),
+                    ]))
             } else {
-                Output.line("recorded review by \(actor) through sequence \(r.through) (hash \(r.hash.prefix(16))…) as sequence \(r.sequence)")
+                Output.line(
+                    "recorded review by \(actor) through sequence \(r.through) (hash \(r.hash.prefix(16))…) as sequence \(r.sequence)")
             }
         }
     }
@@ -107,11 +129,27 @@ struct Audit: ParsableCommand {
             let u = try Review.unreviewed(store)
             let broken = try Review.brokenAttestations(store)
             if json {
-                Output.json(.object([
-                    ("head", .int(Int64(u.head))), ("reviewedThrough", .int(Int64(u.reviewedThrough))),
-                    ("ranges", .array(u.ranges.map { .object([("from", .int(Int64($0.lowerBound))), ("through", .int(Int64($0.upperBound))), ("events", .int(Int64($0.count)))]) })),
-                    ("alteredSinceReview", .array(broken.map { .object([("review", .int(Int64($0.review.sequence))), ("through", .int(Int64($0.review.through)))]) })),
-                ]))
+                Output.json(
+                    .object([
+                        ("head", .int(Int64(u.head))), ("reviewedThrough", .int(Int64(u.reviewedThrough))),
+                        (
+                            "ranges",
+                            .array(
+                                u.ranges.map {
+                                    .object([
+                                        ("from", .int(Int64($0.lowerBound))), ("through", .int(Int64($0.upperBound))),
+                                        ("events", .int(Int64($0.count))),
+                                    ])
+                                })
+                        ),
+                        (
+                            "alteredSinceReview",
+                            .array(
+                                broken.map {
+                                    .object([("review", .int(Int64($0.review.sequence))), ("through", .int(Int64($0.review.through)))])
+                                })
+                        ),
+                    ]))
             } else {
                 Output.line(u.reviewedThrough == 0 ? "nothing has been reviewed yet" : "reviewed through sequence \(u.reviewedThrough)")
                 if u.ranges.isEmpty {
@@ -122,7 +160,9 @@ struct Audit: ParsableCommand {
                     Output.writeBytes(Array(t.render().utf8), to: 1)
                 }
                 for b in broken {
-                    Output.line("WARNING: the log through \(b.review.through), reviewed by \(b.review.actor) at sequence \(b.review.sequence), has changed since; run `kstore audit verify`")
+                    Output.line(
+                        "WARNING: the log through \(b.review.through), reviewed by \(b.review.actor) at sequence \(b.review.sequence), has changed since; run `kstore audit verify`"
+                    )
                 }
             }
             if !broken.isEmpty { throw ExitCode(1) }
@@ -140,7 +180,8 @@ struct Audit: ParsableCommand {
         @OptionGroup var options: StoreOptions
         @Option(help: "A checkpoint (the output of `kstore audit checkpoint`) the log must still extend.")
         var checkpoint: String?
-        @Option(name: .customLong("public-key"), help: "The public key file (PREFIX.pub of `kstore audit keygen`) that signed the checkpoint.")
+        @Option(
+            name: .customLong("public-key"), help: "The public key file (PREFIX.pub of `kstore audit keygen`) that signed the checkpoint.")
         var publicKey: String?
         @Flag(help: "Print the result as JSON.") var json = false
 
@@ -165,26 +206,42 @@ struct Audit: ParsableCommand {
             if json {
                 var members: [(String, JSONValue)] = [
                     ("ok", .bool(report.ok)), ("events", .int(Int64(report.events))), ("head", .string(report.headHash)),
-                    ("problems", .array(report.problems.map { p in
-                        .object([("sequence", .int(Int64(p.sequence))), ("kind", .string(p.kind.rawValue)), ("detail", .string(p.detail))])
-                    })),
+                    (
+                        "problems",
+                        .array(
+                            report.problems.map { p in
+                                .object([
+                                    ("sequence", .int(Int64(p.sequence))), ("kind", .string(p.kind.rawValue)),
+                                    ("detail", .string(p.detail)),
+                                ])
+                            })
+                    ),
                 ]
                 switch result.projections {
                 case .noneStored:
                     members.append(("projections", .object([("compared", .bool(false)), ("note", .string("none stored"))])))
                 case .compared(let checkpoint, let patients):
-                    members.append(("projections", .object([
-                        ("compared", .bool(true)), ("checkpoint", .int(Int64(checkpoint))), ("patients", .int(Int64(patients))),
-                    ])))
+                    members.append(
+                        (
+                            "projections",
+                            .object([
+                                ("compared", .bool(true)), ("checkpoint", .int(Int64(checkpoint))), ("patients", .int(Int64(patients))),
+                            ])
+                        ))
                 case .skipped(let why):
                     members.append(("projections", .object([("compared", .bool(false)), ("note", .string(why))])))
                 }
                 if let cp = result.checkpoint {
-                    members.append(("checkpoint", .object([
-                        ("storeId", .string(cp.storeId)), ("sequence", .int(Int64(cp.sequence))), ("headHash", .string(cp.headHash)),
-                        ("createdAt", .string(cp.createdAt)), ("stride", .int(Int64(cp.stride))),
-                        ("extended", .bool(result.extendsCheckpoint ?? false)),
-                    ])))
+                    members.append(
+                        (
+                            "checkpoint",
+                            .object([
+                                ("storeId", .string(cp.storeId)), ("sequence", .int(Int64(cp.sequence))),
+                                ("headHash", .string(cp.headHash)),
+                                ("createdAt", .string(cp.createdAt)), ("stride", .int(Int64(cp.stride))),
+                                ("extended", .bool(result.extendsCheckpoint ?? false)),
+                            ])
+                        ))
                 }
                 Output.json(.object(members))
             } else {
@@ -202,11 +259,14 @@ struct Audit: ParsableCommand {
                     Output.line("projections: not compared (\(why))")
                 }
                 if let cp = result.checkpoint, result.extendsCheckpoint == true {
-                    Output.line("checkpoint: the log extends the checkpoint of \(cp.createdAt) at sequence \(cp.sequence) (head \(cp.headHash))")
+                    Output.line(
+                        "checkpoint: the log extends the checkpoint of \(cp.createdAt) at sequence \(cp.sequence) (head \(cp.headHash))")
                 }
                 if !report.ok {
                     for p in report.problems { Output.line("sequence \(p.sequence): \(p.kind.rawValue): \(p.detail)") }
-                    Output.line("FAILED: \(report.problems.count) problem(s) in \(report.events) events; first bad sequence \(report.problems.first?.sequence ?? 0)")
+                    Output.line(
+                        "FAILED: \(report.problems.count) problem(s) in \(report.events) events; first bad sequence \(report.problems.first?.sequence ?? 0)"
+                    )
                 }
             }
             if !report.ok { throw ExitCode(1) }
@@ -226,10 +286,11 @@ struct Audit: ParsableCommand {
                 """)
         @OptionGroup var options: StoreOptions
         @Option(help: "The private key file (PREFIX of `kstore audit keygen`).") var key: String
-        @Option(help: """
-            Pin the hash of every Nth record, so a rewritten log is located to within N records \
-            (default: the smallest power of two giving at most 1,024 marks, so 1 up to 1,024 events).
-            """)
+        @Option(
+            help: """
+                Pin the hash of every Nth record, so a rewritten log is located to within N records \
+                (default: the smallest power of two giving at most 1,024 marks, so 1 up to 1,024 events).
+                """)
         var stride: UInt64?
 
         func validate() throws {
@@ -257,7 +318,9 @@ struct Audit: ParsableCommand {
     struct Keygen: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write a new Ed25519 key pair for signing checkpoints: PREFIX (private, owner-only) and PREFIX.pub.",
-            discussion: "Each file is one line, `ed25519-private:` or `ed25519-public:` and the raw 32-byte key in hex. Existing files are never overwritten.")
+            discussion:
+                "Each file is one line, `ed25519-private:` or `ed25519-public:` and the raw 32-byte key in hex. Existing files are never overwritten."
+        )
         @Option(help: "Where to write the keys: PREFIX and PREFIX.pub.") var out: String
 
         func run() throws {

@@ -19,13 +19,14 @@ struct BackupCommand: StoreCommand {
     func run(_ store: ClinicStore) throws {
         let r = try Backup.run(store, to: destination)
         if json {
-            Output.json(.object([
-                ("destination", .string(r.destination)), ("events", .int(Int64(r.events))), ("head", .string(r.headHash)),
-                ("bytes", .int(Int64(r.bytes))), ("seconds", .double(rounded(r.seconds))),
-                ("copySeconds", .double(rounded(r.copySeconds))), ("verifySeconds", .double(rounded(r.verifySeconds))),
-                ("megabytesPerSecond", .double((r.megabytesPerSecond * 10).rounded() / 10)),
-                ("sourceEvents", .int(Int64(r.sourceEvents))),
-            ]))
+            Output.json(
+                .object([
+                    ("destination", .string(r.destination)), ("events", .int(Int64(r.events))), ("head", .string(r.headHash)),
+                    ("bytes", .int(Int64(r.bytes))), ("seconds", .double(rounded(r.seconds))),
+                    ("copySeconds", .double(rounded(r.copySeconds))), ("verifySeconds", .double(rounded(r.verifySeconds))),
+                    ("megabytesPerSecond", .double((r.megabytesPerSecond * 10).rounded() / 10)),
+                    ("sourceEvents", .int(Int64(r.sourceEvents))),
+                ]))
         } else {
             var t = Table(["DESTINATION", "EVENTS", "HEAD", "BYTES", "SECONDS", "MB/S"])
             t.add([
@@ -33,7 +34,9 @@ struct BackupCommand: StoreCommand {
                 format3(r.seconds), format1(r.megabytesPerSecond),
             ])
             Output.writeBytes(Array(t.render().utf8), to: 1)
-            Output.line("verified: \(r.events) events, hash chain and indexes intact, a prefix of the store's \(r.sourceEvents); copied in \(format3(r.copySeconds)) s (\(format1(r.megabytesPerSecond)) MB/s), verified in \(format3(r.verifySeconds)) s")
+            Output.line(
+                "verified: \(r.events) events, hash chain and indexes intact, a prefix of the store's \(r.sourceEvents); copied in \(format3(r.copySeconds)) s (\(format1(r.megabytesPerSecond)) MB/s), verified in \(format3(r.verifySeconds)) s"
+            )
         }
     }
 

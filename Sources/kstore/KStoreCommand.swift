@@ -11,7 +11,8 @@ struct KStoreCommand: ParsableCommand {
             append-only log; schedules, due dates and audits are computed from it.
             """,
         subcommands: [
-            Init.self, Import.self, Append.self, Amend.self, VoidCommand.self, Log.self, Query.self, Replay.self, Rules.self, ActorCommand.self, Audit.self, BackupCommand.self,
+            Init.self, Import.self, Append.self, Amend.self, VoidCommand.self, Log.self, Query.self, Replay.self, Rules.self,
+            ActorCommand.self, Audit.self, BackupCommand.self,
         ]
     )
 }

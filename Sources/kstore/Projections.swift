@@ -45,12 +45,16 @@ struct Query: ParsableCommand {
             } else {
                 var t = Table(["PATIENT", "ITEM", "LAST DONE", "DUE FROM", "DUE BY", "STATUS"])
                 for d in items {
-                    t.add([d.patient, d.item, d.lastDone?.description ?? "never", d.dueFrom?.description ?? "-",
-                           d.dueBy?.description ?? "-", d.status.rawValue])
+                    t.add([
+                        d.patient, d.item, d.lastDone?.description ?? "never", d.dueFrom?.description ?? "-",
+                        d.dueBy?.description ?? "-", d.status.rawValue,
+                    ])
                 }
                 Output.writeBytes(Array(t.render().utf8), to: 1)
                 let counts = Dictionary(grouping: items, by: \.status).mapValues(\.count)
-                Output.line("\(items.count) item(s) on \(when.day): " + DueStatus.allCases.compactMap { s in counts[s].map { "\($0) \(s.rawValue)" } }.joined(separator: ", "))
+                Output.line(
+                    "\(items.count) item(s) on \(when.day): "
+                        + DueStatus.allCases.compactMap { s in counts[s].map { "\($0) \(s.rawValue)" } }.joined(separator: ", "))
             }
             if let failOn, items.contains(where: { $0.status == failOn }) {
                 throw ExitCode(1)
@@ -85,7 +89,9 @@ struct Query: ParsableCommand {
             }
             Output.writeBytes(Array(t.render().utf8), to: 1)
             let patients = Set(findings.map(\.patient)).count
-            Output.line(findings.isEmpty ? "no documentation findings on \(when.day)" : "\(findings.count) finding(s) for \(patients) patient(s) on \(when.day)")
+            Output.line(
+                findings.isEmpty
+                    ? "no documentation findings on \(when.day)" : "\(findings.count) finding(s) for \(patients) patient(s) on \(when.day)")
         }
     }
 
@@ -108,10 +114,15 @@ struct Query: ParsableCommand {
             }
             var t = Table(["PATIENT", "RAISED", "SEVERITY", "KIND", "STATE", "DETAIL"])
             for (p, a) in alerts {
-                t.add([p, a.raisedOn.description, a.severity.rawValue, a.kind.rawValue, a.isActive(on: day) ? "active" : "acknowledged", a.detail])
+                t.add([
+                    p, a.raisedOn.description, a.severity.rawValue, a.kind.rawValue, a.isActive(on: day) ? "active" : "acknowledged",
+                    a.detail,
+                ])
             }
             Output.writeBytes(Array(t.render().utf8), to: 1)
-            Output.line("\(alerts.count) alert(s) on \(day)" + (all ? "" : " (active; --all adds acknowledged ones)") + "; acknowledge with an AlertAcknowledged event naming the id (`kstore query alerts --json` lists ids)")
+            Output.line(
+                "\(alerts.count) alert(s) on \(day)" + (all ? "" : " (active; --all adds acknowledged ones)")
+                    + "; acknowledge with an AlertAcknowledged event naming the id (`kstore query alerts --json` lists ids)")
         }
     }
 
@@ -129,7 +140,8 @@ struct Query: ParsableCommand {
             let views = try engine.phase(patient: patient, on: when.day, asOf: when.asOfMicros, explain: explain)
             if let patient, views.isEmpty {
                 throw AppError.badInput([
-                    .option("--patient", "no events of patient \(patient) on or before \(when.day)", expected: "a patient id from `kstore log`")
+                    .option(
+                        "--patient", "no events of patient \(patient) on or before \(when.day)", expected: "a patient id from `kstore log`")
                 ])
             }
             try recordAccess(store, patients: views.map(\.patient))
@@ -141,11 +153,14 @@ struct Query: ParsableCommand {
                 }
                 return
             }
-            var t = Table(["PATIENT", "PROTOCOL", "PHASE", "STATUS", "WEEK", "RESPONSE", "BASE", "NADIR", "LATEST", "INTERVAL", "NEXT DUE", "OVERDUE"])
+            var t = Table([
+                "PATIENT", "PROTOCOL", "PHASE", "STATUS", "WEEK", "RESPONSE", "BASE", "NADIR", "LATEST", "INTERVAL", "NEXT DUE", "OVERDUE",
+            ])
             for v in views {
-                let interval = v.interval.map { i in
-                    "\(i.days)d \(i.treatmentsAtInterval)/" + (i.requiredBeforeExtension.map(String.init) ?? "open")
-                } ?? "-"
+                let interval =
+                    v.interval.map { i in
+                        "\(i.days)d \(i.treatmentsAtInterval)/" + (i.requiredBeforeExtension.map(String.init) ?? "open")
+                    } ?? "-"
                 t.add([
                     v.patient, v.treatmentProtocol.rawValue, v.phase.rawValue, v.status.rawValue,
                     v.weekOfTreatment.map(String.init) ?? "-", v.responseStatus?.rawValue ?? "-",
@@ -215,8 +230,10 @@ struct Replay: PreparedStoreCommand {
             return
         }
         let rate = report.seconds > 0 ? Double(report.eventsReplayed) / report.seconds : 0
-        Output.line(String(format: "replayed %llu events in %.3f s (%.0f events/s); rules %@ → %@",
-                           report.eventsReplayed, report.seconds, rate, report.rulesBefore, report.rulesAfter))
+        Output.line(
+            String(
+                format: "replayed %llu events in %.3f s (%.0f events/s); rules %@ → %@",
+                report.eventsReplayed, report.seconds, rate, report.rulesBefore, report.rulesAfter))
         if report.changes.isEmpty {
             Output.line("no schedule changes on \(day)")
         } else {
@@ -250,9 +267,12 @@ struct Rules: ParsableCommand {
             let doc: JSONValue = .object([
                 ("version", .string(r.rules.version)), ("contentHash", .string(r.hash)),
                 ("adoptedAtSequence", r.adoptedAt.map { .int(Int64($0)) } ?? .null),
-                ("projections", stored.map { s in
-                    .object([("checkpoint", .int(Int64(s.checkpoint))), ("rulesHash", .string(s.rulesHash))])
-                } ?? .null),
+                (
+                    "projections",
+                    stored.map { s in
+                        .object([("checkpoint", .int(Int64(s.checkpoint))), ("rulesHash", .string(s.rulesHash))])
+                    } ?? .null
+                ),
                 ("rules", RuleSetJSON.json(r.rules)),
             ])
             if json {
@@ -262,7 +282,9 @@ struct Rules: ParsableCommand {
                 Output.line(r.adoptedAt.map { "adopted at sequence \($0)" } ?? "built-in defaults (never adopted in this store)")
                 if let stored {
                     let same = stored.rulesHash == r.hash
-                    Output.line("stored projections: through sequence \(stored.checkpoint), " + (same ? "under these rules" : "under other rules (the next query rebuilds them)"))
+                    Output.line(
+                        "stored projections: through sequence \(stored.checkpoint), "
+                            + (same ? "under these rules" : "under other rules (the next query rebuilds them)"))
                 } else {
                     Output.line("stored projections: none yet (the first query builds them)")
                 }

@@ -15,7 +15,8 @@ struct Init: ParsableCommand {
             if json {
                 Output.json(.object([("store", .string(store.path)), ("storeId", .string(store.storeIdHex))]))
             } else {
-                Output.line("created an empty store at \(store.path) (store id \(store.storeIdHex)); OS user \(store.osUser) is its first admin")
+                Output.line(
+                    "created an empty store at \(store.path) (store id \(store.storeIdHex)); OS user \(store.osUser) is its first admin")
             }
         }
     }
@@ -107,10 +108,11 @@ func report(_ result: SingleEventResult, json: Bool) {
     let r = result.recorded
     let id = r?.eventId.uuidString.lowercased() ?? ""
     if json {
-        Output.json(.object([
-            ("sequence", .int(Int64(seq))), ("eventId", .string(id)),
-            ("streamVersion", .int(Int64(r?.streamVersion ?? 0))),
-        ]))
+        Output.json(
+            .object([
+                ("sequence", .int(Int64(seq))), ("eventId", .string(id)),
+                ("streamVersion", .int(Int64(r?.streamVersion ?? 0))),
+            ]))
     } else {
         Output.line("appended sequence \(seq), event \(id)")
     }

@@ -68,7 +68,9 @@ import Testing
         #expect(last["sequence"] == .int(Int64(total)))
         #expect(last["patient"] == .string("W3"))
         #expect(try run(kstore, ["audit", "export", "--store", dir, "--from", "2000-01-01", "--to", "2000-01-02"]).stdout.isEmpty)
-        #expect(try run(kstore, ["audit", "export", "--store", dir, "--from", "2000-01-01", "--to", "2000-01-02", "--format", "xml"]).status == 64)
+        #expect(
+            try run(kstore, ["audit", "export", "--store", dir, "--from", "2000-01-01", "--to", "2000-01-02", "--format", "xml"]).status
+                == 64)
         #expect(try AccessLog.entries(store).entries.count == 2)
     }
 }

@@ -24,7 +24,8 @@ import Testing
             #expect(unknown == .unregistered(Actor(id: "rn.nobody", role: .nurse)))
             #expect(
                 unknown?.description
-                    == "actor rn.nobody is not registered in this store; an admin registers actors with `kstore actor add --id rn.nobody --role nurse --os-user NAME`")
+                    == "actor rn.nobody is not registered in this store; an admin registers actors with `kstore actor add --id rn.nobody --role nurse --os-user NAME`"
+            )
 
             let retired = check(Actor(id: "rn.gone", role: .nurse), .scoreRecorded, os: "gone")
             #expect(retired == .retired(actorId: "rn.gone"))
@@ -48,7 +49,8 @@ import Testing
             #expect(osUser == .wrongOSUser(osUser: "mallory", actorId: "rn.kim", registeredOSUser: "kim"))
             #expect(
                 osUser?.description
-                    == "OS user mallory may not record as rn.kim (registered for OS user kim); run as kim, or from a registered interface account")
+                    == "OS user mallory may not record as rn.kim (registered for OS user kim); run as kim, or from a registered interface account"
+            )
         }
     }
 
@@ -75,13 +77,15 @@ import Testing
         #expect(AppError.notPermitted(.review(refusal)).exitCode == 77)
 
         let bad = AppError.badInput([
-            LineError(file: "f", line: 2, InputError(field: "data.value", problem: "72 is out of range", expected: "an integer from 0 to 60")),
+            LineError(
+                file: "f", line: 2, InputError(field: "data.value", problem: "72 is out of range", expected: "an integer from 0 to 60")),
             LineError(file: "f", problem: "and 3 more bad lines; nothing was imported"),
             .option("--data", "not valid JSON: x", expected: "a JSON object"),
         ])
         #expect(
             bad.description
-                == "f:2: data.value: 72 is out of range (an integer from 0 to 60)\nf: and 3 more bad lines; nothing was imported\n--data: not valid JSON: x (a JSON object)")
+                == "f:2: data.value: 72 is out of range (an integer from 0 to 60)\nf: and 3 more bad lines; nothing was imported\n--data: not valid JSON: x (a JSON object)"
+        )
         #expect(bad.exitCode == 65)
     }
 }

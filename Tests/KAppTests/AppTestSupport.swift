@@ -75,11 +75,14 @@ func run(_ path: String, _ args: [String], stdin: String? = nil) throws -> RunRe
     return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
 }
 
-func line(_ type: String, patient: String = "P-1", at: String = "2026-01-05T09:30:00-05:00", actor: String? = nil,
-          role: String = "nurse", data: String, id: String? = nil, expected: Int? = nil) -> String {
+func line(
+    _ type: String, patient: String = "P-1", at: String = "2026-01-05T09:30:00-05:00", actor: String? = nil,
+    role: String = "nurse", data: String, id: String? = nil, expected: Int? = nil
+) -> String {
     // The fixtures' registered actors: rn.kim (nurse), dr.hale (clinician).
     let actor = actor ?? (role == "clinician" ? "dr.hale" : "rn.kim")
-    var s = #"{"type":"\#(type)","patient":"\#(patient)","occurredAt":"\#(at)","actor":{"id":"\#(actor)","role":"\#(role)"},"data":\#(data)"#
+    var s =
+        #"{"type":"\#(type)","patient":"\#(patient)","occurredAt":"\#(at)","actor":{"id":"\#(actor)","role":"\#(role)"},"data":\#(data)"#
     if let id { s += #","eventId":"\#(id)""# }
     if let expected { s += #","expectedVersion":\#(expected)"# }
     return s + "}"

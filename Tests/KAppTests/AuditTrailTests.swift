@@ -21,7 +21,8 @@ import Testing
                 Array(
                     line(
                         "EventAmended", patient: "W1", at: "2026-11-20T10:00:00-05:00", actor: "dr.hale", role: "clinician",
-                        data: #"{"target":"\#(Self.madrsBaseline)","reason":"transcription error: 34 on the paper form","data":{"value":34}}"#
+                        data:
+                            #"{"target":"\#(Self.madrsBaseline)","reason":"transcription error: 34 on the paper form","data":{"value":34}}"#
                     ).utf8), source: "amend")
             _ = try importer.importNDJSON(
                 Array(
@@ -119,7 +120,8 @@ import Testing
                 Array(
                     line(
                         "EventVoided", patient: "W1", at: "2026-11-21T09:05:00-05:00", actor: "dr.hale", role: "clinician",
-                        data: #"{"target":"\#(amendment.record.eventId.uuidString.lowercased())","reason":"the amendment was wrong: 18 stands"}"#
+                        data:
+                            #"{"target":"\#(amendment.record.eventId.uuidString.lowercased())","reason":"the amendment was wrong: 18 stands"}"#
                     ).utf8), source: "v2")
             let trail = try AuditTrail.build(store, filter: .init(patient: "W1"))
             let original = try #require(trail.entries.first { $0.record.eventId == (try? Self.uuid(Self.madrsDay3)) })
@@ -164,8 +166,10 @@ import Testing
             #expect(kim.lateEntries == 1)
 
             // A threshold of 72 h: 3 days and a few milliseconds is still late; 100 h is not.
-            #expect(try AuditTrail.build(store, filter: .init(patient: "L1"), lateEntryHours: 72).entries.map(\.late) == [false, true, false])
-            #expect(try AuditTrail.build(store, filter: .init(patient: "L1"), lateEntryHours: 100).entries.map(\.late) == [false, false, false])
+            #expect(
+                try AuditTrail.build(store, filter: .init(patient: "L1"), lateEntryHours: 72).entries.map(\.late) == [false, true, false])
+            #expect(
+                try AuditTrail.build(store, filter: .init(patient: "L1"), lateEntryHours: 100).entries.map(\.late) == [false, false, false])
         }
     }
 
@@ -184,7 +188,9 @@ import Testing
         try correctedW1 { store in
             let lines = try Self.w1Lines()
             _ = try Importer(store: store).importNDJSON(
-                Array(line("ScoreRecorded", patient: "OTHER", at: "2026-01-05T08:10:00-05:00", data: #"{"instrument":"MADRS","value":20}"#).utf8),
+                Array(
+                    line("ScoreRecorded", patient: "OTHER", at: "2026-01-05T08:10:00-05:00", data: #"{"instrument":"MADRS","value":20}"#)
+                        .utf8),
                 source: "other")
             // Patient.
             let w1 = try AuditTrail.build(store, filter: .init(patient: "W1"))
@@ -222,7 +228,8 @@ import Testing
             #expect(try AuditTrail.build(store, filter: .init(patient: "W1", to: today.adding(days: -1))).entries.isEmpty)
             #expect(try AuditTrail.build(store, filter: .init(patient: "W1", from: today.adding(days: 1))).entries.isEmpty)
             // A correction recorded outside the range is still shown under the event it corrects.
-            let onlyJan5 = try AuditTrail.build(store, filter: .init(patient: "W1", type: .scoreRecorded, from: jan5, to: jan5, dates: .occurred))
+            let onlyJan5 = try AuditTrail.build(
+                store, filter: .init(patient: "W1", type: .scoreRecorded, from: jan5, to: jan5, dates: .occurred))
             #expect(onlyJan5.entries.first { $0.record.eventId == (try? Self.uuid(Self.madrsBaseline)) }?.corrections.count == 1)
         }
     }
@@ -253,11 +260,13 @@ import Testing
             #expect(hale.lateEntries + kim.lateEntries <= expectedLate.count)
             #expect(hale.lateEntries >= haleLines)
             let json = AuditTrail.json(kim)
-            #expect(json == .object([
-                ("id", .string("rn.kim")), ("role", .string("nurse")), ("roles", .array([.string("nurse")])),
-                ("events", .int(Int64(kimLines))), ("corrections", .int(0)), ("correctedByOthers", .int(2)),
-                ("lateEntries", .int(Int64(kimLines))),
-            ]))
+            #expect(
+                json
+                    == .object([
+                        ("id", .string("rn.kim")), ("role", .string("nurse")), ("roles", .array([.string("nurse")])),
+                        ("events", .int(Int64(kimLines))), ("corrections", .int(0)), ("correctedByOthers", .int(2)),
+                        ("lateEntries", .int(Int64(kimLines))),
+                    ]))
         }
     }
 
@@ -277,10 +286,11 @@ import Testing
                 Issue.record("no entries")
                 return
             }
-            #expect(first.map(\.0) == [
-                "sequence", "eventId", "type", "patient", "streamVersion", "occurredAt", "recordedAt", "actor", "osUser",
-                "schemaVersion", "data", "late", "delaySeconds", "voided", "voidedBy", "effectiveData", "corrects", "corrections",
-            ])
+            #expect(
+                first.map(\.0) == [
+                    "sequence", "eventId", "type", "patient", "streamVersion", "occurredAt", "recordedAt", "actor", "osUser",
+                    "schemaVersion", "data", "late", "delaySeconds", "voided", "voidedBy", "effectiveData", "corrects", "corrections",
+                ])
             // The text round-trips through the strict parser.
             let text = JSONWriter.string(doc)
             #expect(try JSONParser.parse(Array(text.utf8)) == doc)
@@ -290,7 +300,10 @@ import Testing
             for chunk in [1, 64, 1 << 20] {
                 var streamed: [UInt8] = []
                 var flushes = 0
-                trail.writeJSONLine(chunk: chunk) { streamed += $0; flushes += 1 }
+                trail.writeJSONLine(chunk: chunk) {
+                    streamed += $0
+                    flushes += 1
+                }
                 #expect(streamed == whole)
                 if chunk == 1 { #expect(flushes == trail.entries.count + 1) }
             }

@@ -36,7 +36,9 @@ import Testing
             }
         }
         #expect(mismatches == 0, "\(mismatches) of \(copied.count) copied records differ from the source", sourceLocation: sourceLocation)
-        #expect(copied.enumerated().allSatisfy { UInt64($0.offset + 1) == $0.element.0 }, "the copy's sequences are not 1…n", sourceLocation: sourceLocation)
+        #expect(
+            copied.enumerated().allSatisfy { UInt64($0.offset + 1) == $0.element.0 }, "the copy's sequences are not 1…n",
+            sourceLocation: sourceLocation)
         return UInt64(copied.count)
     }
 
@@ -124,7 +126,10 @@ import Testing
             let file = scratch("file")
             defer { try? FileManager.default.removeItem(atPath: file) }
             try Data("x".utf8).write(to: URL(fileURLWithPath: file))
-            #expect(throws: AppError.usage("\(file) already exists and is not a directory; a backup never overwrites anything: give a new or empty directory")) {
+            #expect(
+                throws: AppError.usage(
+                    "\(file) already exists and is not a directory; a backup never overwrites anything: give a new or empty directory")
+            ) {
                 try Backup.run(store, to: file)
             }
             #expect(try String(contentsOfFile: file, encoding: .utf8) == "x")
@@ -180,8 +185,10 @@ import Testing
             var ndjson = ""
             for i in 0..<12_000 {
                 let at = Timestamp(epochMillis: 1_735_700_000_000 + Int64(i) * 60_000, offsetMinutes: -300).rfc3339
-                ndjson += line("VitalsRecorded", patient: "P-\(i % 9)", at: at,
-                               data: #"{"systolic":\#(110 + i % 30),"diastolic":\#(70 + i % 15),"heartRate":72}"#) + "\n"
+                ndjson +=
+                    line(
+                        "VitalsRecorded", patient: "P-\(i % 9)", at: at,
+                        data: #"{"systolic":\#(110 + i % 30),"diastolic":\#(70 + i % 15),"heartRate":72}"#) + "\n"
             }
             let imported = try run(kstore, ["import", "--store", store.path, "-"], stdin: ndjson)
             #expect(imported.status == 0, "\(imported.stderr)")

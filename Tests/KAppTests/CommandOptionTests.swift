@@ -35,8 +35,10 @@ import Testing
             (["log", "--store", dir, "--type", "Nope"], "--type", "Nope"),
             (["actor", "add", "--store", dir, "--id", "x", "--role", "wizard", "--os-user", "x"], "--role", "wizard"),
             (
-                ["append", "--store", dir, "--patient", "P-1", "--type", "ScoreRecorded", "--at", "2026-01-05", "--actor", "rn.kim",
-                 "--role", "nurse", "--data", #"{"instrument":"MADRS","value":12}"#], "--at", "2026-01-05"
+                [
+                    "append", "--store", dir, "--patient", "P-1", "--type", "ScoreRecorded", "--at", "2026-01-05", "--actor", "rn.kim",
+                    "--role", "nurse", "--data", #"{"instrument":"MADRS","value":12}"#,
+                ], "--at", "2026-01-05"
             ),
         ]
         for (args, option, value) in cases {
@@ -92,7 +94,8 @@ import Testing
         #expect(noReason.status == 65)
         #expect(noReason.stderr.hasPrefix("void:1: data.reason: is empty ("), "\(noReason.stderr)")
         let missing = try run(kstore, ["void", "--store", dir, "--event", "3f2a0000-0000-4000-8000-0000000000ff", "--reason", "x"] + who)
-        #expect(missing.stderr == "--event: no event 3f2a0000-0000-4000-8000-0000000000ff is in the store (an event id from `kstore log`)\n")
+        #expect(
+            missing.stderr == "--event: no event 3f2a0000-0000-4000-8000-0000000000ff is in the store (an event id from `kstore log`)\n")
         let voided = try run(kstore, ["void", "--store", dir, "--event", id, "--reason", "entered in error"] + who)
         #expect(voided.status == 0, "\(voided.stderr)")
         let store = try ClinicStore.open(at: dir)

@@ -93,10 +93,13 @@ import Testing
         let store = dir.appendingPathComponent("store").path
         let a = dir.appendingPathComponent("a.json").path
         let b = dir.appendingPathComponent("b.json").path
-        try #"{"version":"drill-a","ladder":[{"intervalDays":7,"treatments":2},{"intervalDays":28,"treatments":null}]}"#.write(toFile: a, atomically: true, encoding: .utf8)
-        try #"{"version":"drill-b","ladder":[{"intervalDays":7,"treatments":6},{"intervalDays":35,"treatments":null}]}"#.write(toFile: b, atomically: true, encoding: .utf8)
+        try #"{"version":"drill-a","ladder":[{"intervalDays":7,"treatments":2},{"intervalDays":28,"treatments":null}]}"#.write(
+            toFile: a, atomically: true, encoding: .utf8)
+        try #"{"version":"drill-b","ladder":[{"intervalDays":7,"treatments":6},{"intervalDays":35,"treatments":null}]}"#.write(
+            toFile: b, atomically: true, encoding: .utf8)
         #expect(try run(kstore, ["init", "--store", store]).status == 0)
-        let registered = try run("/usr/bin/env", ["bash", packageRoot.appendingPathComponent("tools/register-actors.sh").path, store, kstore])
+        let registered = try run(
+            "/usr/bin/env", ["bash", packageRoot.appendingPathComponent("tools/register-actors.sh").path, store, kstore])
         #expect(registered.status == 0, "\(registered.stderr)")
         var files: [String] = []
         for name in ["w1.ndjson", "w2.ndjson", "w3.ndjson"] {

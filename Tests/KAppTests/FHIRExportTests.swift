@@ -63,10 +63,11 @@ import Testing
         #expect(audits.count - recordAudits.count == reads)
         #expect(provenances.count == 2)
         #expect(resources.count == total + reads + 2)
-        let actions = Set(audits.compactMap { a -> String? in
-            if case .string(let s)? = member(a, "action") { return s }
-            return nil
-        })
+        let actions = Set(
+            audits.compactMap { a -> String? in
+                if case .string(let s)? = member(a, "action") { return s }
+                return nil
+            })
         for a in ["C", "U", "D"] { #expect(actions.contains(a), "no AuditEvent with action \(a)") }
         // Each Provenance's revision entity is a corrected original; its target is the correction.
         let revised = provenances.compactMap { p -> String? in

@@ -29,8 +29,9 @@ import Testing
 
     private func check(patient: String, fixture: String, expected: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let fixtures = packageRoot.appendingPathComponent("fixtures")
-        let history = try #require(FileManager.default.contents(atPath: fixtures.appendingPathComponent(fixture).path),
-                                   "missing fixture \(fixture)", sourceLocation: sourceLocation)
+        let history = try #require(
+            FileManager.default.contents(atPath: fixtures.appendingPathComponent(fixture).path),
+            "missing fixture \(fixture)", sourceLocation: sourceLocation)
         let expectedData = try #require(
             FileManager.default.contents(atPath: fixtures.appendingPathComponent("expected").appendingPathComponent(expected).path),
             "missing expected file \(expected)", sourceLocation: sourceLocation)
@@ -57,12 +58,14 @@ import Testing
                     continue
                 }
                 let want = try #require(entry["phase"], "\(expected) \(on): missing \"phase\"", sourceLocation: sourceLocation)
-                let view = try #require(try engine.phase(patient: patient, on: day, asOf: nil).first,
-                                        "\(patient) has no phase on \(on)", sourceLocation: sourceLocation)
+                let view = try #require(
+                    try engine.phase(patient: patient, on: day, asOf: nil).first,
+                    "\(patient) has no phase on \(on)", sourceLocation: sourceLocation)
                 let got = Views.phase(view)
-                #expect(got == want,
-                        "\(patient) on \(on) (\(why))\n  expected \(JSONWriter.string(want))\n  actual   \(JSONWriter.string(got))",
-                        sourceLocation: sourceLocation)
+                #expect(
+                    got == want,
+                    "\(patient) on \(on) (\(why))\n  expected \(JSONWriter.string(want))\n  actual   \(JSONWriter.string(got))",
+                    sourceLocation: sourceLocation)
             }
         }
     }

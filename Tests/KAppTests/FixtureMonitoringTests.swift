@@ -48,9 +48,10 @@ import Testing
             let when = f["date"].map(Views.cell) ?? "\(f["periodStart"].map(Views.cell) ?? "")…\(f["periodEnd"].map(Views.cell) ?? "")"
             return "\(Views.cell(f["scope"] ?? .null)) \(when) \(Views.cell(f["missing"] ?? .null))"
         }
-        #expect(summary == [
-            #"baseline 2025-06-02 ["moca"]"#, #"visit 2025-07-24 ["vital-signs"]"#, #"visit 2025-11-17 ["vital-signs"]"#,
-            #"quarter 2025-12-02…2026-03-01 ["goal-setting"]"#, #"visit 2026-04-27 ["vital-signs"]"#, #"visit 2026-07-02 ["consent"]"#,
-        ])
+        #expect(
+            summary == [
+                #"baseline 2025-06-02 ["moca"]"#, #"visit 2025-07-24 ["vital-signs"]"#, #"visit 2025-11-17 ["vital-signs"]"#,
+                #"quarter 2025-12-02…2026-03-01 ["goal-setting"]"#, #"visit 2026-04-27 ["vital-signs"]"#, #"visit 2026-07-02 ["consent"]"#,
+            ])
     }
 }

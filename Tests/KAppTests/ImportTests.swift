@@ -19,7 +19,10 @@ import Testing
             let w1 = try exampleBytes("w1.ndjson")
             let lines = String(decoding: w1, as: UTF8.self).split(separator: "\n")
             var decoded: [Recorded] = []
-            try store.log.scan(from: base + 1, through: base + UInt64(lines.count)) { decoded.append(try EventMapping.recorded($0)); return true }
+            try store.log.scan(from: base + 1, through: base + UInt64(lines.count)) {
+                decoded.append(try EventMapping.recorded($0))
+                return true
+            }
             for (l, r) in zip(lines, decoded) {
                 let incoming = try IncomingEvent.parse(line: Array(l.utf8).withUnsafeBytes { UnsafeRawBufferPointer($0) }, now: store.now)
                 #expect(incoming.event == r.event)
@@ -45,8 +48,10 @@ import Testing
 
     @Test func linesWithoutEventIdsAreIdempotentToo() throws {
         try withStore { (store: ClinicStore) throws in
-            let text = (0..<10).map { line("ScoreRecorded", at: "2026-01-0\($0 % 9 + 1)T08:00:00-05:00", data: #"{"instrument":"MADRS","value":\#($0)}"#) }
-                .joined(separator: "\n")
+            let text = (0..<10).map {
+                line("ScoreRecorded", at: "2026-01-0\($0 % 9 + 1)T08:00:00-05:00", data: #"{"instrument":"MADRS","value":\#($0)}"#)
+            }
+            .joined(separator: "\n")
             let importer = Importer(store: store)
             #expect(try importer.importNDJSON(Array(text.utf8), source: "a").imported == 10)
             #expect(try importer.importNDJSON(Array(text.utf8), source: "a").duplicates == 10)
@@ -68,7 +73,10 @@ import Testing
                 _ = try importer.importNDJSON(Array(lines.joined(separator: "\n").utf8), source: "w2-bad")
             } catch let e as AppError {
                 #expect(e.exitCode == 65)
-                guard case .badInput(let msgs) = e else { Issue.record("expected bad input"); return }
+                guard case .badInput(let msgs) = e else {
+                    Issue.record("expected bad input")
+                    return
+                }
                 #expect(msgs.count == 1)
                 #expect(msgs[0].description.hasPrefix("w2-bad:\(bad + 1): data.value: "), "\(msgs[0])")
             }
@@ -84,7 +92,9 @@ import Testing
             importer.batchSize = 16
             let base = try store.log.count()
             var lines = (0..<100).map {
-                line("ScoreRecorded", patient: "P-\($0 % 3)", at: "2026-01-05T09:\(String(format: "%02d", $0 % 60)):00-05:00", data: #"{"instrument":"PHQ2","value":\#($0 % 7)}"#)
+                line(
+                    "ScoreRecorded", patient: "P-\($0 % 3)", at: "2026-01-05T09:\(String(format: "%02d", $0 % 60)):00-05:00",
+                    data: #"{"instrument":"PHQ2","value":\#($0 % 7)}"#)
             }
             lines.append(line("EventVoided", role: "nurse", data: #"{"target":"7d444840-9dc0-11d1-b245-5ffdce74fad2","reason":"x"}"#))
             #expect(throws: AppError.self) { _ = try importer.importNDJSON(Array(lines.joined(separator: "\n").utf8), source: "f") }
@@ -102,10 +112,19 @@ import Testing
             let base = try store.log.count()
             let a = "3f2a0000-0000-4000-8000-0000000000a1"
             var lines = [line("PatientEnrolled", patient: "P-9", role: "clinician", data: #"{"protocol":"hybrid"}"#)]
-            lines += (0..<6).map { line("ScoreRecorded", patient: "P-9", at: "2026-01-05T09:0\($0):00-05:00", data: #"{"instrument":"MADRS","value":\#($0)}"#) }
-            lines.append(line("ScoreRecorded", patient: "P-9", at: "2026-01-05T10:00:00-05:00", data: #"{"instrument":"MADRS","value":9}"#, id: a))
-            lines.append(line("EventAmended", patient: "P-9", at: "2026-01-05T10:05:00-05:00", role: "clinician", data: #"{"target":"\#(a)","reason":"typo","data":{"value":8}}"#))
-            lines.append(line("EventVoided", patient: "P-9", at: "2026-01-05T10:06:00-05:00", role: "clinician", data: #"{"target":"\#(a)","reason":"wrong chart"}"#))
+            lines += (0..<6).map {
+                line("ScoreRecorded", patient: "P-9", at: "2026-01-05T09:0\($0):00-05:00", data: #"{"instrument":"MADRS","value":\#($0)}"#)
+            }
+            lines.append(
+                line("ScoreRecorded", patient: "P-9", at: "2026-01-05T10:00:00-05:00", data: #"{"instrument":"MADRS","value":9}"#, id: a))
+            lines.append(
+                line(
+                    "EventAmended", patient: "P-9", at: "2026-01-05T10:05:00-05:00", role: "clinician",
+                    data: #"{"target":"\#(a)","reason":"typo","data":{"value":8}}"#))
+            lines.append(
+                line(
+                    "EventVoided", patient: "P-9", at: "2026-01-05T10:06:00-05:00", role: "clinician",
+                    data: #"{"target":"\#(a)","reason":"wrong chart"}"#))
             func refused(_ extra: String, _ needle: String, exitCode: Int32 = 65) {
                 do {
                     _ = try importer.importNDJSON(Array((lines + [extra]).joined(separator: "\n").utf8), source: "f")
@@ -117,9 +136,18 @@ import Testing
                 }
                 #expect((try? store.log.count()) == base)
             }
-            refused(line("EventVoided", patient: "P-9", at: "2026-01-05T10:07:00-05:00", role: "clinician", data: #"{"target":"\#(a)","reason":"again"}"#), "already voided")
-            refused(line("PatientEnrolled", patient: "P-9", at: "2026-01-06T09:00:00-05:00", role: "clinician", data: #"{"protocol":"hybrid"}"#), "already enrolled")
-            refused(line("ScoreRecorded", patient: "P-9", at: "2026-01-06T09:00:00-05:00", data: #"{"instrument":"MADRS","value":1}"#, expected: 3), "expected version 3", exitCode: 3)
+            refused(
+                line(
+                    "EventVoided", patient: "P-9", at: "2026-01-05T10:07:00-05:00", role: "clinician",
+                    data: #"{"target":"\#(a)","reason":"again"}"#), "already voided")
+            refused(
+                line(
+                    "PatientEnrolled", patient: "P-9", at: "2026-01-06T09:00:00-05:00", role: "clinician", data: #"{"protocol":"hybrid"}"#),
+                "already enrolled")
+            refused(
+                line(
+                    "ScoreRecorded", patient: "P-9", at: "2026-01-06T09:00:00-05:00", data: #"{"instrument":"MADRS","value":1}"#,
+                    expected: 3), "expected version 3", exitCode: 3)
             let s = try importer.importNDJSON(Array(lines.joined(separator: "\n").utf8), source: "f")
             #expect(s == ImportSummary(imported: 10, duplicates: 0, firstSequence: base + 1, lastSequence: base + 10))
             #expect(try LogAudit.verify(store).ok)
@@ -134,11 +162,19 @@ import Testing
             var minute = 0
             func score(_ actor: String = "rn.kim") -> [UInt8] {
                 minute += 1
-                return Array(line("ScoreRecorded", at: "2026-01-05T10:\(String(format: "%02d", minute)):00-05:00", actor: actor, data: #"{"instrument":"MADRS","value":5}"#).utf8)
+                return Array(
+                    line(
+                        "ScoreRecorded", at: "2026-01-05T10:\(String(format: "%02d", minute)):00-05:00", actor: actor,
+                        data: #"{"instrument":"MADRS","value":5}"#
+                    ).utf8)
             }
             func assessment() -> [UInt8] {
                 minute += 1
-                return Array(line("AssessmentRecorded", at: "2026-01-05T10:\(String(format: "%02d", minute)):00-05:00", data: #"{"kind":"treatment-response"}"#).utf8)
+                return Array(
+                    line(
+                        "AssessmentRecorded", at: "2026-01-05T10:\(String(format: "%02d", minute)):00-05:00",
+                        data: #"{"kind":"treatment-response"}"#
+                    ).utf8)
             }
             func exitCode(_ bytes: [UInt8]) -> Int32 {
                 switch Result(catching: { () throws(AppError) in try importer.importNDJSON(bytes, source: "s") }) {
@@ -153,7 +189,8 @@ import Testing
             try Actors.retire(store, id: "rn.new")
             #expect(exitCode(score("rn.new")) == 77)
             #expect(exitCode(assessment()) == 77)
-            let rules = try RuleSet.load(json: Array(#"{"version":"nurse-assessments","permissions":{"nurse":["ScoreRecorded","AssessmentRecorded"]}}"#.utf8))
+            let rules = try RuleSet.load(
+                json: Array(#"{"version":"nurse-assessments","permissions":{"nurse":["ScoreRecorded","AssessmentRecorded"]}}"#.utf8))
             _ = try ProjectionEngine(store: store).replay(newRules: rules, apply: true, on: Day(ordinal: 20_500))
             #expect(exitCode(assessment()) == 0)
         }
@@ -165,7 +202,9 @@ import Testing
             importer.batchSize = 100
             let base = try store.log.count()
             let lines = (0..<1050).map {
-                line("VitalsRecorded", patient: "P-\($0 % 13)", at: "2026-01-05T09:00:00-05:00", data: #"{"systolic":\#(100 + $0 % 100),"diastolic":70}"#)
+                line(
+                    "VitalsRecorded", patient: "P-\($0 % 13)", at: "2026-01-05T09:00:00-05:00",
+                    data: #"{"systolic":\#(100 + $0 % 100),"diastolic":70}"#)
             }
             let s = try importer.importNDJSON(Array(lines.joined(separator: "\n").utf8), source: "big")
             #expect(s == ImportSummary(imported: 1050, duplicates: 0, firstSequence: base + 1, lastSequence: base + 1050))
@@ -179,14 +218,19 @@ import Testing
             let importer = Importer(store: store)
             _ = try importer.importNDJSON(Array(line("ScoreRecorded", data: #"{"instrument":"MADRS","value":5}"#).utf8), source: "a")
             do {
-                _ = try importer.importNDJSON(Array(line("ScoreRecorded", at: "2026-01-06T09:00:00-05:00", data: #"{"instrument":"MADRS","value":6}"#, expected: 0).utf8), source: "b")
+                _ = try importer.importNDJSON(
+                    Array(
+                        line("ScoreRecorded", at: "2026-01-06T09:00:00-05:00", data: #"{"instrument":"MADRS","value":6}"#, expected: 0).utf8
+                    ), source: "b")
                 Issue.record("expected a conflict")
             } catch let e as AppError {
                 #expect(e.exitCode == 3)
                 #expect(e.description.contains("expected version 0"))
                 #expect(e.description.contains("at 1"))
             }
-            let ok = try importer.importNDJSON(Array(line("ScoreRecorded", at: "2026-01-06T09:00:00-05:00", data: #"{"instrument":"MADRS","value":6}"#, expected: 1).utf8), source: "c")
+            let ok = try importer.importNDJSON(
+                Array(line("ScoreRecorded", at: "2026-01-06T09:00:00-05:00", data: #"{"instrument":"MADRS","value":6}"#, expected: 1).utf8),
+                source: "c")
             #expect(ok.imported == 1)
         }
     }
@@ -195,13 +239,22 @@ import Testing
         try withStore { (store: ClinicStore) throws in
             let importer = Importer(store: store)
             let id = "3f2a0000-0000-4000-8000-000000000001"
-            let seq = try #require(try importer.importNDJSON(Array(line("ScoreRecorded", data: #"{"instrument":"MADRS","value":5}"#, id: id).utf8), source: "a").firstSequence)
+            let seq = try #require(
+                try importer.importNDJSON(
+                    Array(line("ScoreRecorded", data: #"{"instrument":"MADRS","value":5}"#, id: id).utf8), source: "a"
+                ).firstSequence)
             let refused = LineError(
                 file: "b", line: 1, field: "eventId",
-                problem: "eventId 3f2a0000-0000-4000-8000-000000000001 is already recorded (sequence \(seq)) with different content; send a new eventId or correct the original with amend/void")
-            #expect(refused.description == "b:1: eventId: eventId 3f2a0000-0000-4000-8000-000000000001 is already recorded (sequence \(seq)) with different content; send a new eventId or correct the original with amend/void")
+                problem:
+                    "eventId 3f2a0000-0000-4000-8000-000000000001 is already recorded (sequence \(seq)) with different content; send a new eventId or correct the original with amend/void"
+            )
+            #expect(
+                refused.description
+                    == "b:1: eventId: eventId 3f2a0000-0000-4000-8000-000000000001 is already recorded (sequence \(seq)) with different content; send a new eventId or correct the original with amend/void"
+            )
             #expect(throws: AppError.badInput([refused])) {
-                _ = try importer.importNDJSON(Array(line("ScoreRecorded", data: #"{"instrument":"MADRS","value":6}"#, id: id).utf8), source: "b")
+                _ = try importer.importNDJSON(
+                    Array(line("ScoreRecorded", data: #"{"instrument":"MADRS","value":6}"#, id: id).utf8), source: "b")
             }
         }
     }
@@ -211,8 +264,10 @@ import Testing
             let importer = Importer(store: store)
             let a = "3f2a0000-0000-4000-8000-00000000000a"
             let b = "3f2a0000-0000-4000-8000-00000000000b"
-            _ = try importer.importNDJSON(Array((line("ScoreRecorded", patient: "P-1", data: #"{"instrument":"MADRS","value":5}"#, id: a) + "\n"
-                + line("ScoreRecorded", patient: "P-2", data: #"{"instrument":"MADRS","value":5}"#, id: b)).utf8), source: "seed")
+            _ = try importer.importNDJSON(
+                Array(
+                    (line("ScoreRecorded", patient: "P-1", data: #"{"instrument":"MADRS","value":5}"#, id: a) + "\n"
+                        + line("ScoreRecorded", patient: "P-2", data: #"{"instrument":"MADRS","value":5}"#, id: b)).utf8), source: "seed")
             func refused(_ l: String, _ needle: String) {
                 do {
                     _ = try importer.importNDJSON(Array(l.utf8), source: "c")
@@ -223,12 +278,28 @@ import Testing
                 }
             }
             refused(line("EventVoided", patient: "P-1", role: "clinician", data: #"{"target":"\#(b)","reason":"x"}"#), "another stream")
-            refused(line("EventVoided", patient: "P-1", role: "clinician", data: #"{"target":"3f2a0000-0000-4000-8000-0000000000ff","reason":"x"}"#), "no event")
-            refused(line("EventAmended", patient: "P-1", role: "clinician", data: #"{"target":"\#(a)","reason":"x","data":{"value":61}}"#), "c:1: data.data.value")
-            _ = try importer.importNDJSON(Array(line("EventAmended", patient: "P-1", role: "clinician", data: #"{"target":"\#(a)","reason":"typo","data":{"value":6}}"#).utf8), source: "ok")
-            _ = try importer.importNDJSON(Array(line("EventVoided", patient: "P-1", role: "clinician", data: #"{"target":"\#(a)","reason":"wrong chart"}"#).utf8), source: "ok")
-            refused(line("EventVoided", patient: "P-1", at: "2026-01-05T10:00:00-05:00", role: "clinician", data: #"{"target":"\#(a)","reason":"again"}"#), "already voided")
-            refused(line("EventAmended", patient: "P-1", at: "2026-01-05T10:00:00-05:00", role: "clinician", data: #"{"target":"\#(a)","reason":"y","data":{"value":7}}"#), "already voided")
+            refused(
+                line(
+                    "EventVoided", patient: "P-1", role: "clinician",
+                    data: #"{"target":"3f2a0000-0000-4000-8000-0000000000ff","reason":"x"}"#), "no event")
+            refused(
+                line("EventAmended", patient: "P-1", role: "clinician", data: #"{"target":"\#(a)","reason":"x","data":{"value":61}}"#),
+                "c:1: data.data.value")
+            _ = try importer.importNDJSON(
+                Array(
+                    line("EventAmended", patient: "P-1", role: "clinician", data: #"{"target":"\#(a)","reason":"typo","data":{"value":6}}"#)
+                        .utf8), source: "ok")
+            _ = try importer.importNDJSON(
+                Array(line("EventVoided", patient: "P-1", role: "clinician", data: #"{"target":"\#(a)","reason":"wrong chart"}"#).utf8),
+                source: "ok")
+            refused(
+                line(
+                    "EventVoided", patient: "P-1", at: "2026-01-05T10:00:00-05:00", role: "clinician",
+                    data: #"{"target":"\#(a)","reason":"again"}"#), "already voided")
+            refused(
+                line(
+                    "EventAmended", patient: "P-1", at: "2026-01-05T10:00:00-05:00", role: "clinician",
+                    data: #"{"target":"\#(a)","reason":"y","data":{"value":7}}"#), "already voided")
             #expect(try LogAudit.verify(store).ok)
         }
     }
@@ -236,9 +307,11 @@ import Testing
     @Test func aSecondEnrolmentIsRefused() throws {
         try withStore { (store: ClinicStore) throws in
             let importer = Importer(store: store)
-            _ = try importer.importNDJSON(Array(line("PatientEnrolled", role: "clinician", data: #"{"protocol":"hybrid"}"#).utf8), source: "a")
+            _ = try importer.importNDJSON(
+                Array(line("PatientEnrolled", role: "clinician", data: #"{"protocol":"hybrid"}"#).utf8), source: "a")
             #expect(throws: AppError.self) {
-                _ = try importer.importNDJSON(Array(line("PatientEnrolled", at: "2026-01-06T09:00:00-05:00", role: "clinician", data: #"{}"#).utf8), source: "b")
+                _ = try importer.importNDJSON(
+                    Array(line("PatientEnrolled", at: "2026-01-06T09:00:00-05:00", role: "clinician", data: #"{}"#).utf8), source: "b")
             }
         }
     }
@@ -248,7 +321,9 @@ import Testing
             var importer = Importer(store: store)
             importer.batchSize = 500
             let lines = (0..<3000).map {
-                line("ScoreRecorded", patient: "P-\($0 % 40)", at: "2026-01-05T09:00:00-05:00", data: #"{"instrument":"MADRS","value":\#($0 % 61)}"#)
+                line(
+                    "ScoreRecorded", patient: "P-\($0 % 40)", at: "2026-01-05T09:00:00-05:00",
+                    data: #"{"instrument":"MADRS","value":\#($0 % 61)}"#)
             }
             let s = try importer.importNDJSON(Array(lines.joined(separator: "\n").utf8), source: "big")
             #expect(s.imported + s.duplicates == 3000)

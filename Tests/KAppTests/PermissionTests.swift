@@ -52,10 +52,13 @@ import Testing
             try refused(store, line("TaperStarted", data: "{}"), "a nurse may not record TaperStarted")
             try refused(store, line("PatientEnrolled", data: "{}"), "a nurse may not record PatientEnrolled")
             try Actors.add(store, id: "cmp.ross", role: .compliance, osUser: "ross")
-            try refused(store, line("ScoreRecorded", actor: "cmp.ross", role: "compliance", data: score), "a compliance may not record ScoreRecorded")
+            try refused(
+                store, line("ScoreRecorded", actor: "cmp.ross", role: "compliance", data: score),
+                "a compliance may not record ScoreRecorded")
             // An admin may enrol a patient, and nothing clinical beyond it.
             try Actors.add(store, id: "adm.lee", role: .admin, osUser: "lee")
-            _ = try Importer(store: store).importNDJSON(Array(line("PatientEnrolled", actor: "adm.lee", role: "admin", data: "{}").utf8), source: "ok")
+            _ = try Importer(store: store).importNDJSON(
+                Array(line("PatientEnrolled", actor: "adm.lee", role: "admin", data: "{}").utf8), source: "ok")
             try refused(store, line("ScoreRecorded", actor: "adm.lee", role: "admin", data: score), "a admin may not record ScoreRecorded")
         }
     }
@@ -77,14 +80,23 @@ import Testing
         try withStore { (store: ClinicStore) throws in
             let id = "3f2a0000-0000-4000-8000-0000000000c1"
             _ = try Importer(store: store).importNDJSON(Array(line("ScoreRecorded", data: score, id: id).utf8), source: "ok")
-            let byOtherNurse = line("EventAmended", at: "2026-01-05T10:00:00-05:00", actor: "rn.chen",
-                                    data: #"{"target":"\#(id)","reason":"typo","data":{"value":13}}"#)
+            let byOtherNurse = line(
+                "EventAmended", at: "2026-01-05T10:00:00-05:00", actor: "rn.chen",
+                data: #"{"target":"\#(id)","reason":"typo","data":{"value":13}}"#)
             try refused(store, byOtherNurse, "rn.chen (nurse) may not correct an event recorded by rn.kim")
             // The recorder herself, and a clinician, may.
-            _ = try Importer(store: store).importNDJSON(Array(line("EventAmended", at: "2026-01-05T10:01:00-05:00",
-                data: #"{"target":"\#(id)","reason":"typo","data":{"value":13}}"#).utf8), source: "ok")
-            _ = try Importer(store: store).importNDJSON(Array(line("EventVoided", at: "2026-01-05T10:02:00-05:00", role: "clinician",
-                data: #"{"target":"\#(id)","reason":"wrong chart"}"#).utf8), source: "ok")
+            _ = try Importer(store: store).importNDJSON(
+                Array(
+                    line(
+                        "EventAmended", at: "2026-01-05T10:01:00-05:00",
+                        data: #"{"target":"\#(id)","reason":"typo","data":{"value":13}}"#
+                    ).utf8), source: "ok")
+            _ = try Importer(store: store).importNDJSON(
+                Array(
+                    line(
+                        "EventVoided", at: "2026-01-05T10:02:00-05:00", role: "clinician",
+                        data: #"{"target":"\#(id)","reason":"wrong chart"}"#
+                    ).utf8), source: "ok")
         }
     }
 
@@ -95,29 +107,50 @@ import Testing
             let id = "3f2a0000-0000-4000-8000-0000000000d1"
             _ = try Importer(store: store).importNDJSON(Array(line("ScoreRecorded", data: score, id: id).utf8), source: "ok")
             let amendment = "3f2a0000-0000-4000-8000-0000000000d2"
-            _ = try Importer(store: store).importNDJSON(Array(line("EventAmended", at: "2026-01-05T10:00:00-05:00", role: "clinician",
-                data: #"{"target":"\#(id)","reason":"scored from the wrong sheet","data":{"value":21}}"#, id: amendment).utf8), source: "ok")
+            _ = try Importer(store: store).importNDJSON(
+                Array(
+                    line(
+                        "EventAmended", at: "2026-01-05T10:00:00-05:00", role: "clinician",
+                        data: #"{"target":"\#(id)","reason":"scored from the wrong sheet","data":{"value":21}}"#, id: amendment
+                    ).utf8), source: "ok")
             // The nurse who recorded it may neither amend it back nor void it.
-            try refused(store, line("EventAmended", at: "2026-01-05T10:05:00-05:00",
-                data: #"{"target":"\#(id)","reason":"typo","data":{"value":12}}"#),
+            try refused(
+                store,
+                line(
+                    "EventAmended", at: "2026-01-05T10:05:00-05:00",
+                    data: #"{"target":"\#(id)","reason":"typo","data":{"value":12}}"#),
                 "rn.kim (nurse) may not correct event \(id) again: a clinician has corrected it, so only a clinician may")
-            try refused(store, line("EventVoided", at: "2026-01-05T10:05:00-05:00", data: #"{"target":"\#(id)","reason":"mine"}"#),
+            try refused(
+                store, line("EventVoided", at: "2026-01-05T10:05:00-05:00", data: #"{"target":"\#(id)","reason":"mine"}"#),
                 "a clinician has corrected it, so only a clinician may")
             // Nor void the clinician's amendment (she did not record it).
-            try refused(store, line("EventVoided", at: "2026-01-05T10:06:00-05:00", data: #"{"target":"\#(amendment)","reason":"undo"}"#),
+            try refused(
+                store, line("EventVoided", at: "2026-01-05T10:06:00-05:00", data: #"{"target":"\#(amendment)","reason":"undo"}"#),
                 "rn.kim (nurse) may not correct an event recorded by dr.hale")
             // A clinician may correct it again; other events of the nurse stay hers to correct.
-            _ = try Importer(store: store).importNDJSON(Array(line("EventAmended", at: "2026-01-05T10:07:00-05:00", role: "clinician",
-                data: #"{"target":"\#(id)","reason":"checked again","data":{"value":20}}"#).utf8), source: "ok")
+            _ = try Importer(store: store).importNDJSON(
+                Array(
+                    line(
+                        "EventAmended", at: "2026-01-05T10:07:00-05:00", role: "clinician",
+                        data: #"{"target":"\#(id)","reason":"checked again","data":{"value":20}}"#
+                    ).utf8), source: "ok")
             let other = "3f2a0000-0000-4000-8000-0000000000d3"
-            _ = try Importer(store: store).importNDJSON(Array(line("ScoreRecorded", at: "2026-01-06T09:30:00-05:00", data: score, id: other).utf8), source: "ok")
-            _ = try Importer(store: store).importNDJSON(Array(line("EventAmended", at: "2026-01-06T10:00:00-05:00",
-                data: #"{"target":"\#(other)","reason":"typo","data":{"value":13}}"#).utf8), source: "ok")
+            _ = try Importer(store: store).importNDJSON(
+                Array(line("ScoreRecorded", at: "2026-01-06T09:30:00-05:00", data: score, id: other).utf8), source: "ok")
+            _ = try Importer(store: store).importNDJSON(
+                Array(
+                    line(
+                        "EventAmended", at: "2026-01-06T10:00:00-05:00",
+                        data: #"{"target":"\#(other)","reason":"typo","data":{"value":13}}"#
+                    ).utf8), source: "ok")
             // Within one file too: the clinician's line earlier in the file counts.
             let third = "3f2a0000-0000-4000-8000-0000000000d4"
-            _ = try Importer(store: store).importNDJSON(Array(line("ScoreRecorded", at: "2026-01-07T09:30:00-05:00", data: score, id: third).utf8), source: "ok")
+            _ = try Importer(store: store).importNDJSON(
+                Array(line("ScoreRecorded", at: "2026-01-07T09:30:00-05:00", data: score, id: third).utf8), source: "ok")
             let file = [
-                line("EventAmended", at: "2026-01-07T10:00:00-05:00", role: "clinician", data: #"{"target":"\#(third)","reason":"r","data":{"value":30}}"#),
+                line(
+                    "EventAmended", at: "2026-01-07T10:00:00-05:00", role: "clinician",
+                    data: #"{"target":"\#(third)","reason":"r","data":{"value":30}}"#),
                 line("EventAmended", at: "2026-01-07T10:01:00-05:00", data: #"{"target":"\#(third)","reason":"r","data":{"value":12}}"#),
             ].joined(separator: "\n")
             try refused(store, file, "a clinician has corrected it")
@@ -132,29 +165,46 @@ import Testing
             let first = "3f2a0000-0000-4000-8000-0000000000e1"
             let void = "3f2a0000-0000-4000-8000-0000000000e2"
             let import1 = [
-                line("PatientEnrolled", at: "2026-01-05T08:00:00-05:00", role: "clinician", data: #"{"protocol":"interval-extension"}"#, id: first),
-                line("EventVoided", at: "2026-01-05T08:10:00-05:00", role: "clinician", data: #"{"target":"\#(first)","reason":"wrong protocol"}"#, id: void),
+                line(
+                    "PatientEnrolled", at: "2026-01-05T08:00:00-05:00", role: "clinician", data: #"{"protocol":"interval-extension"}"#,
+                    id: first),
+                line(
+                    "EventVoided", at: "2026-01-05T08:10:00-05:00", role: "clinician",
+                    data: #"{"target":"\#(first)","reason":"wrong protocol"}"#, id: void),
                 line("PatientEnrolled", at: "2026-01-05T08:20:00-05:00", role: "clinician", data: #"{"protocol":"hybrid"}"#),
             ].joined(separator: "\n")
             #expect(try Importer(store: store).importNDJSON(Array(import1.utf8), source: "ok").imported == 3)
             let before = try store.log.count()
             do {
-                _ = try Importer(store: store).importNDJSON(Array(line("EventVoided", at: "2026-01-05T09:00:00-05:00", role: "clinician",
-                    data: #"{"target":"\#(void)","reason":"undo"}"#).utf8), source: "undo")
+                _ = try Importer(store: store).importNDJSON(
+                    Array(
+                        line(
+                            "EventVoided", at: "2026-01-05T09:00:00-05:00", role: "clinician",
+                            data: #"{"target":"\#(void)","reason":"undo"}"#
+                        ).utf8), source: "undo")
                 Issue.record("a second enrolment in force was accepted")
             } catch let error as AppError {
                 #expect(error.exitCode == 65, "\(error)")
-                #expect(error.description.contains("undo:1: data.target: voiding event \(void) would leave patient P-1 with two enrolments in force"), "\(error.description)")
+                #expect(
+                    error.description.contains(
+                        "undo:1: data.target: voiding event \(void) would leave patient P-1 with two enrolments in force"),
+                    "\(error.description)")
             }
             #expect(try store.log.count() == before)
             // With one enrolment only, undoing its void is fine (it is the one in force again).
             let single = "3f2a0000-0000-4000-8000-0000000000e3"
             let singleVoid = "3f2a0000-0000-4000-8000-0000000000e4"
-            _ = try Importer(store: store).importNDJSON(Array([
-                line("PatientEnrolled", patient: "P-2", at: "2026-01-05T08:00:00-05:00", role: "clinician", data: "{}", id: single),
-                line("EventVoided", patient: "P-2", at: "2026-01-05T08:10:00-05:00", role: "clinician", data: #"{"target":"\#(single)","reason":"r"}"#, id: singleVoid),
-                line("EventVoided", patient: "P-2", at: "2026-01-05T08:20:00-05:00", role: "clinician", data: #"{"target":"\#(singleVoid)","reason":"r"}"#),
-            ].joined(separator: "\n").utf8), source: "ok")
+            _ = try Importer(store: store).importNDJSON(
+                Array(
+                    [
+                        line("PatientEnrolled", patient: "P-2", at: "2026-01-05T08:00:00-05:00", role: "clinician", data: "{}", id: single),
+                        line(
+                            "EventVoided", patient: "P-2", at: "2026-01-05T08:10:00-05:00", role: "clinician",
+                            data: #"{"target":"\#(single)","reason":"r"}"#, id: singleVoid),
+                        line(
+                            "EventVoided", patient: "P-2", at: "2026-01-05T08:20:00-05:00", role: "clinician",
+                            data: #"{"target":"\#(singleVoid)","reason":"r"}"#),
+                    ].joined(separator: "\n").utf8), source: "ok")
             #expect(try store.log.count() == before + 3)
         }
     }
@@ -180,14 +230,16 @@ import Testing
             let rec = try store.log.read { try $0.lastRecord()?.materialize() }
             #expect(rec?.actorId == "rn.kim")
             // The row is replaced, not extended: vitals are no longer the nurse's under it.
-            try refused(store, line("VitalsRecorded", at: "2026-01-05T10:00:00-05:00", data: #"{"systolic":120,"diastolic":80}"#),
-                        "a nurse may not record VitalsRecorded")
+            try refused(
+                store, line("VitalsRecorded", at: "2026-01-05T10:00:00-05:00", data: #"{"systolic":120,"diastolic":80}"#),
+                "a nurse may not record VitalsRecorded")
             // Adopting the defaults again takes the assessment back.
             rules = RuleSet.default
             rules.version = "back-to-defaults"
             _ = try ProjectionEngine(store: store).replay(newRules: rules, apply: true, on: Day(ordinal: 20_500))
-            try refused(store, line("AssessmentRecorded", at: "2026-01-05T11:00:00-05:00", data: #"{"kind":"goal-setting"}"#),
-                        "a nurse may not record AssessmentRecorded")
+            try refused(
+                store, line("AssessmentRecorded", at: "2026-01-05T11:00:00-05:00", data: #"{"kind":"goal-setting"}"#),
+                "a nurse may not record AssessmentRecorded")
         }
     }
 

@@ -1,8 +1,9 @@
 import Foundation
-@testable import KApp
 import KClinic
 import KStore
 import Testing
+
+@testable import KApp
 
 /// How often a command folds the log (`ProjectionEngine.eventsFolded`, the events its passes
 /// read). A store without stored projections must be folded once by a full replay, not caught up

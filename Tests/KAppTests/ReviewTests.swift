@@ -21,7 +21,10 @@ import Testing
             #expect(r.hash == (try store.log.hash(at: head - 10)))
             // The last ten events remain; the review record itself is not something to review.
             #expect(try Review.unreviewed(store).ranges == [(head - 9)...head])
-            _ = try Importer(store: store).importNDJSON(Array(line("ScoreRecorded", patient: "W1", at: "2026-11-20T09:00:00-05:00", data: #"{"instrument":"MADRS","value":5}"#).utf8), source: "more")
+            _ = try Importer(store: store).importNDJSON(
+                Array(
+                    line("ScoreRecorded", patient: "W1", at: "2026-11-20T09:00:00-05:00", data: #"{"instrument":"MADRS","value":5}"#).utf8),
+                source: "more")
             #expect(try Review.unreviewed(store).ranges == [(head - 9)...head, (head + 2)...(head + 2)])
             // Reviewed through the new head: nothing left.
             _ = try Review.record(ross, through: head + 2, actorId: "cmp.ross", note: nil)

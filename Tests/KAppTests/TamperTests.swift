@@ -15,14 +15,17 @@ import Testing
     init() throws { try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true) }
     deinit { try? FileManager.default.removeItem(atPath: scratch) }
 
-    static let fixtures = ["case1-long-term-maintenance", "case2-successful-transition", "case3-tolerance-management", "case4-poorly-documented"]
+    static let fixtures = [
+        "case1-long-term-maintenance", "case2-successful-transition", "case3-tolerance-management", "case4-poorly-documented",
+    ]
 
     /// A store with the four case fixtures (about 1,400 events).
     func fixtureStore(_ body: (ClinicStore) throws -> Void) throws {
         try withStore { (store: ClinicStore) throws in
             let importer = Importer(store: store)
             for name in TamperTests.fixtures {
-                let bytes = try #require(FileManager.default.contents(atPath: packageRoot.appendingPathComponent("fixtures/\(name).ndjson").path))
+                let bytes = try #require(
+                    FileManager.default.contents(atPath: packageRoot.appendingPathComponent("fixtures/\(name).ndjson").path))
                 _ = try importer.importNDJSON([UInt8](bytes), source: name)
             }
             #expect(try store.log.count() > 1_000)
@@ -154,22 +157,31 @@ import Testing
             #expect(parsed.storeId == hex(store.log.storeId))
             #expect(pubText.contains(parsed.publicKey))
 
-            let ok = try run(kstore, ["audit", "verify", "--store", store.path, "--checkpoint", file, "--public-key", prefix + ".pub", "--json"])
+            let ok = try run(
+                kstore, ["audit", "verify", "--store", store.path, "--checkpoint", file, "--public-key", prefix + ".pub", "--json"])
             #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
             let json = try JSONParser.parse(ok.stdout)
             #expect(json["ok"] == .bool(true))
             #expect(json["checkpoint"]?["extended"] == .bool(true))
             // A log that grew still extends it.
             _ = try Importer(store: store).importNDJSON(
-                Array(line("ScoreRecorded", patient: "C1", at: "2026-11-20T09:00:00-05:00", data: #"{"instrument":"MADRS","value":8}"#).utf8), source: "more")
-            #expect(try run(kstore, ["audit", "verify", "--store", store.path, "--checkpoint", file, "--public-key", prefix + ".pub"]).status == 0)
+                Array(
+                    line("ScoreRecorded", patient: "C1", at: "2026-11-20T09:00:00-05:00", data: #"{"instrument":"MADRS","value":8}"#).utf8),
+                source: "more")
+            #expect(
+                try run(kstore, ["audit", "verify", "--store", store.path, "--checkpoint", file, "--public-key", prefix + ".pub"]).status
+                    == 0)
 
             // Usage and bad files.
             #expect(try run(kstore, ["audit", "verify", "--store", store.path, "--checkpoint", file]).status == 64)
             #expect(try run(kstore, ["audit", "verify", "--store", store.path, "--checkpoint", file, "--public-key", prefix]).status == 65)
             #expect(try run(kstore, ["audit", "checkpoint", "--store", store.path, "--key", prefix + ".pub"]).status == 65)
             try Data("not json".utf8).write(to: URL(fileURLWithPath: dir + "/garbage.json"))
-            #expect(try run(kstore, ["audit", "verify", "--store", store.path, "--checkpoint", dir + "/garbage.json", "--public-key", prefix + ".pub"]).status == 65)
+            #expect(
+                try run(
+                    kstore,
+                    ["audit", "verify", "--store", store.path, "--checkpoint", dir + "/garbage.json", "--public-key", prefix + ".pub"]
+                ).status == 65)
         }
     }
 
@@ -238,16 +250,25 @@ import Testing
             try engine.catchUp()
             let importer = Importer(store: store)
             // A late-recorded score (refolds that patient) and one dated after everything.
-            _ = try importer.importNDJSON(Array(line("ScoreRecorded", patient: "C1", at: "2025-03-05T08:00:00-05:00",
-                data: #"{"instrument":"MADRS","value":9}"#).utf8), source: "late")
-            _ = try importer.importNDJSON(Array(line("ScoreRecorded", patient: "C2", at: "2026-11-20T08:00:00-05:00",
-                data: #"{"instrument":"MADRS","value":7}"#).utf8), source: "new")
+            _ = try importer.importNDJSON(
+                Array(
+                    line(
+                        "ScoreRecorded", patient: "C1", at: "2025-03-05T08:00:00-05:00",
+                        data: #"{"instrument":"MADRS","value":9}"#
+                    ).utf8), source: "late")
+            _ = try importer.importNDJSON(
+                Array(
+                    line(
+                        "ScoreRecorded", patient: "C2", at: "2026-11-20T08:00:00-05:00",
+                        data: #"{"instrument":"MADRS","value":7}"#
+                    ).utf8), source: "new")
             try engine.catchUp()
             // A correction: void the event just appended (refolds that patient in the catch-up).
             let target = try store.log.read { reader in
                 try reader.record(try store.log.count()).map { EventMapping.uuid($0.eventId).uuidString.lowercased() }
             }
-            let voidLine = line("EventVoided", patient: "C2", at: "2026-11-21T08:00:00-05:00", actor: "dr.hale", role: "clinician",
+            let voidLine = line(
+                "EventVoided", patient: "C2", at: "2026-11-21T08:00:00-05:00", actor: "dr.hale", role: "clinician",
                 data: #"{"target":"\#(target ?? "")","reason":"wrong patient"}"#)
             _ = try importer.importNDJSON(Array(voidLine.utf8), source: "void")
             try engine.catchUp()
@@ -280,7 +301,9 @@ import Testing
             try engine.catchUp()
             // Put C3's projection under C1's name.
             try store.log.writeAuxiliary { writer in
-                guard let db = writer.auxiliary("projections"), let c3 = try writer.txn.get(db, Array("C3".utf8))?.copiedBytes else { return }
+                guard let db = writer.auxiliary("projections"), let c3 = try writer.txn.get(db, Array("C3".utf8))?.copiedBytes else {
+                    return
+                }
                 try writer.txn.put(db, Array("C1".utf8), c3)
             }
             let n = try store.log.count()
@@ -342,7 +365,9 @@ import Testing
             }
             #expect(try phaseJSON(ProjectionEngine(store: store), on: on) == expected)
             let one = try ProjectionEngine(store: store).phase(patient: "C1", on: on, asOf: nil)
-            #expect(one.map { JSONWriter.string(Views.phase($0)) } == expected.split(separator: "\n").map(String.init).filter { $0.contains("\"C1\"") })
+            #expect(
+                one.map { JSONWriter.string(Views.phase($0)) }
+                    == expected.split(separator: "\n").map(String.init).filter { $0.contains("\"C1\"") })
         }
     }
 }

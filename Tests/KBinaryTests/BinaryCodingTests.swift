@@ -232,7 +232,8 @@ import Testing
         let nine = [UInt8](repeating: 0xFF, count: 9)
         for last: UInt8 in [0x02, 0x03, 0x7F, 0x80, 0x81, 0xFF] {
             #expect(reading(nine + [last]) { r throws(BinaryError) in try r.readVarUInt() } == .failure(.overlongVarint(at: 9)), "\(last)")
-            #expect(reading(nine + [last, 0x00]) { r throws(BinaryError) in try r.readVarInt() } == .failure(.overlongVarint(at: 9)), "\(last)")
+            #expect(
+                reading(nine + [last, 0x00]) { r throws(BinaryError) in try r.readVarInt() } == .failure(.overlongVarint(at: 9)), "\(last)")
         }
         // Eleven bytes or more: refused at the tenth, wherever the input ends.
         let long = [UInt8](repeating: 0x80, count: 10) + [0x01]
@@ -261,11 +262,12 @@ import Testing
             #expect(reading([0x01] + bytes) { r throws(BinaryError) in try r.readOptionalString() } == .failure(.truncated(at: 1)))
         }
         // After other fields, the error names the length's own offset.
-        #expect(reading([0x07, 0x01, 0x61, 0x05, 0x61]) { r throws(BinaryError) -> String in
-            _ = try r.readByte()
-            _ = try r.readString()
-            return try r.readString()
-        } == .failure(.truncated(at: 3)))
+        #expect(
+            reading([0x07, 0x01, 0x61, 0x05, 0x61]) { r throws(BinaryError) -> String in
+                _ = try r.readByte()
+                _ = try r.readString()
+                return try r.readString()
+            } == .failure(.truncated(at: 3)))
         // A length of exactly the remaining bytes is fine.
         #expect(reading([0x02, 0x61, 0x62]) { r throws(BinaryError) in try r.readLength() } == .success(2))
     }
@@ -277,14 +279,16 @@ import Testing
         #expect(reading(seven) { r throws(BinaryError) in try r.readRaw(8).count } == .failure(.truncated(at: 0)))
         #expect(reading(seven) { r throws(BinaryError) in try r.readRaw(-1).count } == .failure(.truncated(at: 0)))
         #expect(reading(seven) { r throws(BinaryError) in try r.readRaw(.max).count } == .failure(.truncated(at: 0)))
-        #expect(reading(seven) { r throws(BinaryError) -> Int in
-            _ = try r.readRaw(3)
-            return try r.readRaw(5).count
-        } == .failure(.truncated(at: 3)))
-        #expect(reading(seven) { r throws(BinaryError) -> UInt64 in
-            _ = try r.readByte()
-            return try r.readUInt64BE()
-        } == .failure(.truncated(at: 1)))
+        #expect(
+            reading(seven) { r throws(BinaryError) -> Int in
+                _ = try r.readRaw(3)
+                return try r.readRaw(5).count
+            } == .failure(.truncated(at: 3)))
+        #expect(
+            reading(seven) { r throws(BinaryError) -> UInt64 in
+                _ = try r.readByte()
+                return try r.readUInt64BE()
+            } == .failure(.truncated(at: 1)))
     }
 
     @Test func aBoolIsOnlyZeroOrOne() {
@@ -292,7 +296,8 @@ import Testing
         #expect(reading([0x01]) { r throws(BinaryError) in try r.readBool() } == .success(true))
         for b: UInt8 in [0x02, 0x7F, 0x80, 0xFF] {
             #expect(reading([b]) { r throws(BinaryError) in try r.readBool() } == .failure(.invalidValue("bool byte \(b)")))
-            #expect(reading([b, 0x00]) { r throws(BinaryError) in try r.readOptionalString() } == .failure(.invalidValue("bool byte \(b)")))
+            #expect(
+                reading([b, 0x00]) { r throws(BinaryError) in try r.readOptionalString() } == .failure(.invalidValue("bool byte \(b)")))
         }
     }
 
@@ -311,11 +316,14 @@ import Testing
             [0x61, 0x62, 0xFF, 0x63],  // ASCII, then a bad byte
         ]
         for utf8 in invalid {
-            #expect(reading([UInt8(utf8.count)] + utf8) { r throws(BinaryError) in try r.readString() } == .failure(.invalidUTF8(at: 1)), "\(utf8)")
-            #expect(reading([0x00, 0x01, UInt8(utf8.count)] + utf8) { r throws(BinaryError) -> String? in
-                _ = try r.readByte()
-                return try r.readOptionalString()
-            } == .failure(.invalidUTF8(at: 3)), "\(utf8)")
+            #expect(
+                reading([UInt8(utf8.count)] + utf8) { r throws(BinaryError) in try r.readString() } == .failure(.invalidUTF8(at: 1)),
+                "\(utf8)")
+            #expect(
+                reading([0x00, 0x01, UInt8(utf8.count)] + utf8) { r throws(BinaryError) -> String? in
+                    _ = try r.readByte()
+                    return try r.readOptionalString()
+                } == .failure(.invalidUTF8(at: 3)), "\(utf8)")
             // A blob is bytes: the same bytes read as one.
             #expect(reading([UInt8(utf8.count)] + utf8) { r throws(BinaryError) in try r.readBlob().copiedBytes } == .success(utf8))
         }

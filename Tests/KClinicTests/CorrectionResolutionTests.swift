@@ -93,6 +93,8 @@ import Testing
             CorrectionResolution.Amendment(fields: [("value", .int(14))], recordedAt: at),
         ]
         #expect(CorrectionResolution.applying(list, to: original) == .scoreRecorded(ScoreRecorded(instrument: .madrs, value: 14)))
-        #expect(CorrectionResolution.applying(Array(list.prefix(2)), to: original) == .scoreRecorded(ScoreRecorded(instrument: .madrs, value: 12)))
+        #expect(
+            CorrectionResolution.applying(Array(list.prefix(2)), to: original)
+                == .scoreRecorded(ScoreRecorded(instrument: .madrs, value: 12)))
     }
 }

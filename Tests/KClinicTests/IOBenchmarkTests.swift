@@ -142,7 +142,8 @@ struct IOBenchmarkTests {
         }
 
         let payloadEvents = Double(payloads.count * decodePasses)
-        print("""
+        print(
+            """
             IO benchmark (\(lines.count) w1 lines, \(bytesPerPass / lines.count) bytes/line average, median of 7 runs):
               IncomingEvent.parse   \(Int(linesPerRun / parseSeconds)) lines/s  (\(Int(Double(bytesPerPass * passes) / parseSeconds / 1e6)) MB/s)
               JSONParser.parse      \(Int(linesPerRun / jsonSeconds)) lines/s  (\(Int(Double(bytesPerPass * passes) / jsonSeconds / 1e6)) MB/s)

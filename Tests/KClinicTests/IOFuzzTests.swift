@@ -48,7 +48,9 @@ private struct Mutator {
     mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < p }
     mutating func pick<T>(_ xs: [T]) -> T { xs[int(0...(xs.count - 1))] }
 
-    static let invalidUTF8: [[UInt8]] = [[0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0x80], [0xF4, 0x90, 0x80, 0x80], [0xC3], [0xE2, 0x82], [0xFE, 0xFF]]
+    static let invalidUTF8: [[UInt8]] = [
+        [0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0x80], [0xF4, 0x90, 0x80, 0x80], [0xC3], [0xE2, 0x82], [0xFE, 0xFF],
+    ]
     static let extremeNumbers: [String] = [
         "-1", "0", "-0", "0.0", "3.5", "1e400", "-1e400", "1e308", "4.9e-324", "9223372036854775807", "9223372036854775808",
         "-9223372036854775809", "99999999999999999999999", "1E2", "0.1e1", "261", "181", "1899", "61", "2147483648", "1e-7",
@@ -186,7 +188,10 @@ struct IOFuzzTests {
                     viaTree = .failure(error)
                 }
             } catch {
-                viaTree = .failure(InputError(field: "line", problem: "not valid JSON: \(error.message) at byte \(error.offset)", expected: "one JSON object per line"))
+                viaTree = .failure(
+                    InputError(
+                        field: "line", problem: "not valid JSON: \(error.message) at byte \(error.offset)",
+                        expected: "one JSON object per line"))
             }
             let viaBytes: Result<IncomingEvent, InputError>
             do throws(InputError) { viaBytes = .success(try IncomingEvent.parse(line: mutated, now: ioExamplesNow)) } catch {

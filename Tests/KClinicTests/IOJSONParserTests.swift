@@ -16,8 +16,10 @@ struct IOJSONParserTests {
     static let accepted: [(String, JSONValue)] = [
         ("{}", .object([])),
         ("[]", .array([])),
-        ("  {\"a\" : [1, 2.5, -3e2, true, false, null, \"x\"]}\r\n",
-         .object([("a", .array([.int(1), .double(2.5), .double(-300), .bool(true), .bool(false), .null, .string("x")]))])),
+        (
+            "  {\"a\" : [1, 2.5, -3e2, true, false, null, \"x\"]}\r\n",
+            .object([("a", .array([.int(1), .double(2.5), .double(-300), .bool(true), .bool(false), .null, .string("x")]))])
+        ),
         ("{\"b\":1,\"a\":2}", .object([("b", .int(1)), ("a", .int(2))])),
         ("\"\"", .string("")),
         ("\"\\u00e9\\n\\t\\\"\\\\\\/\\b\\f\\r\"", .string("é\n\t\"\\/\u{8}\u{c}\r")),
@@ -42,11 +44,14 @@ struct IOJSONParserTests {
         ("0.30000000000000004", .double(0.30000000000000004)),
         ("3.141592653589793238462643383279", .double(3.141592653589793)),
         ("[[[]]]", .array([.array([.array([])])])),
-        (nested(64), {
-            var v = JSONValue.array([])
-            for _ in 1..<64 { v = .array([v]) }
-            return v
-        }()),
+        (
+            nested(64),
+            {
+                var v = JSONValue.array([])
+                for _ in 1..<64 { v = .array([v]) }
+                return v
+            }()
+        ),
     ]
 
     @Test("accepts valid JSON", arguments: 0..<accepted.count)
@@ -56,7 +61,8 @@ struct IOJSONParserTests {
         #expect(v == expected, "\(text)")
         // .int / .double distinction is kept (JSONValue's == compares numerically)
         switch (v, expected) {
-        case (.int, .int), (.double, .double), (.array, .array), (.object, .object), (.string, .string), (.bool, .bool), (.null, .null): break
+        case (.int, .int), (.double, .double), (.array, .array), (.object, .object), (.string, .string), (.bool, .bool), (.null, .null):
+            break
         default: Issue.record("kind differs for \(text): \(v) vs \(expected)")
         }
     }
@@ -208,10 +214,14 @@ struct IOJSONWriterTests {
     }
 
     @Test func parsedLinesRoundTrip() throws {
-        let line = "{\"eventId\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\", \"type\": \"InfusionAdministered\", \"data\": {\"dose\": {\"value\": 0.5, \"unit\": \"mg/kg\"}}}"
+        let line =
+            "{\"eventId\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\", \"type\": \"InfusionAdministered\", \"data\": {\"dose\": {\"value\": 0.5, \"unit\": \"mg/kg\"}}}"
         let v = try JSONParser.parse(line)
         let text = JSONWriter.string(v)
-        #expect(text == "{\"data\":{\"dose\":{\"unit\":\"mg/kg\",\"value\":0.5}},\"eventId\":\"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\",\"type\":\"InfusionAdministered\"}")
+        #expect(
+            text
+                == "{\"data\":{\"dose\":{\"unit\":\"mg/kg\",\"value\":0.5}},\"eventId\":\"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\",\"type\":\"InfusionAdministered\"}"
+        )
         #expect(try JSONParser.parse(text) == v)
     }
 }

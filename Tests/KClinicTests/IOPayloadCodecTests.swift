@@ -43,7 +43,10 @@ struct IOEventRoundTripTests {
     }
 
     @Test func envelopeFieldsAreRead() throws {
-        let e = try ioParse(ioLine("EventVoided", "{\"target\": \"0B5E3C1E-8F0A-4D39-9A55-2F7F2B9A6C12\", \"reason\": \"x\"}", extra: "\"expectedVersion\": 7")).get()
+        let e = try ioParse(
+            ioLine(
+                "EventVoided", "{\"target\": \"0B5E3C1E-8F0A-4D39-9A55-2F7F2B9A6C12\", \"reason\": \"x\"}", extra: "\"expectedVersion\": 7")
+        ).get()
         #expect(e.eventId?.lowercaseString == "0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11")
         #expect(e.patient == "P-0001")
         #expect(e.occurredAt.rfc3339 == "2026-01-05T09:30:00-05:00")
@@ -58,7 +61,8 @@ struct IOEventRoundTripTests {
         #expect(v.target == UUID(uuidString: "0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c12"))
         let bare = try ioParse(ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", eventId: nil)).get()
         #expect(bare.eventId == nil && bare.expectedVersion == nil)
-        let nulls = try ioParse(ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", eventId: "null", extra: "\"expectedVersion\": null")).get()
+        let nulls = try ioParse(ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", eventId: "null", extra: "\"expectedVersion\": null"))
+            .get()
         #expect(nulls.eventId == nil && nulls.expectedVersion == nil)
     }
 
@@ -83,8 +87,10 @@ struct IOEventRoundTripTests {
         let u = UUID(anyCaseString: "0B5E3C1E-8f0a-4D39-9A55-2F7F2B9A6C11")
         #expect(u?.lowercaseString == "0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11")
         #expect(u?.uuidString == "0B5E3C1E-8F0A-4D39-9A55-2F7F2B9A6C11")
-        for bad in ["", "0b5e3c1e8f0a4d399a552f7f2b9a6c11", "{0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11}", "0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c1g",
-                    "0b5e3c1e-8f0a-4d39-9a552-f7f2b9a6c11", "0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11 "] {
+        for bad in [
+            "", "0b5e3c1e8f0a4d399a552f7f2b9a6c11", "{0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11}", "0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c1g",
+            "0b5e3c1e-8f0a-4d39-9a552-f7f2b9a6c11", "0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11 ",
+        ] {
             #expect(UUID(anyCaseString: bad) == nil, "\(bad)")
         }
     }
@@ -103,9 +109,14 @@ struct IOPayloadCodecTests {
         #expect(PayloadCodec.encode(.consentRecorded(ConsentRecorded(kind: .reaffirmation))) == [2])
         #expect(PayloadCodec.encode(.vitalsRecorded(VitalsRecorded(systolic: 120, diastolic: 80))) == [0xF0, 0x01, 0xA0, 0x01, 0])
         #expect(
-            PayloadCodec.encode(.infusionAdministered(InfusionAdministered(route: .iv, dose: Dose(value: 0.5, unit: .mgPerKg), series: .acute, justification: "x")))
+            PayloadCodec.encode(
+                .infusionAdministered(
+                    InfusionAdministered(route: .iv, dose: Dose(value: 0.5, unit: .mgPerKg), series: .acute, justification: "x")))
                 == [1, 0, 0, 0, 0, 0, 0, 0xE0, 0x3F, 1, 1, 1, 1, 0x78])
-        #expect(PayloadCodec.encode(.patientEnrolled(PatientEnrolled(protocol: .hybrid, birthYear: 1980, substanceUseHistory: false))) == [3, 1, 0xF8, 0x1E, 1, 0])
+        #expect(
+            PayloadCodec.encode(.patientEnrolled(PatientEnrolled(protocol: .hybrid, birthYear: 1980, substanceUseHistory: false))) == [
+                3, 1, 0xF8, 0x1E, 1, 0,
+            ])
     }
 
     /// A payload stored at version 1 of InfusionAdministered (before `justification`), built by
@@ -114,7 +125,10 @@ struct IOPayloadCodecTests {
 
     @Test func v1InfusionUpcasts() throws {
         let e = try decode(.infusionAdministered, 1, Self.v1Infusion).get()
-        #expect(e == .infusionAdministered(InfusionAdministered(route: .im, dose: Dose(value: 0.5, unit: .mgPerKg), series: .maintenance, justification: nil)))
+        #expect(
+            e
+                == .infusionAdministered(
+                    InfusionAdministered(route: .im, dose: Dose(value: 0.5, unit: .mgPerKg), series: .maintenance, justification: nil)))
         // Re-encoded at the current version: v1 bytes plus an absent justification.
         #expect(PayloadCodec.encode(e) == Self.v1Infusion + [0])
         // The v1 bytes are not a v2 payload (the justification's presence byte is missing)…
@@ -168,7 +182,8 @@ struct IOPayloadCodecTests {
     @Test func amendmentJSONRoundTripsAndDepthIsBounded() throws {
         var deep = JSONValue.int(1)
         for _ in 0..<63 { deep = .array([deep]) }
-        let ok = ClinicalEvent.eventAmended(EventAmended(target: UUID(), reason: "r", data: [("a", deep), ("b", .double(-0.0)), ("c", .int(Int64.min))]))
+        let ok = ClinicalEvent.eventAmended(
+            EventAmended(target: UUID(), reason: "r", data: [("a", deep), ("b", .double(-0.0)), ("c", .int(Int64.min))]))
         #expect(try decode(.eventAmended, 1, PayloadCodec.encode(ok)).get() == ok)
         let tooDeep = ClinicalEvent.eventAmended(EventAmended(target: UUID(), reason: "r", data: [("a", .array([deep]))]))
         #expect(throws: BinaryError.self) { try decode(.eventAmended, 1, PayloadCodec.encode(tooDeep)).get() }

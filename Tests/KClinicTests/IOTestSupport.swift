@@ -45,8 +45,13 @@ let ioSampleLines: [String] = [
     ioLine("ConsentRecorded", "{\"kind\": \"initial\"}"),
     ioLine("ConsentRecorded", "{\"kind\": \"reaffirmation\"}"),
     ioLine("InfusionAdministered", "{\"route\": \"IV\", \"dose\": {\"value\": 0.5, \"unit\": \"mg/kg\"}, \"series\": \"acute\"}"),
-    ioLine("InfusionAdministered", "{\"route\": \"IM\", \"dose\": {\"unit\": \"mg\", \"value\": 1000}, \"series\": \"booster\", \"justification\": \"résistant: 2 × dose\"}"),
-    ioLine("InfusionAdministered", "{\"route\": \"intranasal\", \"dose\": {\"value\": 5, \"unit\": \"mg/kg\"}, \"series\": \"maintenance\", \"justification\": \"\"}"),
+    ioLine(
+        "InfusionAdministered",
+        "{\"route\": \"IM\", \"dose\": {\"unit\": \"mg\", \"value\": 1000}, \"series\": \"booster\", \"justification\": \"résistant: 2 × dose\"}"
+    ),
+    ioLine(
+        "InfusionAdministered",
+        "{\"route\": \"intranasal\", \"dose\": {\"value\": 5, \"unit\": \"mg/kg\"}, \"series\": \"maintenance\", \"justification\": \"\"}"),
     ioLine("ScoreRecorded", "{\"instrument\": \"MADRS\", \"value\": 32}"),
     ioLine("ScoreRecorded", "{\"instrument\": \"PHQ2\", \"value\": 6}"),
     ioLine("ScoreRecorded", "{\"instrument\": \"PHQ9\", \"value\": 0}"),
@@ -75,7 +80,10 @@ let ioSampleLines: [String] = [
     ioLine("PregnancyStatusRecorded", "{\"status\": \"planning\"}"),
     ioLine("AlertAcknowledged", "{\"alertId\": \"bp-high:0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\"}"),
     ioLine("AlertAcknowledged", "{\"alertId\": \"symptom-rise:x\", \"note\": \"seen\"}"),
-    ioLine("EventAmended", "{\"target\": \"00000000-0000-0000-0000-000000000001\", \"reason\": \"typo\", \"data\": {\"dose\": {\"value\": 0.4, \"unit\": \"mg/kg\"}, \"n\": [1, 2.5, null, true, \"s\", {\"deep\": {}}]}}"),
+    ioLine(
+        "EventAmended",
+        "{\"target\": \"00000000-0000-0000-0000-000000000001\", \"reason\": \"typo\", \"data\": {\"dose\": {\"value\": 0.4, \"unit\": \"mg/kg\"}, \"n\": [1, 2.5, null, true, \"s\", {\"deep\": {}}]}}"
+    ),
     ioLine("EventVoided", "{\"target\": \"0B5E3C1E-8F0A-4D39-9A55-2F7F2B9A6C12\", \"reason\": \"wrong patient\"}"),
 ]
 
@@ -83,7 +91,10 @@ let ioSampleLines: [String] = [
 let ioSystemEvents: [ClinicalEvent] = [
     .auditReviewed(AuditReviewed(throughSequence: 12_345)),
     .auditReviewed(AuditReviewed(throughSequence: UInt64(Int64.max), checkpointHash: "ab12", note: "quarterly")),
-    .ruleSetAdopted(RuleSetAdopted(version: "2026.1", contentHash: String(repeating: "f", count: 64), content: "{\"rules\":" + String(repeating: "x", count: 5000) + "}")),
+    .ruleSetAdopted(
+        RuleSetAdopted(
+            version: "2026.1", contentHash: String(repeating: "f", count: 64),
+            content: "{\"rules\":" + String(repeating: "x", count: 5000) + "}")),
     .actorRegistered(ActorRegistered(id: "ehr-feed", role: .interface, osUser: "svc_ehr")),
     .actorRegistered(ActorRegistered(id: "dr.lee", role: .clinician, osUser: "lee")),
     .actorRetired(ActorRetired(id: "rn.kim")),

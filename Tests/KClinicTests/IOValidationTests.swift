@@ -4,7 +4,9 @@ import Testing
 @testable import KClinic
 
 private let infusionData = "{\"route\": \"IV\", \"dose\": {\"value\": 0.5, \"unit\": \"mg/kg\"}, \"series\": \"acute\"}"
-private func infusion(dose: String) -> String { ioLine("InfusionAdministered", "{\"route\": \"IV\", \"dose\": \(dose), \"series\": \"acute\"}") }
+private func infusion(dose: String) -> String {
+    ioLine("InfusionAdministered", "{\"route\": \"IV\", \"dose\": \(dose), \"series\": \"acute\"}")
+}
 private func score(_ instrument: String, _ value: String) -> String {
     ioLine("ScoreRecorded", "{\"instrument\": \"\(instrument)\", \"value\": \(value)}")
 }
@@ -36,34 +38,62 @@ private let refusals: [(String, String, String)] = [
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", patient: "\"P 1\""), "patient", "not a valid patient id"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", patient: "\"P/1\""), "patient", "not a valid patient id"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", patient: "\"Pé\""), "patient", "not a valid patient id"),
-    (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", patient: "\"\(String(repeating: "a", count: 65))\""), "patient", "not a valid patient id"),
+    (
+        ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", patient: "\"\(String(repeating: "a", count: 65))\""), "patient",
+        "not a valid patient id"
+    ),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", patient: "17"), "patient", "is a number"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: nil), "occurredAt", "missing"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "\"2026-01-05T09:30:00\""), "occurredAt", "offset is missing"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "\"2026-02-30T09:30:00Z\""), "occurredAt", "does not exist"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "\"2026-01-05\""), "occurredAt", "missing"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "1767623400000"), "occurredAt", "is a number"),
-    (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "\"2026-06-02T12:00:00.001Z\""), "occurredAt", "more than 24 hours in the future"),
-    (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "\"2026-06-02T08:00:01-04:00\""), "occurredAt", "more than 24 hours in the future"),
+    (
+        ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "\"2026-06-02T12:00:00.001Z\""), "occurredAt",
+        "more than 24 hours in the future"
+    ),
+    (
+        ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "\"2026-06-02T08:00:01-04:00\""), "occurredAt",
+        "more than 24 hours in the future"
+    ),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: nil), "actor", "missing"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "\"dr.lee\""), "actor", "is a string"),
-    (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"feed\", \"role\": \"interface\"}"), "actor.role", "an interface never appears"),
+    (
+        ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"feed\", \"role\": \"interface\"}"), "actor.role",
+        "an interface never appears"
+    ),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"x\", \"role\": \"doctor\"}"), "actor.role", "unknown role"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"x\"}"), "actor.role", "missing"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"role\": \"nurse\"}"), "actor.id", "missing"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"\", \"role\": \"nurse\"}"), "actor.id", "is empty"),
-    (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"\(String(repeating: "n", count: 65))\", \"role\": \"nurse\"}"), "actor.id", "65 characters"),
-    (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"a\\nb\", \"role\": \"nurse\"}"), "actor.id", "control character"),
-    (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"a\\u0085b\", \"role\": \"nurse\"}"), "actor.id", "control character"),
+    (
+        ioLine(
+            "ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"\(String(repeating: "n", count: 65))\", \"role\": \"nurse\"}"),
+        "actor.id", "65 characters"
+    ),
+    (
+        ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"a\\nb\", \"role\": \"nurse\"}"), "actor.id",
+        "control character"
+    ),
+    (
+        ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"a\\u0085b\", \"role\": \"nurse\"}"), "actor.id",
+        "control character"
+    ),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": 5, \"role\": \"nurse\"}"), "actor.id", "is a number"),
-    (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"x\", \"role\": \"nurse\", \"os\": \"y\"}"), "actor.os", "unknown field"),
+    (
+        ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"x\", \"role\": \"nurse\", \"os\": \"y\"}"), "actor.os",
+        "unknown field"
+    ),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", eventId: "\"not-a-uuid\""), "eventId", "is not a UUID"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", eventId: "\"0b5e3c1e8f0a4d399a552f7f2b9a6c11\""), "eventId", "is not a UUID"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", eventId: "42"), "eventId", "is a number"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", extra: "\"expectedVersion\": -1"), "expectedVersion", "negative"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", extra: "\"expectedVersion\": 1.5"), "expectedVersion", "not an integer"),
     (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", extra: "\"expectedVersion\": \"3\""), "expectedVersion", "is a string"),
-    ("{\"type\": \"ConsentRecorded\", \"patient\": \"P\", \"occurredAt\": \"2026-01-05T09:30:00Z\", \"actor\": {\"id\": \"a\", \"role\": \"nurse\"}}", "data", "missing"),
+    (
+        "{\"type\": \"ConsentRecorded\", \"patient\": \"P\", \"occurredAt\": \"2026-01-05T09:30:00Z\", \"actor\": {\"id\": \"a\", \"role\": \"nurse\"}}",
+        "data", "missing"
+    ),
     (ioLine("ConsentRecorded", "[]"), "data", "is an array"),
     (ioLine("ConsentRecorded", "null"), "data", "is null"),
     // Data: unknown fields, enums, required fields
@@ -77,12 +107,30 @@ private let refusals: [(String, String, String)] = [
     (ioLine("PatientEnrolled", "{\"birthYear\": 1980.5}"), "data.birthYear", "not an integer"),
     (ioLine("PatientEnrolled", "{\"substanceUseHistory\": \"yes\"}"), "data.substanceUseHistory", "is a string"),
     (ioLine("PatientEnrolled", "{\"substanceUseHistory\": 1}"), "data.substanceUseHistory", "is a number"),
-    (ioLine("InfusionAdministered", "{\"route\": \"IVP\", \"dose\": {\"value\": 0.5, \"unit\": \"mg/kg\"}, \"series\": \"acute\"}"), "data.route", "unknown value"),
+    (
+        ioLine("InfusionAdministered", "{\"route\": \"IVP\", \"dose\": {\"value\": 0.5, \"unit\": \"mg/kg\"}, \"series\": \"acute\"}"),
+        "data.route", "unknown value"
+    ),
     (ioLine("InfusionAdministered", "{\"route\": \"IV\", \"series\": \"acute\"}"), "data.dose", "missing"),
     (ioLine("InfusionAdministered", "{\"route\": \"IV\", \"dose\": {\"value\": 0.5, \"unit\": \"mg/kg\"}}"), "data.series", "missing"),
-    (ioLine("InfusionAdministered", "{\"route\": \"IV\", \"dose\": {\"value\": 0.5, \"unit\": \"mg/kg\"}, \"series\": \"acute\", \"justification\": \"\(long2001)\"}"), "data.justification", "2001 characters"),
-    (ioLine("InfusionAdministered", "{\"route\": \"IV\", \"dose\": {\"value\": 0.5, \"unit\": \"mg/kg\"}, \"series\": \"acute\", \"justification\": \"a\\u0000b\"}"), "data.justification", "NUL"),
-    (ioLine("InfusionAdministered", "{\"route\": \"IV\", \"dose\": {\"value\": 0.5, \"unit\": \"mg/kg\"}, \"series\": \"acute\", \"justification\": 1}"), "data.justification", "is a number"),
+    (
+        ioLine(
+            "InfusionAdministered",
+            "{\"route\": \"IV\", \"dose\": {\"value\": 0.5, \"unit\": \"mg/kg\"}, \"series\": \"acute\", \"justification\": \"\(long2001)\"}"
+        ), "data.justification", "2001 characters"
+    ),
+    (
+        ioLine(
+            "InfusionAdministered",
+            "{\"route\": \"IV\", \"dose\": {\"value\": 0.5, \"unit\": \"mg/kg\"}, \"series\": \"acute\", \"justification\": \"a\\u0000b\"}"),
+        "data.justification", "NUL"
+    ),
+    (
+        ioLine(
+            "InfusionAdministered",
+            "{\"route\": \"IV\", \"dose\": {\"value\": 0.5, \"unit\": \"mg/kg\"}, \"series\": \"acute\", \"justification\": 1}"),
+        "data.justification", "is a number"
+    ),
     (infusion(dose: "0.5"), "data.dose", "is a number"),
     (infusion(dose: "{\"value\": 0, \"unit\": \"mg/kg\"}"), "data.dose.value", "not greater than 0"),
     (infusion(dose: "{\"value\": -1, \"unit\": \"mg\"}"), "data.dose.value", "not greater than 0"),
@@ -112,7 +160,12 @@ private let refusals: [(String, String, String)] = [
     (ioLine("LabResulted", "{\"test\": \"LFT\", \"abnormal\": false, \"values\": {\"ALT\": \"31\"}}"), "data.values.ALT", "is a string"),
     (ioLine("LabResulted", "{\"test\": \"LFT\", \"abnormal\": false, \"values\": {\"ALT\": null}}"), "data.values.ALT", "is null"),
     (ioLine("LabResulted", "{\"test\": \"LFT\", \"abnormal\": false, \"values\": {\"\": 1}}"), "data.values", "an entry's name is empty"),
-    (ioLine("LabResulted", "{\"test\": \"LFT\", \"abnormal\": false, \"values\": {" + (0..<65).map { "\"v\($0)\": \($0)" }.joined(separator: ",") + "}}"), "data.values", "has 65 entries"),
+    (
+        ioLine(
+            "LabResulted",
+            "{\"test\": \"LFT\", \"abnormal\": false, \"values\": {" + (0..<65).map { "\"v\($0)\": \($0)" }.joined(separator: ",") + "}}"),
+        "data.values", "has 65 entries"
+    ),
     (vitals("\"systolic\": 49, \"diastolic\": 40"), "data.systolic", "out of range"),
     (vitals("\"systolic\": 261, \"diastolic\": 80"), "data.systolic", "out of range"),
     (vitals("\"systolic\": 120, \"diastolic\": 29"), "data.diastolic", "out of range"),
@@ -147,7 +200,10 @@ private let refusals: [(String, String, String)] = [
     (ioLine("TaperStarted", "{\"steps\": []}"), "data.steps", "is empty"),
     (ioLine("TaperStarted", "{\"steps\": {\"intervalDays\": 42, \"months\": 2}}"), "data.steps", "is an object"),
     (ioLine("TaperStarted", "{\"steps\": [{\"intervalDays\": 0, \"months\": 1}]}"), "data.steps[0].intervalDays", "out of range"),
-    (ioLine("TaperStarted", "{\"steps\": [{\"intervalDays\": 42, \"months\": 2}, {\"intervalDays\": 181, \"months\": 1}]}"), "data.steps[1].intervalDays", "out of range"),
+    (
+        ioLine("TaperStarted", "{\"steps\": [{\"intervalDays\": 42, \"months\": 2}, {\"intervalDays\": 181, \"months\": 1}]}"),
+        "data.steps[1].intervalDays", "out of range"
+    ),
     (ioLine("TaperStarted", "{\"steps\": [{\"intervalDays\": 42, \"months\": 25}]}"), "data.steps[0].months", "out of range"),
     (ioLine("TaperStarted", "{\"steps\": [{\"intervalDays\": 42, \"months\": 0}]}"), "data.steps[0].months", "out of range"),
     (ioLine("TaperStarted", "{\"steps\": [{\"intervalDays\": 42}]}"), "data.steps[0].months", "missing"),
@@ -159,13 +215,25 @@ private let refusals: [(String, String, String)] = [
     (ioLine("AlertAcknowledged", "{\"alertId\": \"\"}"), "data.alertId", "is empty"),
     (ioLine("EventAmended", "{\"target\": \"x\", \"reason\": \"r\", \"data\": {\"a\": 1}}"), "data.target", "is not a UUID"),
     (ioLine("EventAmended", "{\"reason\": \"r\", \"data\": {\"a\": 1}}"), "data.target", "missing"),
-    (ioLine("EventAmended", "{\"target\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\", \"reason\": \" \", \"data\": {\"a\": 1}}"), "data.reason", "is blank"),
-    (ioLine("EventAmended", "{\"target\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\", \"reason\": \"r\", \"data\": {}}"), "data.data", "is empty"),
-    (ioLine("EventAmended", "{\"target\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\", \"reason\": \"r\", \"data\": [1]}"), "data.data", "is an array"),
+    (
+        ioLine("EventAmended", "{\"target\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\", \"reason\": \" \", \"data\": {\"a\": 1}}"),
+        "data.reason", "is blank"
+    ),
+    (
+        ioLine("EventAmended", "{\"target\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\", \"reason\": \"r\", \"data\": {}}"), "data.data",
+        "is empty"
+    ),
+    (
+        ioLine("EventAmended", "{\"target\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\", \"reason\": \"r\", \"data\": [1]}"), "data.data",
+        "is an array"
+    ),
     (ioLine("EventAmended", "{\"target\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\", \"reason\": \"r\"}"), "data.data", "missing"),
     (ioLine("EventVoided", "{\"reason\": \"r\"}"), "data.target", "missing"),
     (ioLine("EventVoided", "{\"target\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\"}"), "data.reason", "missing"),
-    (ioLine("EventVoided", "{\"target\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\", \"reason\": \"r\", \"data\": {}}"), "data.data", "unknown field"),
+    (
+        ioLine("EventVoided", "{\"target\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\", \"reason\": \"r\", \"data\": {}}"), "data.data",
+        "unknown field"
+    ),
 ]
 
 struct IOValidationTests {
@@ -190,9 +258,14 @@ struct IOValidationTests {
             (score("MADRS", "3.0"), "data.value: 3.0 is not an integer (an integer from 0 to 60)"),
             (ioLine("ConsentRecorded", "{\"kind\": \"always\"}"), "data.kind: unknown value \"always\" (one of initial, reaffirmation)"),
             (ioLine("ConsentRecorded", "{\"kind\": \"initial\", \"by\": 1}"), "data.by: unknown field (one of kind)"),
-            (infusion(dose: "{\"value\": 6, \"unit\": \"mg/kg\"}"), "data.dose.value: 6 is more than 5 mg/kg (a number greater than 0 and at most 5 mg/kg)"),
-            (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"feed\", \"role\": \"interface\"}"),
-             "actor.role: an interface never appears as an event's actor (one of clinician, nurse, compliance, admin)"),
+            (
+                infusion(dose: "{\"value\": 6, \"unit\": \"mg/kg\"}"),
+                "data.dose.value: 6 is more than 5 mg/kg (a number greater than 0 and at most 5 mg/kg)"
+            ),
+            (
+                ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"feed\", \"role\": \"interface\"}"),
+                "actor.role: an interface never appears as an event's actor (one of clinician, nurse, compliance, admin)"
+            ),
             ("nope", "line: not valid JSON: invalid literal, expected null at byte 0 (one JSON object per line)"),
             ("{\"a\": 1} x", "line: not valid JSON: unexpected character 'x' after the JSON value at byte 9 (one JSON object per line)"),
         ]
@@ -214,7 +287,8 @@ struct IOValidationTests {
                 continue
             }
             let d = e.description
-            #expect(!d.contains("\n") && !d.contains("\r") && !d.contains("\u{2028}") && !d.contains("\u{85}") && !d.contains("\u{0}"), "\(d)")
+            #expect(
+                !d.contains("\n") && !d.contains("\r") && !d.contains("\u{2028}") && !d.contains("\u{85}") && !d.contains("\u{0}"), "\(d)")
             #expect(d.count < 400, "\(d)")
         }
     }
@@ -235,11 +309,20 @@ struct IOValidationTests {
         _ = try ioParse(ioLine("PatientEnrolled", "{\"birthYear\": 2026}")).get()
         _ = try ioParse(ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", patient: "\"\(String(repeating: "Z", count: 64))\"")).get()
         _ = try ioParse(ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", patient: "\"a.b_c-D9\"")).get()
-        _ = try ioParse(ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"\(String(repeating: "é", count: 64))\", \"role\": \"admin\"}")).get()
+        _ = try ioParse(
+            ioLine(
+                "ConsentRecorded", "{\"kind\": \"initial\"}",
+                actor: "{\"id\": \"\(String(repeating: "é", count: 64))\", \"role\": \"admin\"}")
+        ).get()
         _ = try ioParse(ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"role\": \"compliance\", \"id\": \"Dr Lee\"}")).get()
         _ = try ioParse(ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", extra: "\"expectedVersion\": 0")).get()
         _ = try ioParse(ioLine("MedicationChanged", "{\"name\": \"\(String(repeating: "é", count: 2000))\", \"action\": \"change\"}")).get()
-        _ = try ioParse(ioLine("LabResulted", "{\"test\": \"LFT\", \"abnormal\": false, \"values\": {" + (0..<64).map { "\"v\($0)\": \($0).5" }.joined(separator: ",") + "}}")).get()
+        _ = try ioParse(
+            ioLine(
+                "LabResulted",
+                "{\"test\": \"LFT\", \"abnormal\": false, \"values\": {" + (0..<64).map { "\"v\($0)\": \($0).5" }.joined(separator: ",")
+                    + "}}")
+        ).get()
         _ = try ioParse(ioLine("AssessmentRecorded", "{\"kind\": \"goal-setting\", \"note\": \"\"}")).get()
         // whitespace around the line (a CRLF file)
         _ = try ioParse(" \t" + ioLine("ConsentRecorded", "{\"kind\": \"initial\"}") + "\r\n").get()
@@ -258,18 +341,26 @@ struct IOAmendmentTests {
         InfusionAdministered(route: .iv, dose: Dose(value: 0.5, unit: .mgPerKg), series: .acute, justification: "resistant"))
 
     private func amend(_ e: ClinicalEvent, _ fields: String) -> Result<ClinicalEvent, InputError> {
-        guard case .object(let m) = try? JSONParser.parse(fields) else { return .failure(InputError(field: "test", problem: "bad JSON", expected: "")) }
+        guard case .object(let m) = try? JSONParser.parse(fields) else {
+            return .failure(InputError(field: "test", problem: "bad JSON", expected: ""))
+        }
         do throws(InputError) { return .success(try e.amended(with: m, now: ioNow)) } catch { return .failure(error) }
     }
 
     @Test func topLevelFieldReplaced() throws {
         let e = try amend(Self.original, "{\"route\": \"IM\"}").get()
-        #expect(e == .infusionAdministered(InfusionAdministered(route: .im, dose: Dose(value: 0.5, unit: .mgPerKg), series: .acute, justification: "resistant")))
+        #expect(
+            e
+                == .infusionAdministered(
+                    InfusionAdministered(route: .im, dose: Dose(value: 0.5, unit: .mgPerKg), series: .acute, justification: "resistant")))
     }
 
     @Test func nestedObjectReplacedWhole() throws {
         let e = try amend(Self.original, "{\"dose\": {\"unit\": \"mg\", \"value\": 400}}").get()
-        #expect(e == .infusionAdministered(InfusionAdministered(route: .iv, dose: Dose(value: 400, unit: .mg), series: .acute, justification: "resistant")))
+        #expect(
+            e
+                == .infusionAdministered(
+                    InfusionAdministered(route: .iv, dose: Dose(value: 400, unit: .mg), series: .acute, justification: "resistant")))
         // Not merged into the old dose: a dose without a unit is incomplete.
         let partial = amend(Self.original, "{\"dose\": {\"value\": 0.4}}")
         guard case .failure(let err) = partial else {
@@ -315,7 +406,10 @@ struct IOAmendmentTests {
 
     @Test func amendmentLineThenMerge() throws {
         // The import line of an amendment, then its fields applied to the target.
-        let line = ioLine("EventAmended", "{\"target\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\", \"reason\": \"wrong unit\", \"data\": {\"dose\": {\"value\": 35, \"unit\": \"mg\"}}}")
+        let line = ioLine(
+            "EventAmended",
+            "{\"target\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c11\", \"reason\": \"wrong unit\", \"data\": {\"dose\": {\"value\": 35, \"unit\": \"mg\"}}}"
+        )
         guard case .eventAmended(let a) = try ioParse(line).get().event else {
             Issue.record("not an amendment")
             return
@@ -335,7 +429,10 @@ struct IONameTableTests {
         for e in E.allCases {
             #expect(E._names.lookup(e.rawValue) == e)
             #expect(E(rawValue: e.rawValue) == e)
-            for near in [e.rawValue + "x", String(e.rawValue.dropLast()), e.rawValue.uppercased() == e.rawValue ? e.rawValue.lowercased() : e.rawValue.uppercased(), " " + e.rawValue] {
+            for near in [
+                e.rawValue + "x", String(e.rawValue.dropLast()),
+                e.rawValue.uppercased() == e.rawValue ? e.rawValue.lowercased() : e.rawValue.uppercased(), " " + e.rawValue,
+            ] {
                 #expect(E._names.lookup(near) == nil, "\(near)")
             }
             // Same length, last byte changed (beyond the packed first seven bytes).
@@ -366,7 +463,9 @@ struct IONameTableTests {
 
     @Test func everyEnumValueValidatesFromJSON() throws {
         for p in TreatmentProtocol.allCases {
-            #expect(try ioFrom(.patientEnrolled, .object([("protocol", .string(p.rawValue))])).get() == .patientEnrolled(PatientEnrolled(protocol: p)))
+            #expect(
+                try ioFrom(.patientEnrolled, .object([("protocol", .string(p.rawValue))])).get()
+                    == .patientEnrolled(PatientEnrolled(protocol: p)))
         }
         for r in Route.allCases {
             for u in DoseUnit.allCases {

@@ -58,7 +58,9 @@ import Testing
         for h in Self.histories() {
             for through in [nil, "2026-01-10", "2026-03-01"] {
                 let combined = PatientProjection.fold(patient: h.patient, events: h.events, rules: .default, through: through.map(day))
-                #expect(combined.phase == PhaseProjection.fold(patient: h.patient, events: h.events, rules: .default, through: through.map(day)))
+                #expect(
+                    combined.phase == PhaseProjection.fold(patient: h.patient, events: h.events, rules: .default, through: through.map(day))
+                )
             }
         }
     }
@@ -122,11 +124,13 @@ import Testing
         var b = History("B")
         b.monitoredStart()
         b.documentedVisit("2026-01-23", omit: ["vital-signs"])
-        let both = a.events + b.events.map { e in
-            var e = e
-            e.sequence += 10_000
-            return e
-        }
+        let both =
+            a.events
+            + b.events.map { e in
+                var e = e
+                e.sequence += 10_000
+                return e
+            }
         let (phase, m) = PatientProjection.fold(patient: "A", events: both, rules: .default, through: day("2026-02-01"))
         #expect(m == a.clinic(through: "2026-02-01").monitoring)
         #expect(MonitoringProjection.audit(m, phase: phase, on: day("2026-02-01"), rules: .default) == [])

@@ -13,7 +13,9 @@ import Testing
         let rounds = 1000
         let rules = RuleSet.default
         var checksum = 0
-        for _ in 0..<50 { checksum &+= PatientProjection.fold(patient: "PERF", events: events, rules: rules).monitoring.visitCountForTesting }
+        for _ in 0..<50 {
+            checksum &+= PatientProjection.fold(patient: "PERF", events: events, rules: rules).monitoring.visitCountForTesting
+        }
 
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
         let clock = ContinuousClock()

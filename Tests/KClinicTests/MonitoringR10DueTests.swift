@@ -76,7 +76,8 @@ import Testing
             Self.standard().due(on: "2027-01-05")
                 == sortedRows(
                     Self.rolling(cognitive: .overdue, consent: .due, ecg: .due, lft: .overdue, urinalysis: .overdue)
-                        + undocumentedPeriods(quarter: ("2027-01-05", "2027-04-04"), .overdue, year: ("2027-01-05", "2028-01-04"), .overdue)))
+                        + undocumentedPeriods(quarter: ("2027-01-05", "2027-04-04"), .overdue, year: ("2027-01-05", "2028-01-04"), .overdue)
+                ))
     }
 
     @Test func R10_consentAndEcgOverdueTheDayAfter() {
@@ -84,7 +85,8 @@ import Testing
             Self.standard().due(on: "2027-01-06")
                 == sortedRows(
                     Self.rolling(cognitive: .overdue, consent: .overdue, ecg: .overdue, lft: .overdue, urinalysis: .overdue)
-                        + undocumentedPeriods(quarter: ("2027-01-05", "2027-04-04"), .overdue, year: ("2027-01-05", "2028-01-04"), .overdue)))
+                        + undocumentedPeriods(quarter: ("2027-01-05", "2027-04-04"), .overdue, year: ("2027-01-05", "2028-01-04"), .overdue)
+                ))
     }
 
     @Test func R10_aNewEventReanchorsEachRollingItem() {
@@ -111,8 +113,10 @@ import Testing
         var h = Self.standard()
         h.lab("2026-03-01T10:00", .urinalysis)
         h.lab("2026-05-01T10:00", .urinalysis)
-        #expect(h.due(on: "2026-04-30").first { $0.item == "urinalysis" } == row("urinalysis", "2026-03-01", "2026-06-01", "2026-09-01", .ok))
-        #expect(h.due(on: "2026-05-01").first { $0.item == "urinalysis" } == row("urinalysis", "2026-05-01", "2026-08-01", "2026-11-01", .ok))
+        #expect(
+            h.due(on: "2026-04-30").first { $0.item == "urinalysis" } == row("urinalysis", "2026-03-01", "2026-06-01", "2026-09-01", .ok))
+        #expect(
+            h.due(on: "2026-05-01").first { $0.item == "urinalysis" } == row("urinalysis", "2026-05-01", "2026-08-01", "2026-11-01", .ok))
     }
 
     @Test func R10_monthsClampToMonthEndOneAdditionFromTheLastEvent() {
@@ -120,16 +124,24 @@ import Testing
         // (one addition from Nov 30, not Feb 28 + 3).
         var h = Self.standard()
         h.lab("2026-11-30T10:00", .urinalysis)
-        #expect(h.due(on: "2027-02-28").first { $0.item == "urinalysis" } == row("urinalysis", "2026-11-30", "2027-02-28", "2027-05-30", .due))
+        #expect(
+            h.due(on: "2027-02-28").first { $0.item == "urinalysis" } == row("urinalysis", "2026-11-30", "2027-02-28", "2027-05-30", .due))
         #expect(h.due(on: "2027-02-27").first { $0.item == "urinalysis" }?.status == .ok)
     }
 
     @Test func R10_intervalsInDaysFromTheRuleSet() throws {
-        let rules = try RuleSet.load(json: Data(#"{"version": "t", "monitoring": {"urinalysis": {"dueFromDays": 30, "dueByDays": 45}}}"#.utf8))
+        let rules = try RuleSet.load(
+            json: Data(#"{"version": "t", "monitoring": {"urinalysis": {"dueFromDays": 30, "dueByDays": 45}}}"#.utf8))
         let h = Self.standard()
-        #expect(h.due(on: "2026-02-03", rules: rules).first { $0.item == "urinalysis" } == row("urinalysis", "2026-01-05", "2026-02-04", "2026-02-19", .ok))
-        #expect(h.due(on: "2026-02-04", rules: rules).first { $0.item == "urinalysis" } == row("urinalysis", "2026-01-05", "2026-02-04", "2026-02-19", .due))
-        #expect(h.due(on: "2026-02-20", rules: rules).first { $0.item == "urinalysis" } == row("urinalysis", "2026-01-05", "2026-02-04", "2026-02-19", .overdue))
+        #expect(
+            h.due(on: "2026-02-03", rules: rules).first { $0.item == "urinalysis" }
+                == row("urinalysis", "2026-01-05", "2026-02-04", "2026-02-19", .ok))
+        #expect(
+            h.due(on: "2026-02-04", rules: rules).first { $0.item == "urinalysis" }
+                == row("urinalysis", "2026-01-05", "2026-02-04", "2026-02-19", .due))
+        #expect(
+            h.due(on: "2026-02-20", rules: rules).first { $0.item == "urinalysis" }
+                == row("urinalysis", "2026-01-05", "2026-02-04", "2026-02-19", .overdue))
     }
 
     // MARK: Missing baseline, before T0
@@ -179,13 +191,23 @@ import Testing
         // Latest symptom scale: the MADRS of Jan 19 → due from/by Jan 26.
         let base = Self.rolling(cognitive: .ok, consent: .ok, ecg: .ok, lft: .ok, urinalysis: .ok)
         let periods = undocumentedPeriods(quarter: ("2026-01-05", "2026-04-04"), .due, year: ("2026-01-05", "2027-01-04"), .due)
-        #expect(h.due(on: "2026-01-25") == sortedRows(base + periods + [row("symptom-tracking", "2026-01-19", "2026-01-26", "2026-01-26", .ok)]))
-        #expect(h.due(on: "2026-01-26") == sortedRows(base + periods + [row("symptom-tracking", "2026-01-19", "2026-01-26", "2026-01-26", .due)]))
-        #expect(h.due(on: "2026-01-27") == sortedRows(base + periods + [row("symptom-tracking", "2026-01-19", "2026-01-26", "2026-01-26", .overdue)]))
+        #expect(
+            h.due(on: "2026-01-25") == sortedRows(base + periods + [row("symptom-tracking", "2026-01-19", "2026-01-26", "2026-01-26", .ok)])
+        )
+        #expect(
+            h.due(on: "2026-01-26")
+                == sortedRows(base + periods + [row("symptom-tracking", "2026-01-19", "2026-01-26", "2026-01-26", .due)]))
+        #expect(
+            h.due(on: "2026-01-27")
+                == sortedRows(base + periods + [row("symptom-tracking", "2026-01-19", "2026-01-26", "2026-01-26", .overdue)]))
         h.phq2("2026-01-27", 1)
-        #expect(h.due(on: "2026-01-27") == sortedRows(base + periods + [row("symptom-tracking", "2026-01-27", "2026-02-03", "2026-02-03", .ok)]))
+        #expect(
+            h.due(on: "2026-01-27") == sortedRows(base + periods + [row("symptom-tracking", "2026-01-27", "2026-02-03", "2026-02-03", .ok)])
+        )
         h.phq9("2026-01-29T19:00")
-        #expect(h.due(on: "2026-01-30") == sortedRows(base + periods + [row("symptom-tracking", "2026-01-29", "2026-02-05", "2026-02-05", .ok)]))
+        #expect(
+            h.due(on: "2026-01-30") == sortedRows(base + periods + [row("symptom-tracking", "2026-01-29", "2026-02-05", "2026-02-05", .ok)])
+        )
         // The same history enrolled interval-extension: not listed.
         var ie = History()
         ie.monitoredStart()
@@ -249,8 +271,12 @@ import Testing
         // Goal setting in quarter 1 only: in quarter 2 it is due; in quarter 3 (quarter 2 missed) overdue.
         var h = Self.standard()
         h.assessment("2026-05-10T11:00", .goalSetting)
-        #expect(h.due(on: "2026-08-01").first { $0.item == "goal-setting" } == row("goal-setting", "2026-05-10", "2026-07-05", "2026-10-04", .due))
-        #expect(h.due(on: "2026-10-05").first { $0.item == "goal-setting" } == row("goal-setting", "2026-05-10", "2026-10-05", "2027-01-04", .overdue))
+        #expect(
+            h.due(on: "2026-08-01").first { $0.item == "goal-setting" }
+                == row("goal-setting", "2026-05-10", "2026-07-05", "2026-10-04", .due))
+        #expect(
+            h.due(on: "2026-10-05").first { $0.item == "goal-setting" }
+                == row("goal-setting", "2026-05-10", "2026-10-05", "2027-01-04", .overdue))
     }
 
     @Test func R10_periodWindowsAreOneAdditionFromT0ClampedToMonthEnd() {
@@ -275,7 +301,9 @@ import Testing
         #expect(h.due(on: "2026-01-03").map(\.item) == ["cognitive-screening", "consent", "liver-function", "urinalysis"])
         // A goal setting before T0 is its lastDone but in no window.
         h.infusion("2026-01-05", .acute)
-        #expect(h.due(on: "2026-01-05").first { $0.item == "goal-setting" } == row("goal-setting", "2026-01-02", "2026-01-05", "2026-04-04", .due))
+        #expect(
+            h.due(on: "2026-01-05").first { $0.item == "goal-setting" }
+                == row("goal-setting", "2026-01-02", "2026-01-05", "2026-04-04", .due))
     }
 
     // MARK: Status

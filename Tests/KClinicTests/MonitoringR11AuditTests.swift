@@ -87,7 +87,10 @@ import Testing
                 == [
                     visitFinding(
                         "2026-01-23",
-                        ["response-assessment", "side-effects-review", "substance-use-screening", "symptom-scale", "urological-inquiry", "vital-signs"])
+                        [
+                            "response-assessment", "side-effects-review", "substance-use-screening", "symptom-scale", "urological-inquiry",
+                            "vital-signs",
+                        ])
                 ])
     }
 
@@ -309,7 +312,8 @@ import Testing
                     baselineFinding("2026-01-05", ["moca"]),
                     visitFinding("2026-01-05", ["vital-signs"]),
                     windowFinding(.quarter, "2026-01-05", "2026-04-04", allQuarterItems),
-                    windowFinding(.year, "2026-01-05", "2027-01-04", ["cognitive-screening", "continuation-discussion", "safety-assessment"]),
+                    windowFinding(
+                        .year, "2026-01-05", "2027-01-04", ["cognitive-screening", "continuation-discussion", "safety-assessment"]),
                     windowFinding(.quarter, "2026-04-05", "2026-07-04", allQuarterItems),
                     windowFinding(.quarter, "2026-07-05", "2026-10-04", allQuarterItems),
                     windowFinding(.quarter, "2026-10-05", "2027-01-04", allQuarterItems),
@@ -342,7 +346,9 @@ import Testing
         }
         #expect(h.audit(on: "2026-04-05") == [windowFinding(.quarter, "2026-01-05", "2026-04-04", ["goal-setting"])])
         #expect(h.audit(on: "2026-04-05", amend: amend) == [])
-        #expect(h.due(on: "2026-04-05", amend: amend).first { $0.item == "continuation-discussion" } == row("continuation-discussion", nil, "2026-01-05", "2027-01-04", .due))
+        #expect(
+            h.due(on: "2026-04-05", amend: amend).first { $0.item == "continuation-discussion" }
+                == row("continuation-discussion", nil, "2026-01-05", "2027-01-04", .due))
     }
 
     @Test func R11_anEventAppliedBeforeTheFirstInfusionButDatedOnT0CountsInQuarter0() {
@@ -353,6 +359,8 @@ import Testing
         h.assessment("2026-03-01T11:00", .comprehensivePsychiatric)
         h.assessment("2026-03-01T11:05", .treatmentPlanReview)
         #expect(h.audit(on: "2026-04-05") == [])
-        #expect(h.due(on: "2026-04-04").first { $0.item == "goal-setting" } == row("goal-setting", "2026-01-06", "2026-04-05", "2026-07-04", .ok))
+        #expect(
+            h.due(on: "2026-04-04").first { $0.item == "goal-setting" }
+                == row("goal-setting", "2026-01-06", "2026-04-05", "2026-07-04", .ok))
     }
 }

@@ -27,18 +27,19 @@ import Testing
             + String(format: "%02d:%02d", abs(offset) / 60, abs(offset) % 60)
     }
 
-    static let documentation: [ClinicalEvent] = [
-        .scoreRecorded(ScoreRecorded(instrument: .phq9, value: 5)),
-        .scoreRecorded(ScoreRecorded(instrument: .phq2, value: 1)),
-        .scoreRecorded(ScoreRecorded(instrument: .moca, value: 27)),
-        .labResulted(LabResulted(test: .urinalysis, abnormal: false)),
-        .labResulted(LabResulted(test: .lft, abnormal: false)),
-        .labResulted(LabResulted(test: .ecg, abnormal: false)),
-        .vitalsRecorded(VitalsRecorded(systolic: 120, diastolic: 80)),
-        .sideEffectReported(SideEffectReported(category: .nausea, severity: .mild)),
-        .consentRecorded(ConsentRecorded(kind: .initial)),
-        .consentRecorded(ConsentRecorded(kind: .reaffirmation)),
-    ] + ScreeningKind.allCases.map { .screeningRecorded(ScreeningRecorded(kind: $0, positive: false)) }
+    static let documentation: [ClinicalEvent] =
+        [
+            .scoreRecorded(ScoreRecorded(instrument: .phq9, value: 5)),
+            .scoreRecorded(ScoreRecorded(instrument: .phq2, value: 1)),
+            .scoreRecorded(ScoreRecorded(instrument: .moca, value: 27)),
+            .labResulted(LabResulted(test: .urinalysis, abnormal: false)),
+            .labResulted(LabResulted(test: .lft, abnormal: false)),
+            .labResulted(LabResulted(test: .ecg, abnormal: false)),
+            .vitalsRecorded(VitalsRecorded(systolic: 120, diastolic: 80)),
+            .sideEffectReported(SideEffectReported(category: .nausea, severity: .mild)),
+            .consentRecorded(ConsentRecorded(kind: .initial)),
+            .consentRecorded(ConsentRecorded(kind: .reaffirmation)),
+        ] + ScreeningKind.allCases.map { .screeningRecorded(ScreeningRecorded(kind: $0, positive: false)) }
         + AssessmentKind.allCases.map { .assessmentRecorded(AssessmentRecorded(kind: $0)) }
 
     static let visitDocumentation: [ClinicalEvent] = [
@@ -124,7 +125,10 @@ import Testing
                 discontinued = true
                 if r < 0.182 {
                     // Discontinued and resumed the same day.
-                    status(d, 900, .infusionAdministered(InfusionAdministered(route: .iv, dose: Dose(value: 0.5, unit: .mgPerKg), series: .maintenance)))
+                    status(
+                        d, 900,
+                        .infusionAdministered(
+                            InfusionAdministered(route: .iv, dose: Dose(value: 0.5, unit: .mgPerKg), series: .maintenance)))
                     discontinued = false
                 }
             } else if r < 0.19 {
@@ -238,7 +242,9 @@ import Testing
                         out.append(DueItem(patient: patient, item: name, lastDone: last, dueFrom: next.0, dueBy: next.1, status: .ok))
                     } else {
                         let missedBefore = k > 0 && !documented(name, window(k - 1, n, t0).0, window(k - 1, n, t0).1)
-                        out.append(DueItem(patient: patient, item: name, lastDone: last, dueFrom: s, dueBy: e, status: missedBefore ? .overdue : .due))
+                        out.append(
+                            DueItem(
+                                patient: patient, item: name, lastDone: last, dueFrom: s, dueBy: e, status: missedBefore ? .overdue : .due))
                     }
                 }
             }

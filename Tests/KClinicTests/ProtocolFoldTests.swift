@@ -75,7 +75,9 @@ import Testing
         h.void("2026-01-22", second)
         #expect(PhaseProjection.view(h.fold(amend: testAmend), on: day("2026-01-22"), rules: .default)?.nadirMadrs == 12)
         // A correction takes effect whatever its own date, on every evaluation date.
-        #expect(PhaseProjection.view(h.fold(through: "2026-01-19", amend: testAmend), on: day("2026-01-19"), rules: .default)?.latestMadrs == 12)
+        #expect(
+            PhaseProjection.view(h.fold(through: "2026-01-19", amend: testAmend), on: day("2026-01-19"), rules: .default)?.latestMadrs == 12
+        )
     }
 
     @Test func Conventions_otherPatientsEventsAreIgnored() {
@@ -116,7 +118,9 @@ import Testing
         h.acknowledge("2026-01-26", "relapse:00000000-0000-4000-8000-00000000abcd")
         states.append(h.fold())
         h.holidayEnd("2026-02-20", resume: 14)
-        h.add("2026-02-21", .infusionAdministered(InfusionAdministered(route: .iv, dose: Dose(value: 0.9, unit: .mgPerKg), series: .maintenance)))
+        h.add(
+            "2026-02-21",
+            .infusionAdministered(InfusionAdministered(route: .iv, dose: Dose(value: 0.9, unit: .mgPerKg), series: .maintenance)))
         h.add("2026-02-21T10:00", .vitalsRecorded(VitalsRecorded(systolic: 150, diastolic: 95)))
         h.taper("2026-02-22", steps: [TaperStep(intervalDays: 20, months: 2)])
         states.append(h.fold())

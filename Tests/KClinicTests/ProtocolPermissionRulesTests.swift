@@ -12,7 +12,10 @@ import Testing
     @Test func Permissions_defaultIsTheIssuesTable() {
         let p = RuleSet.default.permissions
         #expect(p == PermissionTable.default)
-        #expect(p.names(.nurse) == ["InfusionAdministered", "LabResulted", "ScoreRecorded", "ScreeningRecorded", "SideEffectReported", "VitalsRecorded"])
+        #expect(
+            p.names(.nurse) == [
+                "InfusionAdministered", "LabResulted", "ScoreRecorded", "ScreeningRecorded", "SideEffectReported", "VitalsRecorded",
+            ])
         #expect(p.names(.compliance) == ["AuditReviewed"])
         #expect(p.names(.admin) == ["ActorRegistered", "ActorRetired", "PatientEnrolled", "RuleSetAdopted"])
         #expect(p.names(.interface) == [])
@@ -26,7 +29,8 @@ import Testing
     }
 
     @Test func Permissions_aListedRoleIsReplacedTheOthersKept() throws {
-        let r = try load(#"""
+        let r = try load(
+            #"""
             {"version": "v", "permissions": {"nurse": ["ScoreRecorded", "AssessmentRecorded"], "compliance": []}}
             """#)
         #expect(r.permissions.allowed[.nurse] == [.scoreRecorded, .assessmentRecorded])
@@ -56,20 +60,33 @@ import Testing
 
     @Test(arguments: [
         (#"{"version": "v", "permissions": []}"#, #"permissions: must be an object of roles, e.g. {"nurse": ["ScoreRecorded"]}"#),
-        (#"{"version": "v", "permissions": {"doctor": []}}"#,
-         "permissions.doctor: unknown role (roles: clinician, nurse, compliance, admin, interface)"),
+        (
+            #"{"version": "v", "permissions": {"doctor": []}}"#,
+            "permissions.doctor: unknown role (roles: clinician, nurse, compliance, admin, interface)"
+        ),
         (#"{"version": "v", "permissions": {"nurse": "ScoreRecorded"}}"#, "permissions.nurse: must be an array of event type names"),
-        (#"{"version": "v", "permissions": {"nurse": ["ScoreRecorded", "VitalsRecorded", "Foo"]}}"#,
-         #"permissions.nurse[2]: unknown event type "Foo""#),
+        (
+            #"{"version": "v", "permissions": {"nurse": ["ScoreRecorded", "VitalsRecorded", "Foo"]}}"#,
+            #"permissions.nurse[2]: unknown event type "Foo""#
+        ),
         (#"{"version": "v", "permissions": {"nurse": ["scoreRecorded"]}}"#, #"permissions.nurse[0]: unknown event type "scoreRecorded""#),
         (#"{"version": "v", "permissions": {"nurse": [3]}}"#, "permissions.nurse[0]: must be an event type name"),
-        (#"{"version": "v", "permissions": {"nurse": ["ScoreRecorded", "ScoreRecorded"]}}"#, "permissions.nurse[1]: ScoreRecorded is listed twice"),
-        (#"{"version": "v", "permissions": {"interface": ["ScoreRecorded"]}}"#,
-         "permissions.interface: must be empty: an interface never records in its own name (it imports on behalf of registered actors)"),
-        (#"{"version": "v", "permissions": {"nurse": ["ScoreRecorded", "EventAmended"]}}"#,
-         "permissions.nurse[1]: EventAmended may not be listed: corrections follow a fixed rule, a clinician or the actor who recorded the original"),
-        (#"{"version": "v", "permissions": {"clinician": ["EventVoided"]}}"#,
-         "permissions.clinician[0]: EventVoided may not be listed: corrections follow a fixed rule, a clinician or the actor who recorded the original"),
+        (
+            #"{"version": "v", "permissions": {"nurse": ["ScoreRecorded", "ScoreRecorded"]}}"#,
+            "permissions.nurse[1]: ScoreRecorded is listed twice"
+        ),
+        (
+            #"{"version": "v", "permissions": {"interface": ["ScoreRecorded"]}}"#,
+            "permissions.interface: must be empty: an interface never records in its own name (it imports on behalf of registered actors)"
+        ),
+        (
+            #"{"version": "v", "permissions": {"nurse": ["ScoreRecorded", "EventAmended"]}}"#,
+            "permissions.nurse[1]: EventAmended may not be listed: corrections follow a fixed rule, a clinician or the actor who recorded the original"
+        ),
+        (
+            #"{"version": "v", "permissions": {"clinician": ["EventVoided"]}}"#,
+            "permissions.clinician[0]: EventVoided may not be listed: corrections follow a fixed rule, a clinician or the actor who recorded the original"
+        ),
     ])
     func Permissions_refusedNamingTheKey(json: String, message: String) {
         #expect(throws: RuleSetError.self) { try load(json) }

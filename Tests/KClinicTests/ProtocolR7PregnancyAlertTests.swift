@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KClinic
 
 /// R7's pregnancy alerts and R9's hold, given / when / then.
@@ -47,6 +48,8 @@ import Testing
         // The underlying schedule: last maintenance infusion Jan 23 + 7 days, long overdue.
         #expect(h.view(on: "2026-10-01")?.nextInfusionDue == day("2026-01-30"))
         h.infusion("2026-10-02", .maintenance)
-        #expect(PhaseProjection.alerts(h.fold(through: "2026-10-03"), on: day("2026-10-03")).filter { $0.kind == .infusionDuringPregnancy }.isEmpty)
+        #expect(
+            PhaseProjection.alerts(h.fold(through: "2026-10-03"), on: day("2026-10-03")).filter { $0.kind == .infusionDuringPregnancy }
+                .isEmpty)
     }
 }

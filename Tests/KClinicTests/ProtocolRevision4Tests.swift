@@ -170,7 +170,9 @@ import Testing
         // The same scores in date order.
         var d = History()
         d.acuteSeries(protocol: .symptomTriggered)
-        for (at, v) in [("2026-01-20", 1), ("2026-01-21", 1), ("2026-01-22", 3), ("2026-01-23T08:00", 3), ("2026-01-23T09:00", 1), ("2026-01-24", 3)] {
+        for (at, v) in [
+            ("2026-01-20", 1), ("2026-01-21", 1), ("2026-01-22", 3), ("2026-01-23T08:00", 3), ("2026-01-23T09:00", 1), ("2026-01-24", 3),
+        ] {
             d.phq2(at, v)
         }
         #expect(d.fold(through: "2026-01-25").phq2Days.map(\.run) == [0, 0, 1, 0, 1])

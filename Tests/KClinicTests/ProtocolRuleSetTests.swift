@@ -17,7 +17,11 @@ import Testing
         other.remissionMax = 3
         other.ladder = [.init(intervalDays: 5, treatments: nil)]
         other.monitoring = []
-        other.monitoring = RuleSet.default.monitoring.map { var m = $0; m.baseline.toggle(); return m }
+        other.monitoring = RuleSet.default.monitoring.map {
+            var m = $0
+            m.baseline.toggle()
+            return m
+        }
         other.permissions.allowed[.nurse] = [.assessmentRecorded]
         other.permissions.allowed[.clinician] = []
         #expect(try RuleSet.load(json: data, base: other) == RuleSet.default)
@@ -27,14 +31,20 @@ import Testing
         let r = RuleSet.default
         #expect(r.ladder.map(\.intervalDays) == [7, 10, 14, 21, 28])
         #expect(r.ladder.map(\.treatments) == [4, 3, 4, 3, nil])
-        #expect(r.taperSteps == [TaperStep(intervalDays: 21, months: 3), TaperStep(intervalDays: 28, months: 3), TaperStep(intervalDays: 42, months: 3)])
+        #expect(
+            r.taperSteps == [
+                TaperStep(intervalDays: 21, months: 3), TaperStep(intervalDays: 28, months: 3), TaperStep(intervalDays: 42, months: 3),
+            ])
         #expect(r.phaseEndWeeks == [12, 24])
-        #expect(r.monitoringItem("cognitive-screening") == .init(name: "cognitive-screening", dueFrom: .months(6), dueBy: .months(6), baseline: true))
+        #expect(
+            r.monitoringItem("cognitive-screening")
+                == .init(name: "cognitive-screening", dueFrom: .months(6), dueBy: .months(6), baseline: true))
         #expect(r.monitoringItem("urinalysis") == .init(name: "urinalysis", dueFrom: .months(3), dueBy: .months(6), baseline: true))
         #expect(r.monitoringItem("liver-function") == .init(name: "liver-function", dueFrom: .months(3), dueBy: .months(6), baseline: true))
         #expect(r.monitoringItem("ecg") == .init(name: "ecg", dueFrom: .months(12), dueBy: .months(12), baseline: false))
         #expect(r.monitoringItem("consent") == .init(name: "consent", dueFrom: .months(12), dueBy: .months(12), baseline: true))
-        #expect(r.monitoringItem("symptom-tracking") == .init(name: "symptom-tracking", dueFrom: .days(7), dueBy: .days(7), baseline: false))
+        #expect(
+            r.monitoringItem("symptom-tracking") == .init(name: "symptom-tracking", dueFrom: .days(7), dueBy: .days(7), baseline: false))
     }
 
     @Test func RuleSet_partialFileKeepsOtherDefaults() throws {
@@ -48,7 +58,9 @@ import Testing
         expected.version = "clinic-2027-01"
         expected.remissionMax = 8
         expected.responseReduction = 0.3
-        expected.ladder = [.init(intervalDays: 7, treatments: 2), .init(intervalDays: 14, treatments: 2), .init(intervalDays: 28, treatments: 5)]
+        expected.ladder = [
+            .init(intervalDays: 7, treatments: 2), .init(intervalDays: 14, treatments: 2), .init(intervalDays: 28, treatments: 5),
+        ]
         expected.monitoring[1].dueFrom = .days(60)
         #expect(r == expected)
     }
@@ -68,16 +80,26 @@ import Testing
         (#"{"version": "v", "responseReduction": "half"}"#, "responseReduction: must be a number"),
         (#"{"version": "v", "ladder": []}"#, "ladder: must have at least one rung"),
         (#"{"version": "v", "ladder": {}}"#, "ladder: must be an array of rungs"),
-        (#"{"version": "v", "ladder": [{"intervalDays": 7, "treatments": 4}, {"intervalDays": 10, "treatments": 3}, {"intervalDays": 0, "treatments": null}]}"#,
-         "ladder[2].intervalDays: must be at least 1"),
-        (#"{"version": "v", "ladder": [{"intervalDays": 7, "treatments": null}, {"intervalDays": 10, "treatments": null}]}"#,
-         "ladder[0].treatments: must be a number of treatments (only the last rung may be open-ended, null)"),
-        (#"{"version": "v", "ladder": [{"intervalDays": 7}, {"intervalDays": 10}]}"#,
-         "ladder[0].treatments: must be a number of treatments (only the last rung may be open-ended, null)"),
-        (#"{"version": "v", "ladder": [{"intervalDays": 10, "treatments": 3}, {"intervalDays": 10, "treatments": null}]}"#,
-         "ladder[1].intervalDays: must be greater than the rung before (10): intervals strictly increase"),
-        (#"{"version": "v", "ladder": [{"intervalDays": 7, "treatments": 0}, {"intervalDays": 10, "treatments": null}]}"#,
-         "ladder[0].treatments: must be at least 1"),
+        (
+            #"{"version": "v", "ladder": [{"intervalDays": 7, "treatments": 4}, {"intervalDays": 10, "treatments": 3}, {"intervalDays": 0, "treatments": null}]}"#,
+            "ladder[2].intervalDays: must be at least 1"
+        ),
+        (
+            #"{"version": "v", "ladder": [{"intervalDays": 7, "treatments": null}, {"intervalDays": 10, "treatments": null}]}"#,
+            "ladder[0].treatments: must be a number of treatments (only the last rung may be open-ended, null)"
+        ),
+        (
+            #"{"version": "v", "ladder": [{"intervalDays": 7}, {"intervalDays": 10}]}"#,
+            "ladder[0].treatments: must be a number of treatments (only the last rung may be open-ended, null)"
+        ),
+        (
+            #"{"version": "v", "ladder": [{"intervalDays": 10, "treatments": 3}, {"intervalDays": 10, "treatments": null}]}"#,
+            "ladder[1].intervalDays: must be greater than the rung before (10): intervals strictly increase"
+        ),
+        (
+            #"{"version": "v", "ladder": [{"intervalDays": 7, "treatments": 0}, {"intervalDays": 10, "treatments": null}]}"#,
+            "ladder[0].treatments: must be at least 1"
+        ),
         (#"{"version": "v", "ladder": [{"intervalDays": 7, "treatments": 2, "weeks": 1}]}"#, "ladder[0].weeks: unknown key"),
         (#"{"version": "v", "ladder": [{"treatments": 2}]}"#, "ladder[0].intervalDays: is required"),
         (#"{"version": "v", "taperSteps": [{"intervalDays": 21, "months": 0}]}"#, "taperSteps[0].months: must be at least 1"),
@@ -86,10 +108,14 @@ import Testing
         (#"{"version": "v", "phaseEndWeeks": [24, 12]}"#, "phaseEndWeeks[1]: must be greater than phaseEndWeeks[0] (24)"),
         (#"{"version": "v", "phaseEndWeeks": [0, 12]}"#, "phaseEndWeeks[0]: must be at least 1"),
         (#"{"version": "v", "monitoring": {"mri": {}}}"#, "monitoring.mri: unknown key"),
-        (#"{"version": "v", "monitoring": {"ecg": {"dueFromMonths": 3, "dueFromDays": 90}}}"#,
-         "monitoring.ecg.dueFromDays: give dueFromMonths or dueFromDays, not both"),
-        (#"{"version": "v", "monitoring": {"ecg": {"dueFromMonths": 12, "dueByMonths": 6}}}"#,
-         "monitoring.ecg.dueByMonths: must be at least dueFromMonths (12)"),
+        (
+            #"{"version": "v", "monitoring": {"ecg": {"dueFromMonths": 3, "dueFromDays": 90}}}"#,
+            "monitoring.ecg.dueFromDays: give dueFromMonths or dueFromDays, not both"
+        ),
+        (
+            #"{"version": "v", "monitoring": {"ecg": {"dueFromMonths": 12, "dueByMonths": 6}}}"#,
+            "monitoring.ecg.dueByMonths: must be at least dueFromMonths (12)"
+        ),
         (#"{"version": "v", "monitoring": {"ecg": {"baseline": 1}}}"#, "monitoring.ecg.baseline: must be true or false"),
         (#"{"version": "v", "relapseEarlyDays": 100}"#, "relapseLateDays: must be at least relapseEarlyDays (100)"),
         (#"{"version": "v", "maxDoseMgPerKg": 0}"#, "maxDoseMgPerKg: must be greater than 0"),

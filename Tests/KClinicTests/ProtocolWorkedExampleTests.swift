@@ -71,7 +71,8 @@ import Testing
                 == phaseView(
                     "W3", phase: .optimization, status: .maintenance, week: 14, response: .responder, baseline: 32,
                     nadir: 6, latest: 6, interval: (10, 1, 3), due: "2026-03-15", overdue: 26))
-        let state = PhaseProjection.fold(patient: "W3", events: Self.events(ProtocolExampleData.w3), rules: .default, through: day("2026-04-10"))
+        let state = PhaseProjection.fold(
+            patient: "W3", events: Self.events(ProtocolExampleData.w3), rules: .default, through: day("2026-04-10"))
         #expect(
             PhaseProjection.alerts(state, on: day("2026-04-10")).map(\.id) == ["symptom-rise:00000000-0000-0000-0000-00000000015c"])
     }

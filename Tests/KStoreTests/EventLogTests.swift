@@ -1,16 +1,18 @@
 import Foundation
 import Testing
+
 @testable import KStore
 
 @Suite struct EventLogTests {
     @Test func appendsGetGaplessSequencesAndContiguousStreamVersions() throws {
         try withTemporaryLog { log, _ in
             let first = try log.append((1...5).map { event($0, stream: $0 % 2 == 0 ? "A" : "B") }, clockMicros: clock)
-            #expect(first == [
-                .appended(sequence: 1, streamVersion: 1), .appended(sequence: 2, streamVersion: 1),
-                .appended(sequence: 3, streamVersion: 2), .appended(sequence: 4, streamVersion: 2),
-                .appended(sequence: 5, streamVersion: 3),
-            ])
+            #expect(
+                first == [
+                    .appended(sequence: 1, streamVersion: 1), .appended(sequence: 2, streamVersion: 1),
+                    .appended(sequence: 3, streamVersion: 2), .appended(sequence: 4, streamVersion: 2),
+                    .appended(sequence: 5, streamVersion: 3),
+                ])
             let second = try log.append([event(6, stream: "A")], clockMicros: clock)
             #expect(second == [.appended(sequence: 6, streamVersion: 3)])
             try log.read { (r: LogReader) throws in
@@ -21,7 +23,10 @@ import Testing
                 #expect(try r.streamSequences("B") == [1, 3, 5])
             }
             var seen: [UInt64] = []
-            try log.scan(chunk: 2) { seen.append($0.sequence); return true }
+            try log.scan(chunk: 2) {
+                seen.append($0.sequence)
+                return true
+            }
             #expect(seen == [1, 2, 3, 4, 5, 6])
             #expect(try log.verify().ok)
         }
@@ -66,7 +71,10 @@ import Testing
             let batch = (1...3).map { event($0) }
             try log.append(batch, clockMicros: clock)
             let again = try log.append(batch + [event(4)], clockMicros: clock)
-            #expect(again == [.duplicate(sequence: 1), .duplicate(sequence: 2), .duplicate(sequence: 3), .appended(sequence: 4, streamVersion: 4)])
+            #expect(
+                again == [
+                    .duplicate(sequence: 1), .duplicate(sequence: 2), .duplicate(sequence: 3), .appended(sequence: 4, streamVersion: 4),
+                ])
             var changed = event(2)
             changed.payload = [9, 9]
             #expect(throws: LogError.eventIdReused(index: 0, eventId: uuidBytes(2), existingSequence: 2)) {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KStore
 
 /// `LMDBError.Code`: named codes matched by name (`==`, `switch`, `catch Code.x`), the text of
@@ -21,7 +22,8 @@ import Testing
             #expect(LMDBError(code: code, operation: "x").remedy == "the files are not an LMDB store of a version this kstore reads")
         }
         for code: LMDBError.Code in [.corrupted, .pageNotFound] {
-            #expect(LMDBError(code: code, operation: "x").remedy == "the store's files are damaged; restore from a backup (`kstore backup`)")
+            #expect(
+                LMDBError(code: code, operation: "x").remedy == "the store's files are damaged; restore from a backup (`kstore backup`)")
         }
         #expect(LMDBError(code: .keyExists, operation: "x").remedy == nil)
     }

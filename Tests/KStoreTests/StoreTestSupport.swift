@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import KStore
 
 /// A store in a unique temporary directory, removed afterwards.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KStore
 
 /// The format-2 `streams` index (`MDB_DUPSORT|MDB_DUPFIXED`), `check`, and the format-1 upgrade.
@@ -70,10 +71,11 @@ import Testing
             #expect(try log.count() == 2)
             let appended = try log.append(batch, clockMicros: clock)
             #expect(checked == appended)
-            #expect(checked == [
-                .appended(sequence: 3, streamVersion: 2), .duplicate(sequence: 2), .appended(sequence: 4, streamVersion: 1),
-                .duplicate(sequence: 3), .appended(sequence: 5, streamVersion: 3),
-            ])
+            #expect(
+                checked == [
+                    .appended(sequence: 3, streamVersion: 2), .duplicate(sequence: 2), .appended(sequence: 4, streamVersion: 1),
+                    .duplicate(sequence: 3), .appended(sequence: 5, streamVersion: 3),
+                ])
             #expect(seen.map(\.0) == [1, 0, 2])
             #expect(seen.map(\.1) == [[1], [], [1, 3]])
             #expect(seen.map(\.2) == [2, 3, 4])
@@ -97,15 +99,22 @@ import Testing
         try withTemporaryLog { log, _ in
             try log.append([event(1), event(2, stream: "B")], clockMicros: clock)
             var seen: [(UInt64, [UInt64], [String])] = []
-            try log.append([event(3), event(4, stream: "C"), event(5)], clockMicros: clock, validate: { reader, e, _ in
-                seen.append((try reader.streamVersion(e.stream), try reader.streamSequences(e.stream), try reader.streams().map { "\($0.stream)=\($0.version)" }))
-                var inStream: [UInt64] = []
-                try reader.forEachInStream(e.stream, typeCodes: [4]) { inStream.append($0.sequence) }
-                #expect(inStream == seen.last?.1)
-            }, thenInSameTransaction: { (reader: LogReader, _: [AppendOutcome]) throws in
-                #expect(try reader.streamSequences("P-1") == [1, 3, 5])
-                #expect(try reader.streams().map(\.version) == [1, 1, 3])
-            })
+            try log.append(
+                [event(3), event(4, stream: "C"), event(5)], clockMicros: clock,
+                validate: { reader, e, _ in
+                    seen.append(
+                        (
+                            try reader.streamVersion(e.stream), try reader.streamSequences(e.stream),
+                            try reader.streams().map { "\($0.stream)=\($0.version)" }
+                        ))
+                    var inStream: [UInt64] = []
+                    try reader.forEachInStream(e.stream, typeCodes: [4]) { inStream.append($0.sequence) }
+                    #expect(inStream == seen.last?.1)
+                },
+                thenInSameTransaction: { (reader: LogReader, _: [AppendOutcome]) throws in
+                    #expect(try reader.streamSequences("P-1") == [1, 3, 5])
+                    #expect(try reader.streams().map(\.version) == [1, 1, 3])
+                })
             #expect(seen.map(\.0) == [1, 0, 2])
             #expect(seen.map(\.1) == [[1], [], [1, 3]])
             #expect(seen.map(\.2) == [["B=1", "P-1=1"], ["B=1", "P-1=2"], ["B=1", "C=1", "P-1=2"]])
@@ -174,7 +183,10 @@ import Testing
             _ = try EventLog.open(at: dir)
             Issue.record("expected a refusal")
         } catch let e as StoreError {
-            guard case .upgradeRefused(_, let detail) = e else { Issue.record("\(e)"); return }
+            guard case .upgradeRefused(_, let detail) = e else {
+                Issue.record("\(e)")
+                return
+            }
             #expect(detail.contains("v2 does not point at sequence 3"), "\(detail)")
             #expect(e.description.contains("nothing was changed"))
         }

@@ -86,10 +86,11 @@ let (borrowedHand, borrowedProto) = try Timing.measure(
     proto: {
         try protoArena.bytes.withUnsafeBytes { base in
             var s = 0
+            guard let start = base.baseAddress else { return 0 }
             for range in protoArena.ranges {
                 // swift-protobuf takes Data or [UInt8]; wrapping borrowed memory without a copy:
                 let data = Data(
-                    bytesNoCopy: UnsafeMutableRawPointer(mutating: base.baseAddress! + range.lowerBound),
+                    bytesNoCopy: UnsafeMutableRawPointer(mutating: start + range.lowerBound),
                     count: range.count, deallocator: .none)
                 s &+= try ProtoCodec.decodeEvent(data)
             }
@@ -171,8 +172,9 @@ print(
     pad("total MB for \(count) events", 46) + pad(fmt(Double(handBytes) / 1e6, 2), 20)
         + pad(fmt(Double(protoBytes) / 1e6, 2), 20))
 print("")
-print("medians: decode hand \(fmt(decodeHand.median)) ns, protobuf \(fmt(decodeProto.median)) ns;"
-    + " borrowed hand \(fmt(borrowedHand.median)) ns, protobuf \(fmt(borrowedProto.median)) ns;"
-    + " Recorded hand \(fmt(recordedHand.median)) ns, protobuf \(fmt(recordedProto.median)) ns;"
-    + " encode hand \(fmt(encodeHand.median)) ns, protobuf \(fmt(encodeProto.median)) ns")
+print(
+    "medians: decode hand \(fmt(decodeHand.median)) ns, protobuf \(fmt(decodeProto.median)) ns;"
+        + " borrowed hand \(fmt(borrowedHand.median)) ns, protobuf \(fmt(borrowedProto.median)) ns;"
+        + " Recorded hand \(fmt(recordedHand.median)) ns, protobuf \(fmt(recordedProto.median)) ns;"
+        + " encode hand \(fmt(encodeHand.median)) ns, protobuf \(fmt(encodeProto.median)) ns")
 print("checks: \(count) records byte-identical to EventLog.append's; both decoders round-trip every event; sink \(Timing.sink & 0xFFFF)")

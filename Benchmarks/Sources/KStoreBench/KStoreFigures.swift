@@ -25,7 +25,8 @@ func syntheticLine(patient: String, n: Int, baseMillis: Int64) -> String {
         data = #"{"route":"IV","dose":{"value":0.5,"unit":"mg/kg"},"series":"maintenance"}"#
     }
     let id = UUID().uuidString.lowercased()
-    return #"{"eventId":"\#(id)","type":"\#(type)","patient":"\#(patient)","occurredAt":"\#(ts.rfc3339)","actor":{"id":"rn.kim","role":"nurse"},"data":\#(data)}"#
+    return
+        #"{"eventId":"\#(id)","type":"\#(type)","patient":"\#(patient)","occurredAt":"\#(ts.rfc3339)","actor":{"id":"rn.kim","role":"nurse"},"data":\#(data)}"#
 }
 
 /// A patient id of the generated clinic (P-00001 …).
@@ -55,7 +56,9 @@ enum KStoreBench {
 
     /// Every patient's states, encoded as stored (phase then monitoring), from the stored
     /// projections answering for `day`.
-    static func states(_ engine: ProjectionEngine, on day: Day) throws -> [String: (bytes: [UInt8], phase: PhaseState, monitoring: MonitoringState)] {
+    static func states(_ engine: ProjectionEngine, on day: Day) throws -> [String: (
+        bytes: [UInt8], phase: PhaseState, monitoring: MonitoringState
+    )] {
         let (projections, _) = try engine.projections(patient: nil, on: day, asOf: nil)
         var out: [String: (bytes: [UInt8], phase: PhaseState, monitoring: MonitoringState)] = [:]
         for p in projections {

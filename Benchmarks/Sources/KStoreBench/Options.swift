@@ -50,8 +50,14 @@ struct Options {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         var mult = 1.0
         var digits = Substring(t)
-        if t.hasSuffix("k") { mult = 1e3; digits = t.dropLast() }
-        if t.hasSuffix("m") { mult = 1e6; digits = t.dropLast() }
+        if t.hasSuffix("k") {
+            mult = 1e3
+            digits = t.dropLast()
+        }
+        if t.hasSuffix("m") {
+            mult = 1e6
+            digits = t.dropLast()
+        }
         guard let v = Double(digits), v > 0 else { return nil }
         return Int(v * mult)
     }

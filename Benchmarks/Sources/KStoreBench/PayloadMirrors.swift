@@ -16,47 +16,54 @@ enum MirrorDecoder {
         switch type {
         case .patientEnrolled:
             let d = try decoder.decode(PatientEnrolledData.self, from: payload)
-            return .patientEnrolled(PatientEnrolled(
-                protocol: try d.protocol.map { try value(TreatmentProtocol(rawValue: $0), "protocol", $0) } ?? .intervalExtension,
-                birthYear: d.birthYear, substanceUseHistory: d.substanceUseHistory))
+            return .patientEnrolled(
+                PatientEnrolled(
+                    protocol: try d.protocol.map { try value(TreatmentProtocol(rawValue: $0), "protocol", $0) } ?? .intervalExtension,
+                    birthYear: d.birthYear, substanceUseHistory: d.substanceUseHistory))
         case .consentRecorded:
             let d = try decoder.decode(ConsentRecordedData.self, from: payload)
             return .consentRecorded(ConsentRecorded(kind: try value(ConsentKind(rawValue: d.kind), "kind", d.kind)))
         case .infusionAdministered:
             let d = try decoder.decode(InfusionAdministeredData.self, from: payload)
-            return .infusionAdministered(InfusionAdministered(
-                route: try value(Route(rawValue: d.route), "route", d.route),
-                dose: Dose(value: d.dose.value, unit: try value(DoseUnit(rawValue: d.dose.unit), "dose.unit", d.dose.unit)),
-                series: try value(Series(rawValue: d.series), "series", d.series),
-                justification: d.justification))
+            return .infusionAdministered(
+                InfusionAdministered(
+                    route: try value(Route(rawValue: d.route), "route", d.route),
+                    dose: Dose(value: d.dose.value, unit: try value(DoseUnit(rawValue: d.dose.unit), "dose.unit", d.dose.unit)),
+                    series: try value(Series(rawValue: d.series), "series", d.series),
+                    justification: d.justification))
         case .scoreRecorded:
             let d = try decoder.decode(ScoreRecordedData.self, from: payload)
-            return .scoreRecorded(ScoreRecorded(instrument: try value(Instrument(rawValue: d.instrument), "instrument", d.instrument), value: d.value))
+            return .scoreRecorded(
+                ScoreRecorded(instrument: try value(Instrument(rawValue: d.instrument), "instrument", d.instrument), value: d.value))
         case .labResulted:
             let d = try decoder.decode(LabResultedData.self, from: payload)
             // A [String: Double] forgets the input order of the results; sorted by name so that it
             // is at least deterministic (no projection reads lab values).
-            return .labResulted(LabResulted(
-                test: try value(LabTest(rawValue: d.test), "test", d.test), abnormal: d.abnormal,
-                values: d.values.map { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }))
+            return .labResulted(
+                LabResulted(
+                    test: try value(LabTest(rawValue: d.test), "test", d.test), abnormal: d.abnormal,
+                    values: d.values.map { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }))
         case .vitalsRecorded:
             let d = try decoder.decode(VitalsRecordedData.self, from: payload)
             return .vitalsRecorded(VitalsRecorded(systolic: d.systolic, diastolic: d.diastolic, heartRate: d.heartRate))
         case .sideEffectReported:
             let d = try decoder.decode(SideEffectReportedData.self, from: payload)
-            return .sideEffectReported(SideEffectReported(
-                category: try value(SideEffectCategory(rawValue: d.category), "category", d.category),
-                severity: try value(Severity(rawValue: d.severity), "severity", d.severity), note: d.note))
+            return .sideEffectReported(
+                SideEffectReported(
+                    category: try value(SideEffectCategory(rawValue: d.category), "category", d.category),
+                    severity: try value(Severity(rawValue: d.severity), "severity", d.severity), note: d.note))
         case .screeningRecorded:
             let d = try decoder.decode(ScreeningRecordedData.self, from: payload)
-            return .screeningRecorded(ScreeningRecorded(kind: try value(ScreeningKind(rawValue: d.kind), "kind", d.kind), positive: d.positive))
+            return .screeningRecorded(
+                ScreeningRecorded(kind: try value(ScreeningKind(rawValue: d.kind), "kind", d.kind), positive: d.positive))
         case .assessmentRecorded:
             let d = try decoder.decode(AssessmentRecordedData.self, from: payload)
             return .assessmentRecorded(AssessmentRecorded(kind: try value(AssessmentKind(rawValue: d.kind), "kind", d.kind), note: d.note))
         case .medicationChanged:
             let d = try decoder.decode(MedicationChangedData.self, from: payload)
-            return .medicationChanged(MedicationChanged(
-                name: d.name, action: try value(MedicationAction(rawValue: d.action), "action", d.action), dose: d.dose))
+            return .medicationChanged(
+                MedicationChanged(
+                    name: d.name, action: try value(MedicationAction(rawValue: d.action), "action", d.action), dose: d.dose))
         case .scheduleAdjusted:
             let d = try decoder.decode(ScheduleAdjustedData.self, from: payload)
             return .scheduleAdjusted(ScheduleAdjusted(intervalDays: d.intervalDays, reason: d.reason))
@@ -74,7 +81,8 @@ enum MirrorDecoder {
             return .maintenanceDiscontinued(MaintenanceDiscontinued(reason: d.reason))
         case .pregnancyStatusRecorded:
             let d = try decoder.decode(PregnancyStatusRecordedData.self, from: payload)
-            return .pregnancyStatusRecorded(PregnancyStatusRecorded(status: try value(PregnancyStatus(rawValue: d.status), "status", d.status)))
+            return .pregnancyStatusRecorded(
+                PregnancyStatusRecorded(status: try value(PregnancyStatus(rawValue: d.status), "status", d.status)))
         case .alertAcknowledged:
             let d = try decoder.decode(AlertAcknowledgedData.self, from: payload)
             return .alertAcknowledged(AlertAcknowledged(alertId: d.alertId, note: d.note))

@@ -33,9 +33,12 @@ struct Report {
         var t: [Target] = [
             Target(name: "replay > 2M events/s", measured: fmtRate(kReplay) + " events/s", met: kReplay > 2e6),
             Target(name: "replay > 10× SQLite (a)", measured: fmtRatio(kReplay / sReplayA), met: kReplay / sReplayA > 10),
-            Target(name: "import > 100k events/s", measured: fmtRate(median(main.kImport)) + " events/s", met: median(main.kImport) > 100_000),
+            Target(
+                name: "import > 100k events/s", measured: fmtRate(median(main.kImport)) + " events/s", met: median(main.kImport) > 100_000),
             Target(name: "durable appends > 3,000/s", measured: fmtInt(median(main.kAppend)) + "/s", met: median(main.kAppend) > 3000),
-            Target(name: "replay within 10× of the raw scan", measured: fmtRatio(raw / kReplay) + " the raw scan's cost", met: raw / kReplay <= 10),
+            Target(
+                name: "replay within 10× of the raw scan", measured: fmtRatio(raw / kReplay) + " the raw scan's cost",
+                met: raw / kReplay <= 10),
             Target(
                 name: "disk bytes/event ≤ NDJSON's", measured: "\(fmt(main.kDiskPerEvent, 0)) vs \(fmt(main.ndjsonPerEvent, 0))",
                 met: main.kDiskPerEvent <= main.ndjsonPerEvent),
@@ -43,17 +46,22 @@ struct Report {
         if let l = largest {
             let anonMB = Double(l.memory.peakRssAnonKB) / 1024
             let rssMB = Double(max(l.memory.vmHWMKB, l.memory.peakRssKB)) / 1024
-            t.append(Target(
-                name: "\(l.label) replay < 200 MB peak: anonymous memory (heap)", measured: "\(fmt(anonMB, 0)) MB RssAnon at \(fmtInt(Double(l.events))) events",
-                met: anonMB < 200))
-            t.append(Target(
-                name: "\(l.label) replay < 200 MB peak: whole RSS incl. the mapped store", measured: "\(fmt(rssMB, 0)) MB peak RSS (\(fmt(Double(l.memory.peakRssFileKB) / 1024, 0)) MB of it data.mdb pages)",
-                met: rssMB < 200))
+            t.append(
+                Target(
+                    name: "\(l.label) replay < 200 MB peak: anonymous memory (heap)",
+                    measured: "\(fmt(anonMB, 0)) MB RssAnon at \(fmtInt(Double(l.events))) events",
+                    met: anonMB < 200))
+            t.append(
+                Target(
+                    name: "\(l.label) replay < 200 MB peak: whole RSS incl. the mapped store",
+                    measured: "\(fmt(rssMB, 0)) MB peak RSS (\(fmt(Double(l.memory.peakRssFileKB) / 1024, 0)) MB of it data.mdb pages)",
+                    met: rssMB < 200))
         }
-        t.append(Target(
-            name: "SQLite's states equal kstore's (every patient, both decodings)",
-            measured: main.mismatches.isEmpty ? "\(main.patientsCompared) patients equal" : "\(main.mismatches.count) differences",
-            met: main.mismatches.isEmpty))
+        t.append(
+            Target(
+                name: "SQLite's states equal kstore's (every patient, both decodings)",
+                measured: main.mismatches.isEmpty ? "\(main.patientsCompared) patients equal" : "\(main.mismatches.count) differences",
+                met: main.mismatches.isEmpty))
         return t
     }
 
@@ -78,14 +86,23 @@ struct Report {
         out.append("|---|--:|--:|--:|--:|--:|--:|--:|")
         func row(_ cells: [String]) { out.append("| " + cells.joined(separator: " | ") + " |") }
         let m = main
-        let kImp = median(m.kImport), sImp = median(m.sImport)
+        let kImp = median(m.kImport)
+        let sImp = median(m.sImport)
         row(["import NDJSON (events/s)", fmtRate(kImp), fmtRate(sImp), "", "", versus(kImp / sImp), "", ""])
-        let kApp = median(m.kAppend), sApp = median(m.sAppendFull)
+        let kApp = median(m.kAppend)
+        let sApp = median(m.sAppendFull)
         row(["durable single-event appends (appends/s)", fmtInt(kApp), fmtInt(sApp) + " (FULL)", "", "", versus(kApp / sApp), "", ""])
-        row(["  append latency p50 (µs)", fmtInt(median(m.kP50)), fmtInt(median(m.sP50Full)), "", "", versus(median(m.sP50Full) / median(m.kP50), "lower", "higher"), "", ""])
-        row(["  append latency p99 (µs)", fmtInt(median(m.kP99)), fmtInt(median(m.sP99Full)), "", "", versus(median(m.sP99Full) / median(m.kP99), "lower", "higher"), "", ""])
         row([
-            "  SQLite synchronous=NORMAL (not durable on power loss)", "", "\(fmtInt(median(m.sAppendNormal)))/s, p50 \(fmtInt(median(m.sP50Normal))) µs, p99 \(fmtInt(median(m.sP99Normal))) µs",
+            "  append latency p50 (µs)", fmtInt(median(m.kP50)), fmtInt(median(m.sP50Full)), "", "",
+            versus(median(m.sP50Full) / median(m.kP50), "lower", "higher"), "", "",
+        ])
+        row([
+            "  append latency p99 (µs)", fmtInt(median(m.kP99)), fmtInt(median(m.sP99Full)), "", "",
+            versus(median(m.sP99Full) / median(m.kP99), "lower", "higher"), "", "",
+        ])
+        row([
+            "  SQLite synchronous=NORMAL (not durable on power loss)", "",
+            "\(fmtInt(median(m.sAppendNormal)))/s, p50 \(fmtInt(median(m.sP50Normal))) µs, p99 \(fmtInt(median(m.sP99Normal))) µs",
             "", "", "", "", "",
         ])
         row([
@@ -93,15 +110,22 @@ struct Report {
             versus(kReplay / sReplayA), versus(kReplay / sReplayB), fmtRatio(raw / kReplay),
         ])
         row([
-            "  the replay's read alone (raw LMDB cursor / SQLite query, no decode)", fmtRate(raw), fmtRate(median(m.sReadPass)), fmtRate(median(m.sReadPass)), "",
+            "  the replay's read alone (raw LMDB cursor / SQLite query, no decode)", fmtRate(raw), fmtRate(median(m.sReadPass)),
+            fmtRate(median(m.sReadPass)), "",
             versus(raw / median(m.sReadPass)), "", "",
         ])
         row(["  SQLite's read in log order instead (ORDER BY seq: table scan)", "", fmtRate(median(m.sReadPassBySeq)), "", "", "", "", ""])
-        row(["  SQLite replay ÷ its own read", "", fmtRatio(median(m.sReadPass) / sReplayA), fmtRatio(median(m.sReadPass) / sReplayB), "", "", "", ""])
+        row([
+            "  SQLite replay ÷ its own read", "", fmtRatio(median(m.sReadPass) / sReplayA), fmtRatio(median(m.sReadPass) / sReplayB), "",
+            "", "", "",
+        ])
         row(["catch-up after 1,000 new events (ms)", fmt(median(m.kCatchUpMs)), "", "", "", "", "", ""])
         row(["query: one patient's phase (ms)", fmt(median(m.kPhaseMs), 2), "", "", "", "", "", ""])
         row(["query: all overdue items (ms; \(m.kOverdueItems) items)", fmt(median(m.kOverdueMs)), "", "", "", "", "", ""])
-        row(["audit verify (events/s)", fmtRate(median(m.kVerify)), "", "", fmtRate(raw) + " raw scan", "", "", fmtRatio(raw / median(m.kVerify))])
+        row([
+            "audit verify (events/s)", fmtRate(median(m.kVerify)), "", "", fmtRate(raw) + " raw scan", "", "",
+            fmtRatio(raw / median(m.kVerify)),
+        ])
         row(["backup: compact copy + fsync (MB/s)", fmtInt(median(m.kBackupMBps)), "", "", "", "", "", ""])
         row(["  backup incl. verifying the copy (s)", fmt(median(m.kBackupSeconds), 2), "", "", "", "", "", ""])
         row([
@@ -116,33 +140,42 @@ struct Report {
             ])
         }
         out.append("")
-        out.append("Import, appends and bytes on disk are one SQLite figure each (column (a)): lines parsed and validated by kstore's IncomingEvent.parse, "
-            + "inserted by a prepared statement in transactions of 4,096 (kstore's import also checks every line against the store and the file's earlier lines: duplicates, stream versions, permissions, correction targets; commits a file of up to 2^20 events in one transaction; and hash-chains every record).")
-        out.append("(a) SQLite, payload decoded by Foundation's JSONDecoder into Decodable mirrors (the baseline); "
-            + "(b) the same rows, payload parsed by kstore's own JSONParser (isolates storage from decode). "
-            + "Both fold with kstore's PatientProjection.fold and store the states; kstore's replay decodes, folds and stores. "
-            + "SQLite replay reads `ORDER BY patient, seq` (plan: \(m.sPlan)). Appends: kstore one durable LMDB commit each; "
-            + "SQLite WAL, synchronous=FULL, one autocommit INSERT each. Memory: RSS = anonymous (heap) + file (mapped data.mdb pages: page cache, shared, droppable).")
-        out.append("correctness: \(m.mismatches.isEmpty ? "equal" : "DIFFERENT") — \(m.patientsCompared) patients' phase and monitoring states byte for byte, "
-            + "and their phase and due answers on \(m.compareDay), kstore vs SQLite (a) and (b)")
+        out.append(
+            "Import, appends and bytes on disk are one SQLite figure each (column (a)): lines parsed and validated by kstore's IncomingEvent.parse, "
+                + "inserted by a prepared statement in transactions of 4,096 (kstore's import also checks every line against the store and the file's earlier lines: duplicates, stream versions, permissions, correction targets; commits a file of up to 2^20 events in one transaction; and hash-chains every record)."
+        )
+        out.append(
+            "(a) SQLite, payload decoded by Foundation's JSONDecoder into Decodable mirrors (the baseline); "
+                + "(b) the same rows, payload parsed by kstore's own JSONParser (isolates storage from decode). "
+                + "Both fold with kstore's PatientProjection.fold and store the states; kstore's replay decodes, folds and stores. "
+                + "SQLite replay reads `ORDER BY patient, seq` (plan: \(m.sPlan)). Appends: kstore one durable LMDB commit each; "
+                + "SQLite WAL, synchronous=FULL, one autocommit INSERT each. Memory: RSS = anonymous (heap) + file (mapped data.mdb pages: page cache, shared, droppable)."
+        )
+        out.append(
+            "correctness: \(m.mismatches.isEmpty ? "equal" : "DIFFERENT") — \(m.patientsCompared) patients' phase and monitoring states byte for byte, "
+                + "and their phase and due answers on \(m.compareDay), kstore vs SQLite (a) and (b)")
         out.append("")
         if !scaling.isEmpty {
             out.append("## Scaling (kstore)")
             out.append("")
-            out.append("| size | events | patients | import events/s | replay events/s | ns/event | verify events/s | ns/event | peak RSS | RssAnon | RssFile | anon KB/patient | store MB |")
+            out.append(
+                "| size | events | patients | import events/s | replay events/s | ns/event | verify events/s | ns/event | peak RSS | RssAnon | RssFile | anon KB/patient | store MB |"
+            )
             out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
             for r in scaling {
                 row([
-                    r.label + (r.reusedMain ? " (main)" : ""), fmtInt(Double(r.events)), fmtInt(Double(r.patients)), fmtRate(r.importRate), fmtRate(r.replay),
+                    r.label + (r.reusedMain ? " (main)" : ""), fmtInt(Double(r.events)), fmtInt(Double(r.patients)), fmtRate(r.importRate),
+                    fmtRate(r.replay),
                     fmt(1e9 / r.replay, 0), fmtRate(r.verify), fmt(1e9 / r.verify, 0), mb(max(r.memory.vmHWMKB, r.memory.peakRssKB)),
                     mb(r.memory.peakRssAnonKB), mb(r.memory.peakRssFileKB),
                     fmt(Double(r.memory.peakRssAnonKB) / Double(max(r.patients, 1)), 1), fmt(Double(r.storeBytes) / 1e6, 0),
                 ])
             }
             out.append("")
-            out.append("Each size from its own generated clinic imported as one file (the 1M row is the main table's store and medians); "
-                + "replay: median of --scaling-runs after a warm-up; verify: once; memory: a child process's full replay (peaks sampled every 2 ms, "
-                + "VmHWM). Linear cost = constant ns/event; memory with patients = constant anon KB/patient.")
+            out.append(
+                "Each size from its own generated clinic imported as one file (the 1M row is the main table's store and medians); "
+                    + "replay: median of --scaling-runs after a warm-up; verify: once; memory: a child process's full replay (peaks sampled every 2 ms, "
+                    + "VmHWM). Linear cost = constant ns/event; memory with patients = constant anon KB/patient.")
             out.append("")
         }
         out.append("## Targets")
@@ -164,50 +197,67 @@ struct Report {
             ("format", .string("kstore-bench-1")),
             ("machine", machine.json),
             ("wallSeconds", jnum(wallSeconds)),
-            ("input", .object([
-                ("generator", .string("tools/generate-clinic.py --start 2024-11-01 --days 730")),
-                ("patients", jint(m.patients)), ("events", jint(m.events)), ("ndjsonBytes", jint(m.ndjsonBytes)),
-                ("ndjsonBytesPerEvent", jnum(m.ndjsonPerEvent)), ("runs", jint(m.runs)), ("appendsPerRun", jint(m.appendsPerRun)),
-            ])),
-            ("kstore", .object([
-                ("importEventsPerSecond", series(m.kImport)),
-                ("appendsPerSecond", series(m.kAppend)), ("appendP50Micros", series(m.kP50)), ("appendP99Micros", series(m.kP99)),
-                ("replayEventsPerSecond", series(m.kReplay)),
-                ("rawScanEntriesPerSecond", series(m.kRawScan)),
-                ("catchUp1000Millis", series(m.kCatchUpMs)),
-                ("queryPhaseOnePatientMillis", series(m.kPhaseMs)),
-                ("queryOverdueMillis", series(m.kOverdueMs)), ("overdueItems", jint(m.kOverdueItems)),
-                ("verifyEventsPerSecond", series(m.kVerify)),
-                ("backupMegabytesPerSecond", series(m.kBackupMBps)), ("backupSeconds", series(m.kBackupSeconds)),
-                ("diskBytesPerEvent", jnum(m.kDiskPerEvent)), ("dataFileBytes", jint(m.kDiskBytes)),
-                ("replayMemory", m.kMemory?.json ?? .null),
-            ])),
-            ("sqlite", .object([
-                ("version", .string(machine.sqlite)),
-                ("importEventsPerSecond", series(m.sImport)),
-                ("appendsPerSecondFull", series(m.sAppendFull)), ("appendP50MicrosFull", series(m.sP50Full)), ("appendP99MicrosFull", series(m.sP99Full)),
-                ("appendsPerSecondNormal", series(m.sAppendNormal)), ("appendP50MicrosNormal", series(m.sP50Normal)), ("appendP99MicrosNormal", series(m.sP99Normal)),
-                ("replayJSONDecoderEventsPerSecond", series(m.sReplayA)),
-                ("replayKStoreParserEventsPerSecond", series(m.sReplayB)),
-                ("readPassRowsPerSecond", series(m.sReadPass)),
-                ("readPassBySeqRowsPerSecond", series(m.sReadPassBySeq)),
-                ("replayQueryPlan", .string(m.sPlan)),
-                ("diskBytesPerEvent", jnum(m.sDiskPerEvent)), ("fileBytes", jint(m.sDiskBytes)),
-            ])),
-            ("ratios", .object([
-                ("replayKStoreOverSQLiteJSONDecoder", jnum(kReplay / sReplayA)),
-                ("replayKStoreOverSQLiteKStoreParser", jnum(kReplay / sReplayB)),
-                ("replayCostOverRawScanCost", jnum(raw / kReplay)),
-                ("verifyCostOverRawScanCost", jnum(raw / median(m.kVerify))),
-                ("importKStoreOverSQLite", jnum(median(m.kImport) / median(m.sImport))),
-                ("appendsKStoreOverSQLiteFull", jnum(median(m.kAppend) / median(m.sAppendFull))),
-                ("diskKStoreOverNDJSON", jnum(m.kDiskPerEvent / m.ndjsonPerEvent)),
-                ("diskKStoreOverSQLite", jnum(m.kDiskPerEvent / m.sDiskPerEvent)),
-            ])),
-            ("correctness", .object([
-                ("equal", .bool(m.mismatches.isEmpty)), ("patientsCompared", jint(m.patientsCompared)),
-                ("answersComparedOn", .string(m.compareDay)), ("differences", .array(m.mismatches.prefix(50).map { .string($0) })),
-            ])),
+            (
+                "input",
+                .object([
+                    ("generator", .string("tools/generate-clinic.py --start 2024-11-01 --days 730")),
+                    ("patients", jint(m.patients)), ("events", jint(m.events)), ("ndjsonBytes", jint(m.ndjsonBytes)),
+                    ("ndjsonBytesPerEvent", jnum(m.ndjsonPerEvent)), ("runs", jint(m.runs)), ("appendsPerRun", jint(m.appendsPerRun)),
+                ])
+            ),
+            (
+                "kstore",
+                .object([
+                    ("importEventsPerSecond", series(m.kImport)),
+                    ("appendsPerSecond", series(m.kAppend)), ("appendP50Micros", series(m.kP50)), ("appendP99Micros", series(m.kP99)),
+                    ("replayEventsPerSecond", series(m.kReplay)),
+                    ("rawScanEntriesPerSecond", series(m.kRawScan)),
+                    ("catchUp1000Millis", series(m.kCatchUpMs)),
+                    ("queryPhaseOnePatientMillis", series(m.kPhaseMs)),
+                    ("queryOverdueMillis", series(m.kOverdueMs)), ("overdueItems", jint(m.kOverdueItems)),
+                    ("verifyEventsPerSecond", series(m.kVerify)),
+                    ("backupMegabytesPerSecond", series(m.kBackupMBps)), ("backupSeconds", series(m.kBackupSeconds)),
+                    ("diskBytesPerEvent", jnum(m.kDiskPerEvent)), ("dataFileBytes", jint(m.kDiskBytes)),
+                    ("replayMemory", m.kMemory?.json ?? .null),
+                ])
+            ),
+            (
+                "sqlite",
+                .object([
+                    ("version", .string(machine.sqlite)),
+                    ("importEventsPerSecond", series(m.sImport)),
+                    ("appendsPerSecondFull", series(m.sAppendFull)), ("appendP50MicrosFull", series(m.sP50Full)),
+                    ("appendP99MicrosFull", series(m.sP99Full)),
+                    ("appendsPerSecondNormal", series(m.sAppendNormal)), ("appendP50MicrosNormal", series(m.sP50Normal)),
+                    ("appendP99MicrosNormal", series(m.sP99Normal)),
+                    ("replayJSONDecoderEventsPerSecond", series(m.sReplayA)),
+                    ("replayKStoreParserEventsPerSecond", series(m.sReplayB)),
+                    ("readPassRowsPerSecond", series(m.sReadPass)),
+                    ("readPassBySeqRowsPerSecond", series(m.sReadPassBySeq)),
+                    ("replayQueryPlan", .string(m.sPlan)),
+                    ("diskBytesPerEvent", jnum(m.sDiskPerEvent)), ("fileBytes", jint(m.sDiskBytes)),
+                ])
+            ),
+            (
+                "ratios",
+                .object([
+                    ("replayKStoreOverSQLiteJSONDecoder", jnum(kReplay / sReplayA)),
+                    ("replayKStoreOverSQLiteKStoreParser", jnum(kReplay / sReplayB)),
+                    ("replayCostOverRawScanCost", jnum(raw / kReplay)),
+                    ("verifyCostOverRawScanCost", jnum(raw / median(m.kVerify))),
+                    ("importKStoreOverSQLite", jnum(median(m.kImport) / median(m.sImport))),
+                    ("appendsKStoreOverSQLiteFull", jnum(median(m.kAppend) / median(m.sAppendFull))),
+                    ("diskKStoreOverNDJSON", jnum(m.kDiskPerEvent / m.ndjsonPerEvent)),
+                    ("diskKStoreOverSQLite", jnum(m.kDiskPerEvent / m.sDiskPerEvent)),
+                ])
+            ),
+            (
+                "correctness",
+                .object([
+                    ("equal", .bool(m.mismatches.isEmpty)), ("patientsCompared", jint(m.patientsCompared)),
+                    ("answersComparedOn", .string(m.compareDay)), ("differences", .array(m.mismatches.prefix(50).map { .string($0) })),
+                ])
+            ),
             ("scaling", .array(scaling.map(\.json))),
             ("targets", .array(targets.map(\.json))),
         ])

@@ -127,8 +127,11 @@ final class SQLiteBaseline {
     }
 
     func bind(_ s: Statement, _ e: IncomingEvent, recordedAt: Int64, payload: inout [UInt8]) throws {
-        let id = e.eventId ?? EventMapping.contentEventId(EventMapping.newEvent(
-            eventId: UUID(), patient: e.patient, occurredAt: e.occurredAt, actor: e.actor, osUser: "", event: e.event))
+        let id =
+            e.eventId
+            ?? EventMapping.contentEventId(
+                EventMapping.newEvent(
+                    eventId: UUID(), patient: e.patient, occurredAt: e.occurredAt, actor: e.actor, osUser: "", event: e.event))
         try s.bind(1, id.uuidString.lowercased())
         try s.bind(2, e.patient)
         try s.bind(3, e.type.rawValue)
@@ -159,7 +162,10 @@ final class SQLiteBaseline {
     /// floor for this replay. `inLogOrder`: the same by `seq` (a table scan, no index), what
     /// a replay holding every patient's events in memory at once could read instead.
     func readPass(inLogOrder: Bool = false) throws -> (rows: Int, bytes: Int) {
-        let s = try db.prepare(inLogOrder ? SQLiteBaseline.replaySQL.replacingOccurrences(of: "ORDER BY patient, seq", with: "ORDER BY seq") : SQLiteBaseline.replaySQL)
+        let s = try db.prepare(
+            inLogOrder
+                ? SQLiteBaseline.replaySQL.replacingOccurrences(of: "ORDER BY patient, seq", with: "ORDER BY seq")
+                : SQLiteBaseline.replaySQL)
         var rows = 0
         var bytes = 0
         while try s.step() {
@@ -187,7 +193,9 @@ final class SQLiteBaseline {
     /// does) and stores every patient's states in one transaction. `sequenceBase` is added to the
     /// SQLite sequence (kstore's log starts with its actor registrations) so that the event
     /// references inside the states compare with kstore's.
-    func replay(_ decoding: PayloadDecoding, rules: RuleSet, sequenceBase: UInt64, now: Timestamp) throws -> (events: Int, folds: [String: Fold]) {
+    func replay(_ decoding: PayloadDecoding, rules: RuleSet, sequenceBase: UInt64, now: Timestamp) throws -> (
+        events: Int, folds: [String: Fold]
+    ) {
         let s = try db.prepare(SQLiteBaseline.replaySQL)
         let decoder = JSONDecoder()
         var folds: [String: Fold] = [:]
@@ -211,7 +219,9 @@ final class SQLiteBaseline {
             }
             let seq = s.int64(0)
             guard let idText = s.string(1), let eventId = UUID(uuidString: idText) else { throw BenchFailure("seq \(seq): bad event_id") }
-            guard let typeText = s.string(3), let type = EventType(rawValue: typeText) else { throw BenchFailure("seq \(seq): unknown type") }
+            guard let typeText = s.string(3), let type = EventType(rawValue: typeText) else {
+                throw BenchFailure("seq \(seq): unknown type")
+            }
             let occurredAt: Timestamp
             do throws(TimestampParseError) { occurredAt = try Timestamp.parseRFC3339(s.bytes(4)) } catch {
                 throw BenchFailure("seq \(seq): occurred_at: \(error)")
@@ -231,9 +241,10 @@ final class SQLiteBaseline {
                     throw BenchFailure("seq \(seq): payload: \(error)")
                 }
             }
-            group.append(Recorded(
-                sequence: UInt64(seq) + sequenceBase, eventId: eventId, patient: patient, streamVersion: UInt64(group.count + 1),
-                occurredAt: occurredAt, recordedAtMicros: s.int64(5), actor: actor, osUser: "", schemaVersion: 1, event: event))
+            group.append(
+                Recorded(
+                    sequence: UInt64(seq) + sequenceBase, eventId: eventId, patient: patient, streamVersion: UInt64(group.count + 1),
+                    occurredAt: occurredAt, recordedAtMicros: s.int64(5), actor: actor, osUser: "", schemaVersion: 1, event: event))
         }
         flush()
         // Store the projections (one transaction), as kstore's replay does.

@@ -51,10 +51,12 @@ var made: [String] = []  // what to remove at the end
     if !FileManager.default.fileExists(atPath: path) {
         made.append(path)
         let t = try timed {
-            try run(python, [
-                repo + "/tools/generate-clinic.py", "--patients", String(patients), "--seed", String(options.seed),
-                "--start", "2024-11-01", "--days", "730", "--out", path,
-            ])
+            try run(
+                python,
+                [
+                    repo + "/tools/generate-clinic.py", "--patients", String(patients), "--seed", String(options.seed),
+                    "--start", "2024-11-01", "--days", "730", "--out", path,
+                ])
         }
         note("generated \(patients) patients in \(fmt(t)) s")
     }
@@ -121,9 +123,10 @@ do {
             phaseTimes.append(try timed { views = try engine.phase(patient: patient, on: today, asOf: nil) } * 1000)
             guard views.count == 1 else { throw BenchFailure("query phase \(patient): \(views.count) views") }
             var overdue = 0
-            overdueTimes.append(try timed {
-                overdue = try engine.due(patient: nil, on: today, asOf: nil).filter { $0.status == .overdue }.count
-            } * 1000)
+            overdueTimes.append(
+                try timed {
+                    overdue = try engine.due(patient: nil, on: today, asOf: nil).filter { $0.status == .overdue }.count
+                } * 1000)
             main.kOverdueItems = overdue
         }
         main.kPhaseMs.append(median(phaseTimes))
@@ -201,9 +204,10 @@ do {
                     }
                 }
             }
-            note(main.mismatches.isEmpty
-                ? "states equal: \(kstoreStates.count) patients, kstore = SQLite (a) = SQLite (b)"
-                : "STATES DIFFER: \(main.mismatches.count) (first: \(main.mismatches[0]))")
+            note(
+                main.mismatches.isEmpty
+                    ? "states equal: \(kstoreStates.count) patients, kstore = SQLite (a) = SQLite (b)"
+                    : "STATES DIFFER: \(main.mismatches.count) (first: \(main.mismatches[0]))")
             kstoreStates = [:]
         }
 
@@ -259,10 +263,11 @@ do {
     for (label, target) in options.scaling {
         let patients = Options.patients(forEvents: target)
         if patients == main.patients, let memory = main.kMemory {
-            scalingRows.append(ScalingRow(
-                label: label, patients: patients, events: main.events, ndjsonBytes: main.ndjsonBytes, storeBytes: main.kDiskBytes,
-                importRate: p(main.kImport), rawScan: p(main.kRawScan), replay: p(main.kReplay), verify: p(main.kVerify),
-                memory: memory, reusedMain: true))
+            scalingRows.append(
+                ScalingRow(
+                    label: label, patients: patients, events: main.events, ndjsonBytes: main.ndjsonBytes, storeBytes: main.kDiskBytes,
+                    importRate: p(main.kImport), rawScan: p(main.kRawScan), replay: p(main.kReplay), verify: p(main.kVerify),
+                    memory: memory, reusedMain: true))
             continue
         }
         note("scaling \(label): \(patients) patients")
@@ -290,10 +295,11 @@ do {
         guard let report, report.ok else { throw BenchFailure("audit verify at \(label) found problems") }
         let verifies = [Double(report.events) / tv]
         let memory = try ReplayMemory.measure(store: path)
-        scalingRows.append(ScalingRow(
-            label: label, patients: patients, events: data.events, ndjsonBytes: data.bytes.count,
-            storeBytes: KStoreBench.dataFileBytes(store), importRate: Double(imp.events) / imp.seconds,
-            rawScan: Double(entries) / tr, replay: median(replays), verify: median(verifies), memory: memory, reusedMain: false))
+        scalingRows.append(
+            ScalingRow(
+                label: label, patients: patients, events: data.events, ndjsonBytes: data.bytes.count,
+                storeBytes: KStoreBench.dataFileBytes(store), importRate: Double(imp.events) / imp.seconds,
+                rawScan: Double(entries) / tr, replay: median(replays), verify: median(verifies), memory: memory, reusedMain: false))
         if !options.keep {
             try? FileManager.default.removeItem(atPath: path)
             try? FileManager.default.removeItem(atPath: data.path)
@@ -315,7 +321,9 @@ if let out = options.json {
 }
 cleanUp()
 if !main.mismatches.isEmpty {
-    FileHandle.standardError.write(Data(("kstore-bench: SQLite's projected states differ from kstore's:\n  "
-        + main.mismatches.prefix(20).joined(separator: "\n  ") + "\n").utf8))
+    FileHandle.standardError.write(
+        Data(
+            ("kstore-bench: SQLite's projected states differ from kstore's:\n  "
+                + main.mismatches.prefix(20).joined(separator: "\n  ") + "\n").utf8))
     exit(1)
 }

@@ -95,7 +95,10 @@ extension ClinicalEvent {
         case .taperStarted(let e):
             guard let steps = e.steps else { return .object([]) }
             return .object([
-                ("steps", .array(steps.map { .object([("intervalDays", .int(Int64($0.intervalDays))), ("months", .int(Int64($0.months)))]) }))
+                (
+                    "steps",
+                    .array(steps.map { .object([("intervalDays", .int(Int64($0.intervalDays))), ("months", .int(Int64($0.months)))]) })
+                )
             ])
         case .maintenanceDiscontinued(let e):
             return .object([("reason", .string(e.reason))])
@@ -457,9 +460,10 @@ struct _DataValidator {
             }
             guard let jInterval, jInterval != .null else { throw missingField(here() + ".intervalDays", intExpected(1...180)) }
             guard let jMonths, jMonths != .null else { throw missingField(here() + ".months", intExpected(1...24)) }
-            steps.append(TaperStep(
-                intervalDays: try readInt(jInterval, 1...180, here() + ".intervalDays"),
-                months: try readInt(jMonths, 1...24, here() + ".months")))
+            steps.append(
+                TaperStep(
+                    intervalDays: try readInt(jInterval, 1...180, here() + ".intervalDays"),
+                    months: try readInt(jMonths, 1...24, here() + ".months")))
         }
         return steps
     }

@@ -363,7 +363,8 @@ extension _JSONByteParser {
                 let field: _EnvelopeField
                 if i < end && p[i] == 0x22 {
                     let s = try scanString()
-                    field = s.escaped
+                    field =
+                        s.escaped
                         ? .value(.string(String(decoding: scratch, as: UTF8.self)))
                         : .bytes(UnsafeRawBufferPointer(start: p + s.start, count: s.end - s.start))
                 } else {

@@ -72,7 +72,8 @@ func shortJSON(_ v: JSONValue) -> String {
 
 /// `parent.key`, the key quoted when it is not a plain name.
 func childPath(_ parent: String, _ key: String) -> String {
-    let plain = !key.isEmpty && key.utf8.count <= 64
+    let plain =
+        !key.isEmpty && key.utf8.count <= 64
         && key.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D
         }
@@ -141,7 +142,8 @@ func readUInt64(_ v: JSONValue, _ field: @autoclosure () -> String) throws(Input
     case .double(let d):
         // Integers beyond Int64 arrive as doubles (imprecise): out of range like any other.
         let problem =
-            d < 0 ? "\(shortJSON(v)) is negative"
+            d < 0
+            ? "\(shortJSON(v)) is negative"
             : d >= 9.2e18 ? "\(shortJSON(v)) is out of range" : "\(shortJSON(v)) is not an integer"
         throw InputError(field: field(), problem: problem, expected: expected)
     default:

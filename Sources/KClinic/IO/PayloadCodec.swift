@@ -313,7 +313,9 @@ public enum PayloadCodec {
 
     static func readUUID(_ r: inout BinaryReader) throws(BinaryError) -> UUID {
         let raw = try r.readRaw(16)
-        var t: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var t: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+        )
         withUnsafeMutableBytes(of: &t) { $0.copyMemory(from: raw) }
         return UUID(uuid: t)
     }

@@ -1,4 +1,3 @@
-
 /// Why text is not an RFC 3339 timestamp with offset.
 public struct TimestampParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String

@@ -165,7 +165,9 @@ extension MonitoringProjection {
                 k += 1
             }
         }
-        windows(.quarter, months: MonitoringState.quarterMonths(rules), m.quarters, MonitoringDoc.quarterItems, complete: MonitoringDoc.quarterComplete)
+        windows(
+            .quarter, months: MonitoringState.quarterMonths(rules), m.quarters, MonitoringDoc.quarterItems,
+            complete: MonitoringDoc.quarterComplete)
         windows(.year, months: MonitoringState.yearMonths(rules), m.years, MonitoringDoc.yearItems, complete: MonitoringDoc.yearComplete)
 
         out.sort { a, b in

@@ -122,7 +122,8 @@ extension PhaseState {
             let due = last.day.adding(days: rules.acuteIntervalDays)
             note(
                 last, "R2",
-                "Acute infusion \(series.acuteCount) of \(rules.acuteSeriesLength) on \(last.day): the next is due \(rules.acuteIntervalDays) days later, \(due).")
+                "Acute infusion \(series.acuteCount) of \(rules.acuteSeriesLength) on \(last.day): the next is due \(rules.acuteIntervalDays) days later, \(due)."
+            )
             return (due, why)
         case .awaitingResponse:
             if response == .unknown {
@@ -144,7 +145,9 @@ extension PhaseState {
             note(discontinuedBy, "R8", "Maintenance discontinued: nothing is due.")
             return (nil, why)
         case .relapsed:
-            note(alerts.last(where: { $0.kind == .relapse })?.source, "R8", "Relapsed after discontinuation: nothing is due until treatment restarts.")
+            note(
+                alerts.last(where: { $0.kind == .relapse })?.source, "R8",
+                "Relapsed after discontinuation: nothing is due until treatment restarts.")
             return (nil, why)
         case .hold:
             return (nil, why)

@@ -127,11 +127,13 @@ public struct ProtocolAlert: Sendable, Equatable {
         case .none:
             return AlertKind.genericDetail(kind)
         case .dose(let v, let limit):
-            return "Infusion dose \(ProtocolAlert.number(v)) mg/kg is above \(ProtocolAlert.number(limit)) mg/kg with no justification recorded."
+            return
+                "Infusion dose \(ProtocolAlert.number(v)) mg/kg is above \(ProtocolAlert.number(limit)) mg/kg with no justification recorded."
         case .interval(let days, let minimum):
             return "Maintenance infusion \(days) days after the previous one, less than \(minimum) days."
         case .symptomRise(let score, let nadir, let from, let to):
-            return "MADRS \(score) rose more than the step-back threshold above the maintenance nadir \(nadir): interval stepped back from \(from) to \(to) days."
+            return
+                "MADRS \(score) rose more than the step-back threshold above the maintenance nadir \(nadir): interval stepped back from \(from) to \(to) days."
         case .stepBacks(let count, let window):
             return "\(count) step backs within \(window) days: review tolerance; shorten the interval before increasing the dose."
         case .score(let value, let baseline):
@@ -141,7 +143,8 @@ public struct ProtocolAlert: Sendable, Equatable {
         case .finding(let screening):
             return AlertKind.genericDetail(kind) + (screening ? " (positive screening)." : " (side effect reported).")
         case .relapse(let cls, let days, let score, let baseline, _):
-            return "Relapse (\(cls.rawValue)) \(days) days after discontinuation: MADRS \(score) against baseline \(baseline); \(cls.action)."
+            return
+                "Relapse (\(cls.rawValue)) \(days) days after discontinuation: MADRS \(score) against baseline \(baseline); \(cls.action)."
         case .holiday(let weeks, let end):
             return "Drug holiday planned for \(weeks) weeks (to \(end)) has not ended."
         case .taper(let start):

@@ -248,7 +248,8 @@ extension RuleSet {
                 guard !type.isCorrection else {
                     throw .invalid(
                         key: at,
-                        reason: "\(s) may not be listed: corrections follow a fixed rule, a clinician or the actor who recorded the original")
+                        reason:
+                            "\(s) may not be listed: corrections follow a fixed rule, a clinician or the actor who recorded the original")
                 }
                 guard types.insert(type).inserted else { throw .invalid(key: at, reason: "\(s) is listed twice") }
             }
