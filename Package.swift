@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "kstore",
             dependencies: [
-                "KApp", "KStore", "KClinic",
+                "KApp", "KClinic",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
