@@ -19,9 +19,10 @@ import KStore
 ///   R, id `read-<sequence>`: the OS account as agent, the patients read as entities (or, when
 ///   more than `AccessLog.listLimit` were read, their number), the command as a query entity.
 /// - **Provenance per correction** (`EventAmended`/`EventVoided` in the range), id
-///   `correction-<eventId>`: `target` the corrected event, `recorded`, `reason` (text),
-///   `activity` UPDATE/DELETE (v3-DataOperation), `agent` the actor (participant type author),
-///   `entity` the correction event itself with role `revision`.
+///   `correction-<eventId>`: `target` the correction event (what the activity produced, W3C
+///   PROV's reading), `recorded`, `reason` (text), `activity` UPDATE/DELETE (v3-DataOperation),
+///   `agent` the actor (participant type author), `entity` the corrected original event with
+///   role `revision` (it stays in the log as recorded).
 ///
 /// Every resource satisfies R4's required elements and cardinalities (AuditEvent: type, recorded,
 /// agent 1..* with requestor, source.observer; Provenance: target 1..*, recorded, agent 1..* with
