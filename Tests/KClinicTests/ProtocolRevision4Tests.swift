@@ -29,6 +29,10 @@ import Testing
                     phase: .frequencyFinding, status: .maintenance, week: 4, response: .notAssessed, baseline: 14,
                     nadir: 8, latest: 8, interval: (10, 0, 3), due: "2026-02-05", overdue: 0))
         #expect(PhaseProjection.alerts(h.fold(through: "2026-01-27"), on: day("2026-01-27")).isEmpty)
+        let why = h.view(on: "2026-01-27", explain: true)?.explain ?? []
+        #expect(why.first?.rule == "R9")
+        #expect(why.first?.date == day("2026-01-05"))
+        #expect(why.first?.detail.contains("before the acute series was complete") == true)
     }
 
     @Test func R9_aMaintenanceInfusionBeforeTheSixthAcuteClosesTheSeriesAndLaterAcuteInfusionsChangeNothingOfR2() {

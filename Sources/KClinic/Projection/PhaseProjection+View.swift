@@ -203,6 +203,13 @@ extension PhaseState {
         let ladder = series.ladder
         let days = ladder.intervalDays(rules)
         var out: [ExplainStep] = []
+        if series.closedAtMillis != nil, let first = series.firstMaintenance {
+            out.append(
+                ExplainStep(
+                    first, rule: "R9",
+                    "Maintenance infusion on \(first.day) before the acute series was complete: the series is closed as the clinician's decision, response not assessed, and the ladder counts from it."
+                ))
+        }
         switch ladder.cause {
         case .start:
             out.append(ExplainStep(nil, rule: "R4", "The ladder starts at its first rung, \(days) days."))
