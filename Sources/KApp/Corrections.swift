@@ -7,7 +7,11 @@ enum StoreChecks {
     /// Refuses a correction whose target is missing, belongs to another patient, is itself an
     /// amendment (amend the original instead), or is already voided; and an amendment whose
     /// merged data would not be a valid event of the target's type.
-    static func check(_ event: ClinicalEvent, patient: String, now: Timestamp, reader: LogReader) throws -> InputError? {
+    /// `history`: the patient's corrections when the caller has already read them (one read of
+    /// the stream a correction; an import line's permission check needs them too).
+    static func check(
+        _ event: ClinicalEvent, patient: String, now: Timestamp, reader: LogReader, history known: CorrectionHistory? = nil
+    ) throws -> InputError? {
         switch event {
         case .eventAmended(let a):
             guard let target = try targetRecord(a.target, patient: patient, reader: reader) else {
@@ -20,7 +24,7 @@ enum StoreChecks {
                     field: "data.target", problem: "event \(a.target.uuidString.lowercased()) is itself a correction",
                     expected: "the eventId of the original event; to undo a correction, void it")
             }
-            let history = try CorrectionHistory(patient: patient, reader: reader)
+            let history = try known ?? CorrectionHistory(patient: patient, reader: reader)
             if history.isVoided(a.target) {
                 return voided(a.target)
             }
@@ -36,8 +40,10 @@ enum StoreChecks {
                 return missing(v.target, patient: patient)
             }
             if case .failure(let e) = target { return e }
-            let history = try CorrectionHistory(patient: patient, reader: reader)
+            let history = try known ?? CorrectionHistory(patient: patient, reader: reader)
             if history.isVoided(v.target) { return voided(v.target) }
+            // Only voiding a void can bring an event back into force (a second enrolment).
+            guard case .success(let original) = target, original.type == .eventVoided else { return nil }
             return try secondEnrolment(voiding: v.target, patient: patient, history: history, reader: reader)
         case .patientEnrolled:
             var enrolled: UInt64?
@@ -88,8 +94,8 @@ enum StoreChecks {
 
     /// Whether a clinician has already corrected `id` (events.md, revision 4: then only a
     /// clinician may correct it again).
-    static func correctedByClinician(_ id: UUID, patient: String, reader: LogReader) throws -> Bool {
-        try CorrectionHistory(patient: patient, reader: reader).resolution.correctedByClinician(id)
+    static func correctedByClinician(_ id: UUID, history: CorrectionHistory) -> Bool {
+        history.resolution.correctedByClinician(id)
     }
 
     /// The actor who recorded `id` (nil when no such event: the correction check reports that).

@@ -191,11 +191,15 @@ public struct Importer {
             default: break
             }
             var clinicianCorrected: UUID?
+            var history: CorrectionHistory?
             if let target {
                 originalActor = try StoreChecks.actorOf(target, reader: reader)
+                // The patient's corrections, read once for both checks of this line.
+                let h = try CorrectionHistory(patient: p.incoming.patient, reader: reader)
+                history = h
                 // events.md (revision 4): once a clinician has corrected it, only a clinician.
-                if p.incoming.actor.role != .clinician, originalActor != nil,
-                    try StoreChecks.correctedByClinician(target, patient: p.incoming.patient, reader: reader)
+                if p.incoming.actor.role != .clinician, originalActor == p.incoming.actor.id,
+                    StoreChecks.correctedByClinician(target, history: h)
                 {
                     clinicianCorrected = target
                 }
@@ -206,7 +210,9 @@ public struct Importer {
             {
                 throw PermissionDenied(index: index, refusal: refusal)
             }
-            if let problem = try StoreChecks.check(p.incoming.event, patient: p.incoming.patient, now: now, reader: reader) {
+            if let problem = try StoreChecks.check(
+                p.incoming.event, patient: p.incoming.patient, now: now, reader: reader, history: history)
+            {
                 throw StoreCheckRefusal(index: index, error: problem)
             }
         }
