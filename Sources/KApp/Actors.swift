@@ -30,6 +30,9 @@ public enum ActorRefusal: Error, Equatable, Sendable, CustomStringConvertible {
     /// The OS user running the command is neither the actor's registered OS user nor a
     /// registered interface account.
     case wrongOSUser(osUser: String, actorId: String, registeredOSUser: String)
+    /// A review signed by an OS user other than the reviewer's own (an interface account
+    /// included: interfaces may not sign).
+    case notTheSigner(osUser: String, actorId: String, registeredOSUser: String)
 
     public var description: String {
         switch self {
@@ -44,7 +47,9 @@ public enum ActorRefusal: Error, Equatable, Sendable, CustomStringConvertible {
         case .clinicianCorrected(let actor, let id):
             "\(actor.id) (\(actor.role.rawValue)) may not correct event \(id.uuidString.lowercased()) again: a clinician has corrected it, so only a clinician may"
         case .roleMayNotRecord(let role, let type):
-            "a \(role.rawValue) may not record \(type.rawValue)"
+            "\(role.article) \(role.rawValue) may not record \(type.rawValue)"
+        case .notTheSigner(let osUser, let id, let registered):
+            "OS user \(osUser) may not sign a review as \(id): a review is signed by the reviewer's own OS user (\(registered)), never by another account or an interface; run `kstore audit review` as \(registered)"
         case .wrongOSUser(let osUser, let id, let registered):
             "OS user \(osUser) may not record as \(id) (registered for OS user \(registered)); run as \(registered), or from a registered interface account"
         }
@@ -126,6 +131,11 @@ public struct ActorRegistry: Sendable {
             }
         } else if !table.may(actor.role, record: type) {
             return .roleMayNotRecord(actor.role, type)
+        }
+        // A review is the reviewer's signature (events.md: interfaces run import, append, amend
+        // and void only): only the compliance actor's own OS user may sign it.
+        if type == .auditReviewed, record.osUser != osUser {
+            return .notTheSigner(osUser: osUser, actorId: actor.id, registeredOSUser: record.osUser)
         }
         guard record.osUser == osUser || isInterface(osUser) else {
             return .wrongOSUser(osUser: osUser, actorId: actor.id, registeredOSUser: record.osUser)
@@ -231,5 +241,15 @@ public enum Actors {
 
     static func validActorId(_ s: String) -> Bool {
         !s.isEmpty && s.count <= 64 && s.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F }
+    }
+}
+
+extension Role {
+    /// "a" or "an", as the role's name is spoken ("an admin", "a nurse").
+    var article: String {
+        switch self {
+        case .admin, .interface: "an"
+        case .clinician, .nurse, .compliance: "a"
+        }
     }
 }

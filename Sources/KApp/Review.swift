@@ -24,6 +24,13 @@ public enum Review {
     /// the reviewer attests the log from sequence 1 through `through`, whose hash is kept, so a
     /// later change to what was reviewed cannot go unnoticed (`audit verify` recomputes it).
     public static func record(_ store: ClinicStore, through: UInt64, actorId: String, note: String?) throws -> Recorded {
+        if let note {
+            // The limits of every other free-text field: at most 2,000 characters, no control
+            // characters but tab and line breaks (the note is printed in the audit trail).
+            do throws(InputError) { try InputLimits.checkText(note, field: "--note") } catch {
+                throw AppError.badInput([LineError(file: nil, line: nil, error)])
+            }
+        }
         let head = try store.log.count()
         guard through >= 1, through <= head else {
             throw AppError.badInput([.option("--through", "\(through) is not a sequence of this log", expected: "1 to \(head)")])

@@ -59,7 +59,7 @@ import Testing
             try Actors.add(store, id: "adm.lee", role: .admin, osUser: "lee")
             _ = try Importer(store: store).importNDJSON(
                 Array(line("PatientEnrolled", actor: "adm.lee", role: "admin", data: "{}").utf8), source: "ok")
-            try refused(store, line("ScoreRecorded", actor: "adm.lee", role: "admin", data: score), "a admin may not record ScoreRecorded")
+            try refused(store, line("ScoreRecorded", actor: "adm.lee", role: "admin", data: score), "an admin may not record ScoreRecorded")
         }
     }
 

@@ -52,4 +52,52 @@ import Testing
             #expect(throws: AppError.self) { _ = try Review.record(store, through: 999_999, actorId: "cmp.ross", note: nil) }
         }
     }
+
+    /// events.md: an interface account runs import, append, amend and void only; a review is the
+    /// compliance actor's signature, by their own OS user.
+    @Test func anInterfaceAccountMayNotSignAReviewAsAComplianceActor() throws {
+        try withStore { (store: ClinicStore) throws in
+            try Actors.add(store, id: "cmp.ross", role: .compliance, osUser: "ross")
+            _ = try Importer(store: store).importNDJSON(try exampleBytes("w1.ndjson"), source: "w1")
+            let before = try store.log.count()
+            // This test's OS user is the store's registered import-job interface.
+            #expect(try Actors.list(store).contains { $0.role == .interface && $0.osUser == store.osUser })
+            do {
+                _ = try Review.record(store, through: 5, actorId: "cmp.ross", note: nil)
+                Issue.record("the interface account signed a review as cmp.ross")
+            } catch let e as AppError {
+                #expect(e.exitCode == 77)
+                #expect(e.description.contains("may not sign a review as cmp.ross"), "\(e.description)")
+                #expect(e.description.contains("(ross)"))
+            }
+            #expect(try store.log.count() == before)
+            // Ross herself may.
+            let ross = try ClinicStore.open(at: store.path, osUser: "ross")
+            #expect(try Review.record(ross, through: 5, actorId: "cmp.ross", note: nil).through == 5)
+        }
+    }
+
+    /// issue 11: a review note has the limits of every other text field.
+    @Test func aReviewNoteIsBoundedAndFreeOfControlCharacters() throws {
+        try withStore { (store: ClinicStore) throws in
+            try Actors.add(store, id: "cmp.ross", role: .compliance, osUser: "ross")
+            _ = try Importer(store: store).importNDJSON(try exampleBytes("w1.ndjson"), source: "w1")
+            let ross = try ClinicStore.open(at: store.path, osUser: "ross")
+            let before = try store.log.count()
+            for (note, needle) in [
+                (String(repeating: "x", count: 100_000), "--note: is 100000 characters long"),
+                ("reviewed\u{1B}]0;owned\u{07}", "--note: contains the control character U+001B"),
+            ] {
+                do {
+                    _ = try Review.record(ross, through: 5, actorId: "cmp.ross", note: note)
+                    Issue.record("a note was accepted: \(needle)")
+                } catch let e as AppError {
+                    #expect(e.exitCode == 65)
+                    #expect(e.description.hasPrefix(needle), "\(e.description)")
+                }
+            }
+            #expect(try store.log.count() == before)
+            #expect(try Review.record(ross, through: 5, actorId: "cmp.ross", note: "Q1 review:\n\tall clear").through == 5)
+        }
+    }
 }

@@ -15,6 +15,26 @@ private let long2001 = String(repeating: "é", count: 2001)
 
 /// line, expected field, a fragment of the problem
 private let refusals: [(String, String, String)] = [
+    // Implausible values (issue 11): dates before 2000, offsets beyond ±14:00, no-doses, controls
+    (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "\"0001-01-05T09:30:00Z\""), "occurredAt", "not a plausible date"),
+    (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "\"1900-01-05T09:30:00Z\""), "occurredAt", "not a plausible date"),
+    (ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "\"1999-12-31T23:59:59-05:00\""), "occurredAt", "before 2000-01-01"),
+    (
+        ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "\"2026-01-05T09:30:00+14:01\""), "occurredAt",
+        "beyond any time zone"
+    ),
+    (
+        ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "\"2026-01-05T09:30:00-23:59\""), "occurredAt",
+        "beyond any time zone"
+    ),
+    (infusion(dose: "{\"value\": 5e-324, \"unit\": \"mg/kg\"}"), "data.dose.value", "below the smallest plausible dose, 0.01 mg/kg"),
+    (infusion(dose: "{\"value\": 0.999, \"unit\": \"mg\"}"), "data.dose.value", "below the smallest plausible dose, 1 mg"),
+    (
+        ioLine("AssessmentRecorded", "{\"kind\": \"goal-setting\", \"note\": \"ok\\u001b[2Jcleared\"}"), "data.note",
+        "control character U+001B"
+    ),
+    (ioLine("AssessmentRecorded", "{\"kind\": \"goal-setting\", \"note\": \"bell\\u0007\"}"), "data.note", "control character U+0007"),
+    (ioLine("AssessmentRecorded", "{\"kind\": \"goal-setting\", \"note\": \"c1\\u0085\"}"), "data.note", "control character U+0085"),
     // The line itself
     ("not json", "line", "not valid JSON"),
     ("", "line", "not valid JSON"),
@@ -260,7 +280,7 @@ struct IOValidationTests {
             (ioLine("ConsentRecorded", "{\"kind\": \"initial\", \"by\": 1}"), "data.by: unknown field (one of kind)"),
             (
                 infusion(dose: "{\"value\": 6, \"unit\": \"mg/kg\"}"),
-                "data.dose.value: 6 is more than 5 mg/kg (a number greater than 0 and at most 5 mg/kg)"
+                "data.dose.value: 6 is more than 5 mg/kg (a number from 0.01 to 5 mg/kg)"
             ),
             (
                 ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", actor: "{\"id\": \"feed\", \"role\": \"interface\"}"),
@@ -299,7 +319,12 @@ struct IOValidationTests {
         _ = try ioParse(ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "\"2026-06-02T08:00:00-04:00\"")).get()
         _ = try ioParse(infusion(dose: "{\"value\": 5, \"unit\": \"mg/kg\"}")).get()
         _ = try ioParse(infusion(dose: "{\"value\": 1000.0, \"unit\": \"mg\"}")).get()
-        _ = try ioParse(infusion(dose: "{\"value\": 1e-9, \"unit\": \"mg\"}")).get()
+        // the smallest plausible doses (issue 11: 5e-324 mg/kg and 1e-9 mg are no dose)
+        _ = try ioParse(infusion(dose: "{\"value\": 1, \"unit\": \"mg\"}")).get()
+        _ = try ioParse(infusion(dose: "{\"value\": 0.01, \"unit\": \"mg/kg\"}")).get()
+        // the earliest plausible date and the widest offsets
+        _ = try ioParse(ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "\"2000-01-01T00:00:00+14:00\"")).get()
+        _ = try ioParse(ioLine("ConsentRecorded", "{\"kind\": \"initial\"}", occurredAt: "\"2026-01-05T09:30:00-14:00\"")).get()
         _ = try ioParse(score("MADRS", "60")).get()
         _ = try ioParse(score("MADRS", "0")).get()
         _ = try ioParse(score("MADRS", "-0")).get()
@@ -512,5 +537,18 @@ struct IONameTableTests {
             let e = ClinicalEvent.actorRegistered(ActorRegistered(id: "a", role: r, osUser: "u"))
             #expect(try PayloadCodec.decode(type: .actorRegistered, schemaVersion: 1, bytes: PayloadCodec.encode(e)) == e)
         }
+    }
+}
+
+@Suite struct InputPlausibilityTests {
+    @Test func theEarliestDayIs2000_01_01() {
+        #expect(InputLimits.earliestDay == Day(year: 2000, month: 1, day: 1))
+    }
+
+    @Test func textKeepsTabsAndLineBreaks() throws {
+        try InputLimits.checkText("line one\n\tline two\r\n", field: "--note")
+        #expect(throws: InputError.self) { try InputLimits.checkText(String(repeating: "a", count: 2001), field: "--note") }
+        #expect(throws: InputError.self) { try InputLimits.checkText("a\u{1B}b", field: "--note") }
+        #expect(throws: InputError.self) { try InputLimits.checkText("del\u{7F}", field: "--note") }
     }
 }

@@ -386,7 +386,7 @@ struct _DataValidator {
         }
     }
 
-    var doseExpected: String { "an object {value, unit}: value > 0, at most 5 mg/kg or 1000 mg" }
+    var doseExpected: String { "an object {value, unit}: value from 0.01 to 5 mg/kg or from 1 to 1000 mg" }
 
     func dose(_ v: JSONValue) throws(InputError) -> Dose {
         let field = path("dose")
@@ -403,13 +403,20 @@ struct _DataValidator {
         guard let jUnit, jUnit != .null else { throw missingField(field + ".unit", enumExpected(DoseUnit.self)) }
         let unit = try readEnum(jUnit, DoseUnit.self, field + ".unit")
         let max = InputLimits.maxDose(unit)
+        let min = InputLimits.minDose(unit)
         func valueExpected() -> String {
-            "a number greater than 0 and at most \(jsonNumber(max).jsonText) \(unit.rawValue)"
+            "a number from \(jsonNumber(min).jsonText) to \(jsonNumber(max).jsonText) \(unit.rawValue)"
         }
         guard let jValue, jValue != .null else { throw missingField(field + ".value", valueExpected()) }
         let amount = try readNumber(jValue, field + ".value", valueExpected())
         guard amount > 0 else {
             throw InputError(field: field + ".value", problem: "\(shortJSON(jValue)) is not greater than 0", expected: valueExpected())
+        }
+        guard amount >= min else {
+            throw InputError(
+                field: field + ".value",
+                problem: "\(shortJSON(jValue)) is below the smallest plausible dose, \(jsonNumber(min).jsonText) \(unit.rawValue)",
+                expected: valueExpected())
         }
         guard amount <= max else {
             throw InputError(

@@ -16,11 +16,7 @@ extension IncomingEvent {
         guard isValidPatientId(patient) else {
             throw InputError(field: "patient", problem: "\(quotedForMessage(patient)) is not a valid patient id", expected: patientExpected)
         }
-        guard occurredAt.epochMillis <= now.epochMillis + InputLimits.maxFutureMillis else {
-            throw InputError(
-                field: "occurredAt", problem: "\(occurredAt.rfc3339) is more than 24 hours in the future",
-                expected: "a time no later than 24 hours after now (\(now.rfc3339))")
-        }
+        try InputLimits.checkOccurredAt(occurredAt, now: now)
         let id = try readActorId(.string(actor.id), "actor.id")
         guard actor.role != .interface else {
             throw InputError(field: "actor.role", problem: "an interface never appears as an event's actor", expected: roleExpected)

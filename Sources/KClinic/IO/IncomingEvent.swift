@@ -144,11 +144,7 @@ public struct IncomingEvent: Sendable, Equatable {
             throw InputError(
                 field: "occurredAt", problem: "\(quotedForMessage(fAt.string ?? "")): \(error.message)", expected: timestampExpected)
         }
-        guard occurredAt.epochMillis <= now.epochMillis + InputLimits.maxFutureMillis else {
-            throw InputError(
-                field: "occurredAt", problem: "\(occurredAt.rfc3339) is more than 24 hours in the future",
-                expected: "a time no later than 24 hours after now (\(now.rfc3339))")
-        }
+        try InputLimits.checkOccurredAt(occurredAt, now: now)
 
         // actor
         guard let fActor = fields.actor else { throw missingField("actor", actorExpected) }

@@ -35,6 +35,41 @@ public enum InputLimits {
     public static let maxLabValues = 64
     /// How far in the future `occurredAt` may be, in milliseconds.
     public static let maxFutureMillis: Int64 = 86_400_000
+    /// The earliest clinical date an `occurredAt` may have: ketamine maintenance for depression
+    /// postdates it, so an earlier date is a typing error (year 0001, 1900), not a record.
+    public static let earliestDay = Day(ordinal: 10_957)  // 2000-01-01
+    /// The largest UTC offset of an `occurredAt`, in minutes (no time zone is beyond ±14:00).
+    public static let maxOffsetMinutes = 14 * 60
+
+    /// `occurredAt` is plausible: not before `earliestDay` (its clinical date), its offset within
+    /// ±14:00, not more than 24 hours after `now`.
+    public static func checkOccurredAt(_ t: Timestamp, now: Timestamp) throws(InputError) {
+        guard abs(Int(t.offsetMinutes)) <= maxOffsetMinutes else {
+            throw InputError(
+                field: "occurredAt", problem: "\(t.rfc3339) has a UTC offset beyond any time zone's",
+                expected: "an offset from -14:00 to +14:00")
+        }
+        guard t.clinicalDay >= earliestDay else {
+            throw InputError(
+                field: "occurredAt", problem: "\(t.rfc3339) is before \(earliestDay): not a plausible date for this record",
+                expected: "a date from \(earliestDay) on")
+        }
+        guard t.epochMillis <= now.epochMillis + maxFutureMillis else {
+            throw InputError(
+                field: "occurredAt", problem: "\(t.rfc3339) is more than 24 hours in the future",
+                expected: "a time no later than 24 hours after now (\(now.rfc3339))")
+        }
+    }
+
+    /// The smallest plausible `dose.value` per unit (below it the value is a unit or typing
+    /// error: 5e-324 mg/kg is no dose).
+    public static func minDose(_ unit: DoseUnit) -> Double {
+        switch unit {
+        case .mgPerKg: 0.01
+        case .mg: 1
+        }
+    }
+
     /// The largest `dose.value` per unit.
     public static func maxDose(_ unit: DoseUnit) -> Double {
         switch unit {
@@ -163,22 +198,37 @@ func readNumber(_ v: JSONValue, _ field: @autoclosure () -> String, _ expected: 
 }
 
 func textExpected(required: Bool, max: Int = InputLimits.maxTextLength) -> String {
-    (required ? "a non-blank string" : "a string") + " of at most \(max) characters, without NUL"
+    (required ? "a non-blank string" : "a string")
+        + " of at most \(max) characters, without control characters other than tab and line breaks"
 }
 
-/// Free text: at most `max` characters, no NUL, and (when `required`) not blank.
+/// Free text: at most `max` characters, no control character but tab, LF and CR (a NUL, an
+/// escape sequence or a bell has no place in a clinical note and would reach the terminals that
+/// print the audit trail), and (when `required`) not blank.
 func readText(
     _ v: JSONValue, required: Bool, _ field: @autoclosure () -> String, max: Int = InputLimits.maxTextLength
 ) throws(InputError) -> String {
     guard case .string(let s) = v else { throw wrongKind(field(), v, textExpected(required: required, max: max)) }
-    var hasNUL = false
+    var control: UInt32?
     var sawNonBlankASCII = false
     var sawNonASCII = false
     for c in s.utf8 {
-        if c == 0 { hasNUL = true } else if c >= 0x80 { sawNonASCII = true } else if c > 0x20 { sawNonBlankASCII = true }
+        if c >= 0x80 {
+            sawNonASCII = true
+        } else if c > 0x20 {
+            if c == 0x7F, control == nil { control = 0x7F }
+            sawNonBlankASCII = true
+        } else if c != 0x09 && c != 0x0A && c != 0x0D && c != 0x20, control == nil {
+            control = UInt32(c)
+        }
     }
-    if hasNUL {
-        throw InputError(field: field(), problem: "contains a NUL character", expected: textExpected(required: required, max: max))
+    if control == nil && sawNonASCII, let c1 = s.unicodeScalars.first(where: { (0x80...0x9F).contains($0.value) }) {
+        control = c1.value
+    }
+    if let control {
+        let name =
+            control == 0 ? "a NUL character" : "the control character U+\(String(control, radix: 16, uppercase: true).leftPadded(to: 4))"
+        throw InputError(field: field(), problem: "contains \(name)", expected: textExpected(required: required, max: max))
     }
     if s.utf8.count > max {
         let n = s.unicodeScalars.count
@@ -289,5 +339,20 @@ private func hexValue(_ c: UInt8) -> UInt8 {
     case 0x41...0x46: c - 0x41 + 10
     case 0x61...0x66: c - 0x61 + 10
     default: 0xFF
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}
+
+extension InputLimits {
+    /// The same checks as a text field of an import line (`readText`), for text that arrives
+    /// another way (an option of a command): at most `max` characters, no control characters but
+    /// tab and line breaks, not blank when `required`.
+    public static func checkText(_ s: String, field: String, required: Bool = false, max: Int = InputLimits.maxTextLength)
+        throws(InputError)
+    {
+        _ = try readText(.string(s), required: required, field, max: max)
     }
 }
