@@ -103,4 +103,43 @@ public enum AccessLog {
             return (out, broken)
         }
     }
+
+    /// The log's length and the chain hash of its last record (32 zero bytes when empty): what a
+    /// signed checkpoint pins.
+    public static func head(_ store: ClinicStore) throws -> (length: UInt64, hash: [UInt8]) {
+        let none = [UInt8](repeating: 0, count: 32)
+        guard let db = store.log.auxiliary["access"] else { return (0, none) }
+        return try store.log.read { reader in
+            try reader.txn.withCursor(db) { cursor in
+                guard let (key, value) = try cursor.last(), key.count == 8, value.count > 32 else { return (0, none) }
+                var k: UInt64 = 0
+                for b in key { k = (k << 8) | UInt64(b) }
+                return (k, Array(value.suffix(32)))
+            }
+        }
+    }
+
+    /// Whether the access log still extends what `checkpoint` signed of it: at least its length,
+    /// its chain intact through it, and the same hash at that length. nil when it does (or the
+    /// checkpoint predates access-log fields); else the sentence that says how it was cut or
+    /// rewritten.
+    public static func compare(_ store: ClinicStore, with checkpoint: Checkpoint) throws -> String? {
+        guard let length = checkpoint.accessLength, let expected = checkpoint.accessHead, length > 0 else { return nil }
+        let taken = "the checkpoint of \(checkpoint.createdAt)"
+        let (list, broken) = try entries(store)
+        if UInt64(list.count) < length {
+            return "the access log was cut: \(taken) signed \(length) recorded reads, the store now holds \(list.count)"
+        }
+        if let first = broken.first, first <= length {
+            return "the access log was rewritten: its chain is broken at read \(first), within the \(length) reads \(taken) signed"
+        }
+        guard let db = store.log.auxiliary["access"] else { return nil }
+        let stored: [UInt8]? = try store.log.read { reader in
+            try reader.txn.get(db, withUnsafeBytes(of: length.bigEndian) { Array($0) }).map { Array($0.copiedBytes.suffix(32)) }
+        }
+        guard let stored, hex(stored) == expected else {
+            return "the access log was rewritten: read \(length) is not the one \(taken) signed (its hash differs)"
+        }
+        return nil
+    }
 }

@@ -8,8 +8,9 @@ import KStore
 //
 // A checkpoint (`kstore audit checkpoint --key PREFIX`, one JSON line on standard output):
 //
-//     {"createdAt":RFC3339,"format":"kstore-checkpoint-1","headHash":hex64,"marks":[hex32…],
-//      "publicKey":hex64,"sequence":n,"signature":hex128,"storeId":hex32,"stride":k}
+//     {"accessHead":hex64,"accessLength":m,"createdAt":RFC3339,"format":"kstore-checkpoint-2",
+//      "headHash":hex64,"marks":[hex32…],"publicKey":hex64,"sequence":n,"signature":hex128,
+//      "storeId":hex32,"stride":k}
 //
 // - `sequence` n: the log's length when it was taken; `headHash`: the full SHA-256 chain hash of
 //   record n (64 zeros for an empty log).
@@ -18,6 +19,10 @@ import KStore
 //   the list to at most 1,024 marks (k = 1 for a log of up to 1,024 events, 1,024 for a million).
 //   The marks only locate a rewrite; the head hash alone (full length) decides whether the log
 //   still extends the checkpoint.
+// - `accessLength` m and `accessHead`: the access log's length (reads recorded) and the chain
+//   hash of its record m (64 zeros for none): every reader can write the store, so without them a
+//   reader could cut or rewrite the record of their own reads unseen. Format 1 (before these
+//   fields) is still read and checked for the event log only.
 // - `signature`: Ed25519 over the **signed bytes**: the compact JSON of the object holding every
 //   other field (all but `signature`), keys in UTF-8 byte order, no whitespace, as
 //   `JSONWriter.write` (KClinic) writes it. The verifier rebuilds those bytes from the parsed
@@ -26,7 +31,9 @@ import KStore
 
 /// A signed statement of a store's log: its id, length, head hash and sparse hash marks.
 public struct Checkpoint: Sendable, Equatable {
-    public static let format = "kstore-checkpoint-1"
+    public static let format = "kstore-checkpoint-2"
+    /// The format before the access log's length and head were signed (still verified).
+    public static let formatWithoutAccessLog = "kstore-checkpoint-1"
     /// The default stride keeps the marks to at most this many.
     public static let maxMarks: UInt64 = 1024
     /// Bytes of each mark (a prefix of the chain hash).
@@ -40,6 +47,9 @@ public struct Checkpoint: Sendable, Equatable {
     public var marks: [String]
     public var publicKey: String
     public var signature: String
+    /// The access log's length and the hash of its last record when taken (nil: format 1).
+    public var accessLength: UInt64?
+    public var accessHead: String?
 
     /// The smallest power of two that keeps `sequence / stride` ≤ `maxMarks`.
     public static func defaultStride(for sequence: UInt64) -> UInt64 {
@@ -50,16 +60,22 @@ public struct Checkpoint: Sendable, Equatable {
 
     /// Every field but the signature: what is signed.
     var statement: JSONValue {
-        .object([
-            ("createdAt", .string(createdAt)),
-            ("format", .string(Checkpoint.format)),
-            ("headHash", .string(headHash)),
-            ("marks", .array(marks.map { .string($0) })),
-            ("publicKey", .string(publicKey)),
-            ("sequence", .int(Int64(sequence))),
-            ("storeId", .string(storeId)),
-            ("stride", .int(Int64(stride))),
-        ])
+        var members: [(String, JSONValue)] = []
+        if let accessLength, let accessHead {
+            members.append(("accessHead", .string(accessHead)))
+            members.append(("accessLength", .int(Int64(accessLength))))
+        }
+        return .object(
+            members + [
+                ("createdAt", .string(createdAt)),
+                ("format", .string(accessLength == nil ? Checkpoint.formatWithoutAccessLog : Checkpoint.format)),
+                ("headHash", .string(headHash)),
+                ("marks", .array(marks.map { .string($0) })),
+                ("publicKey", .string(publicKey)),
+                ("sequence", .int(Int64(sequence))),
+                ("storeId", .string(storeId)),
+                ("stride", .int(Int64(stride))),
+            ])
     }
 
     /// The bytes the signature covers: the statement's compact, key-sorted JSON.
@@ -105,9 +121,11 @@ public struct Checkpoint: Sendable, Equatable {
             }
             return (hex(head), marks)
         }
+        let access = try AccessLog.head(store)
         var cp = Checkpoint(
             storeId: hex(store.log.storeId), sequence: sequence, headHash: head, createdAt: store.now.rfc3339,
-            stride: k, marks: marks, publicKey: hex(key.publicKey.rawRepresentation), signature: "")
+            stride: k, marks: marks, publicKey: hex(key.publicKey.rawRepresentation), signature: "",
+            accessLength: access.length, accessHead: hex(access.hash))
         cp.signature = hex(try key.signature(for: cp.signedBytes))
         return cp
     }
@@ -139,7 +157,8 @@ public struct Checkpoint: Sendable, Equatable {
         guard case .object(let members) = value else {
             throw bad("checkpoint", "not a JSON object", "the one-line JSON `kstore audit checkpoint` prints")
         }
-        let known: Set<String> = ["createdAt", "format", "headHash", "marks", "publicKey", "sequence", "signature", "storeId", "stride"]
+        var known: Set<String> = ["createdAt", "format", "headHash", "marks", "publicKey", "sequence", "signature", "storeId", "stride"]
+        if case .string(Checkpoint.format)? = value["format"] { known.formUnion(["accessHead", "accessLength"]) }
         if let unknown = members.first(where: { !known.contains($0.0) }) {
             throw bad(unknown.0, "unknown field", "only \(known.sorted().joined(separator: ", "))")
         }
@@ -159,7 +178,15 @@ public struct Checkpoint: Sendable, Equatable {
             return UInt64(n)
         }
         let format = try string("format")
-        guard format == Checkpoint.format else { throw bad("format", "\"\(format)\"", "\"\(Checkpoint.format)\"") }
+        guard format == Checkpoint.format || format == Checkpoint.formatWithoutAccessLog else {
+            throw bad("format", "\"\(format)\"", "\"\(Checkpoint.format)\" (or the older \"\(Checkpoint.formatWithoutAccessLog)\")")
+        }
+        var accessLength: UInt64?
+        var accessHead: String?
+        if format == Checkpoint.format {
+            accessLength = try integer("accessLength", min: 0)
+            accessHead = try hexField("accessHead", bytes: 32)
+        }
         let storeId = try hexField("storeId", bytes: 16)
         let sequence = try integer("sequence", min: 0)
         let headHash = try hexField("headHash", bytes: EventRecord.hashSize)
@@ -183,7 +210,7 @@ public struct Checkpoint: Sendable, Equatable {
         let signature = try hexField("signature", bytes: 64)
         return Checkpoint(
             storeId: storeId, sequence: sequence, headHash: headHash, createdAt: createdAt, stride: stride,
-            marks: marks, publicKey: publicKey, signature: signature)
+            marks: marks, publicKey: publicKey, signature: signature, accessLength: accessLength, accessHead: accessHead)
     }
 
     /// Checks that the checkpoint names `key` and that its signature over `signedBytes` verifies.

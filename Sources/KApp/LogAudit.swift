@@ -41,7 +41,11 @@ public enum LogAudit {
         var problems = report.problems
         var extends: Bool?
         if let checkpoint {
-            let found = try compare(store, with: checkpoint)
+            var found = try compare(store, with: checkpoint)
+            if let access = try AccessLog.compare(store, with: checkpoint) {
+                // The access log has no sequence of the event log: named at the checkpoint's.
+                found.append(VerifyProblem(sequence: max(checkpoint.sequence, 1), kind: .checkpoint, detail: access))
+            }
             extends = found.isEmpty
             problems += found
         }

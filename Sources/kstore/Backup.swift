@@ -17,6 +17,8 @@ struct BackupCommand: StoreCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run(_ store: ClinicStore) throws {
+        // A backup is a copy of every patient's record: an audited read, recorded before the copy.
+        try recordAccess(store, patients: try patientsInScope(store, nil))
         let r = try Backup.run(store, to: destination)
         if json {
             Output.json(

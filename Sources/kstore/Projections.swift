@@ -225,6 +225,9 @@ struct Replay: PreparedStoreCommand {
         let day = on ?? today()
         let report = try engine.replay(newRules: newRules, apply: apply, on: day)
         if report.eventsReplayed >= 250_000 { Output.write("\n", to: 2) }
+        // The changes show patients' schedules: an audited read of those patients.
+        let shown = Array(Set(report.changes.map(\.patient)))
+        if !shown.isEmpty { try recordAccess(store, patients: shown) }
         if json {
             Output.json(report.json)
             return

@@ -45,6 +45,39 @@ import Testing
         #expect(try AccessLog.entries(store).broken == [1])
         #expect(try run(kstore, ["audit", "access", "--store", dir]).status == 1)
     }
+
+    /// issue 11: a backup (a copy of every patient) and `replay --rules` (per-patient changes) are
+    /// audited reads.
+    @Test func backupAndAReplayOfOtherRulesAreRecordedReads() throws {
+        guard let kstore = executable("kstore") else {
+            Issue.record("kstore is not built; run `swift build --build-tests` first")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kstore-access-\(UUID().uuidString)").path
+        let dest = dir + "-backup"
+        let rules = dir + "-rules.json"
+        defer {
+            for p in [dir, dest, rules] { try? FileManager.default.removeItem(atPath: p) }
+        }
+        try registerTestActors(try ClinicStore.create(at: dir))
+        let store = try ClinicStore.open(at: dir)
+        _ = try Importer(store: store).importNDJSON(try exampleBytes("w1.ndjson"), source: "w1")
+        _ = try Importer(store: store).importNDJSON(try exampleBytes("w2.ndjson"), source: "w2")
+        #expect(try run(kstore, ["backup", "--store", dir, dest]).status == 0)
+        try Data(
+            #"{"version":"short-first-rung","ladder":[{"intervalDays":5,"treatments":4},{"intervalDays":10,"treatments":3},{"intervalDays":14,"treatments":4},{"intervalDays":21,"treatments":3},{"intervalDays":28,"treatments":null}]}"#
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: rules))
+        let replay = try run(kstore, ["replay", "--store", dir, "--rules", rules, "--on", "2026-04-25", "--json"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let entries = try AccessLog.entries(store).entries
+        #expect(entries.count == 2)
+        #expect(entries.first?.command.hasPrefix("kstore backup") == true)
+        #expect(entries.first?.patients == ["W1", "W2"])
+        #expect(entries.last?.command.hasPrefix("kstore replay") == true)
+        #expect(entries.last.map { !$0.patients.isEmpty && Set($0.patients).isSubset(of: ["W1", "W2"]) } == true)
+    }
 }
 
 @Suite(.serialized) struct ExportTests {

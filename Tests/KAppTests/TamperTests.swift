@@ -324,7 +324,7 @@ import Testing
     }
 
     @Test func projectionsMadeByAnOlderFoldAreRebuiltAndVerifySaysSo() throws {
-        try TamperTests().fixtureStore { store in
+        try (try TamperTests()).fixtureStore { store in
             let engine = ProjectionEngine(store: store)
             let on = try #require(Day(year: 2026, month: 11, day: 30))
             let expected = try phaseJSON(engine, on: on)
@@ -355,7 +355,7 @@ import Testing
     }
 
     @Test func aStoredProjectionThatDoesNotDecodeIsRefoldedFromItsStream() throws {
-        try TamperTests().fixtureStore { store in
+        try (try TamperTests()).fixtureStore { store in
             let engine = ProjectionEngine(store: store)
             let on = try #require(Day(year: 2026, month: 11, day: 30))
             let expected = try phaseJSON(engine, on: on)
@@ -368,6 +368,65 @@ import Testing
             #expect(
                 one.map { JSONWriter.string(Views.phase($0)) }
                     == expected.split(separator: "\n").map(String.init).filter { $0.contains("\"C1\"") })
+        }
+    }
+}
+
+/// issue 11: every reader can write the store, so the access log's length and head are signed
+/// into checkpoints; backup and `replay --rules` are audited reads.
+@Suite struct AccessLogCheckpointTests {
+    func readSomething(_ store: ClinicStore, _ patients: [String]) throws {
+        try AccessLog.record(store, command: "kstore query phase", patients: patients)
+    }
+
+    @Test func aCheckpointSignsTheAccessLogAndVerifyNamesACutOrARewrite() throws {
+        let t = try TamperTests()
+        try t.fixtureStore { store in
+            let (priv, pub) = try t.keyPair()
+            for p in ["C1", "C2", "C3"] { try readSomething(store, [p]) }
+            let cp = try Checkpoint.take(store, through: try store.log.count(), key: try SigningKeys.loadPrivate(priv))
+            #expect(cp.accessLength == 3)
+            // Signed and loaded back with the fields.
+            let file = t.temporaryPath("cp.json")
+            try Data(JSONWriter.string(cp.json).utf8).write(to: URL(fileURLWithPath: file))
+            #expect(try Checkpoint.load(path: file, publicKeyPath: pub) == cp)
+            #expect(JSONWriter.string(cp.json).contains(#""format":"kstore-checkpoint-2""#))
+            // More reads later: the log still extends the checkpoint.
+            try readSomething(store, ["C4"])
+            #expect(try LogAudit.audit(store, checkpoint: cp).report.problems.isEmpty)
+            // A reader erases the record of their reads (the last two): cut.
+            try store.log.writeAuxiliary { writer in
+                guard let db = writer.auxiliary("access") else { return }
+                for k in [UInt64(4), 3] { _ = try writer.txn.delete(db, withUnsafeBytes(of: k.bigEndian) { Array($0) }) }
+            }
+            let cut = try LogAudit.audit(store, checkpoint: cp).report.problems
+            #expect(cut.map(\.kind) == [.checkpoint])
+            #expect(
+                cut.first?.detail.contains(
+                    "the access log was cut: the checkpoint of \(cp.createdAt) signed 3 recorded reads, the store now holds 2") == true,
+                "\(cut)")
+            // Re-adding a forged read 3 with a consistent chain: rewritten (its hash differs).
+            try readSomething(store, ["C9"])
+            let forged = try LogAudit.audit(store, checkpoint: cp).report.problems
+            #expect(forged.first?.detail.contains("the access log was rewritten: read 3 is not the one") == true, "\(forged)")
+        }
+    }
+
+    @Test func aCheckpointOfTheOlderFormatStillVerifiesTheEventLog() throws {
+        let t = try TamperTests()
+        try t.fixtureStore { store in
+            let (priv, pub) = try t.keyPair()
+            let key = try SigningKeys.loadPrivate(priv)
+            var cp = try Checkpoint.take(store, through: try store.log.count(), key: key)
+            cp.accessLength = nil
+            cp.accessHead = nil
+            cp.signature = cp.signedBytes.isEmpty ? "" : try key.signature(for: cp.signedBytes).map { String(format: "%02x", $0) }.joined()
+            #expect(JSONWriter.string(cp.json).contains(#""format":"kstore-checkpoint-1""#))
+            let file = t.temporaryPath("cp1.json")
+            try Data(JSONWriter.string(cp.json).utf8).write(to: URL(fileURLWithPath: file))
+            let loaded = try Checkpoint.load(path: file, publicKeyPath: pub)
+            #expect(loaded.accessLength == nil)
+            #expect(try LogAudit.audit(store, checkpoint: loaded).report.problems.isEmpty)
         }
     }
 }
