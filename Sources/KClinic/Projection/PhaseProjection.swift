@@ -563,20 +563,26 @@ extension PhaseState {
     /// R12: the run of raised maintenance dates ending at `phq2Days[k]` (0 when it is not raised
     /// or does not count) and its baseline (the lowest PHQ-2 on the `phq2BaselineDays` dates
     /// before it; nil: none).
+    @inline(__always)
     private func phq2Run(at k: Int, _ rules: RuleSet) -> (run: Int, baseline: Int?) {
-        let entry = phq2Days[k]
-        let from = entry.day.adding(days: -rules.phq2BaselineDays)
-        var baseline: Int?
-        var j = k - 1
-        while j >= 0, phq2Days[j].day >= from {
-            let lowest = phq2Days[j].lowest
-            if let b = baseline { if lowest < b { baseline = lowest } } else { baseline = lowest }
-            j -= 1
+        // One pass over the dates before it, read in place (this runs for every PHQ-2, the
+        // commonest event of hybrid and symptom-triggered patients).
+        phq2Days.withUnsafeBufferPointer { days in
+            let day = days[k].day
+            let from = day.adding(days: -rules.phq2BaselineDays)
+            var lowest = Int.max
+            var j = k - 1
+            while j >= 0, days[j].day >= from {
+                if days[j].lowest < lowest { lowest = days[j].lowest }
+                j -= 1
+            }
+            let baseline: Int? = lowest == Int.max ? nil : lowest
+            guard let baseline, days[k].counts, rules.isTriggerRaised(value: days[k].latest.value, baseline: baseline) else {
+                return (0, baseline)
+            }
+            let previous = k > 0 && days[k - 1].day == day.adding(days: -1) ? days[k - 1].run : 0
+            return (previous + 1, baseline)
         }
-        let raised = baseline.map { rules.isTriggerRaised(value: entry.latest.value, baseline: $0) } ?? false
-        guard raised, entry.counts else { return (0, baseline) }
-        let previous = k > 0 && phq2Days[k - 1].day == entry.day.adding(days: -1) ? phq2Days[k - 1].run : 0
-        return (previous + 1, baseline)
     }
 
     // MARK: - Alerts (R7)
