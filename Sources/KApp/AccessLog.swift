@@ -31,13 +31,9 @@ public enum AccessLog {
         try store.log.writeAuxiliary { writer in
             var prev = [UInt8](repeating: 0, count: 32)
             var next: UInt64 = 1
-            try writer.txn.withCursor(db) { cursor in
-                if let (key, value) = try cursor.last(), key.count == 8, value.count > 32 {
-                    var k: UInt64 = 0
-                    for b in key { k = (k << 8) | UInt64(b) }
-                    next = k + 1
-                    prev = Array(value.suffix(32))
-                }
+            if let last = try lastRecord(writer.txn, db) {
+                next = last.length + 1
+                prev = last.hash
             }
             var w = BinaryWriter(capacity: 128)
             w.writeByte(1)
@@ -109,13 +105,16 @@ public enum AccessLog {
     public static func head(_ store: ClinicStore) throws -> (length: UInt64, hash: [UInt8]) {
         let none = [UInt8](repeating: 0, count: 32)
         guard let db = store.log.auxiliary["access"] else { return (0, none) }
-        return try store.log.read { reader in
-            try reader.txn.withCursor(db) { cursor in
-                guard let (key, value) = try cursor.last(), key.count == 8, value.count > 32 else { return (0, none) }
-                var k: UInt64 = 0
-                for b in key { k = (k << 8) | UInt64(b) }
-                return (k, Array(value.suffix(32)))
-            }
+        return try store.log.read { reader in try lastRecord(reader.txn, db) ?? (0, none) }
+    }
+
+    /// The last record's sequence and chain hash (nil: the log is empty).
+    private static func lastRecord(_ txn: Transaction, _ db: Database) throws -> (length: UInt64, hash: [UInt8])? {
+        try txn.withCursor(db) { cursor in
+            guard let (key, value) = try cursor.last(), key.count == 8, value.count > 32 else { return nil }
+            var k: UInt64 = 0
+            for b in key { k = (k << 8) | UInt64(b) }
+            return (k, Array(value.suffix(32)))
         }
     }
 
