@@ -10,6 +10,9 @@ public enum AppError: Error, Equatable, Sendable, CustomStringConvertible {
     case conflict(String)
     /// No store, or it cannot be opened. Exit 66.
     case noStore(String)
+    /// The store's files are damaged (cut short, empty, without kstore's meta): the sentence
+    /// says what and how to restore. Exit 66; `audit verify` reports it as a failed check (1).
+    case damaged(String)
     /// Not permitted. Exit 77.
     case notPermitted(Refusal)
     /// A check found problems (already reported). Exit 1.
@@ -23,7 +26,7 @@ public enum AppError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .badInput: 65
         case .conflict: 3
-        case .noStore: 66
+        case .noStore, .damaged: 66
         case .notPermitted: 77
         case .checkFailed: 1
         case .usage: 64
@@ -35,7 +38,7 @@ public enum AppError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .badInput(let lines): lines.map(\.description).joined(separator: "\n")
         case .notPermitted(let refusal): refusal.description
-        case .conflict(let s), .noStore(let s), .checkFailed(let s), .usage(let s), .internal(let s): s
+        case .conflict(let s), .noStore(let s), .damaged(let s), .checkFailed(let s), .usage(let s), .internal(let s): s
         }
     }
 }

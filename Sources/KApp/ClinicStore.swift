@@ -43,15 +43,20 @@ public final class ClinicStore {
         }
     }
 
+    /// Opens an existing store; with `readOnly` nothing can be written through it, and it may be
+    /// an archive this OS user may not write (`EventLog.open`).
     public static func open(
         at path: String, mapSize: Int = EventLog.defaultMapSize, osUser: String = SystemClock.osUser(),
-        clockMicros: @escaping () -> Int64 = SystemClock.nowMicros
+        clockMicros: @escaping () -> Int64 = SystemClock.nowMicros, readOnly: Bool = false
     ) throws(AppError) -> ClinicStore {
         do {
-            let log = try EventLog.open(at: path, mapSize: mapSize, auxiliary: auxiliaryDatabases)
+            let log = try EventLog.open(at: path, mapSize: mapSize, auxiliary: auxiliaryDatabases, readOnly: readOnly)
             return ClinicStore(log: log, path: path, osUser: osUser, clockMicros: clockMicros)
         } catch let e as StoreError {
-            throw .noStore(e.description)
+            switch e {
+            case .truncated, .notAStore: throw .damaged(e.description)
+            default: throw .noStore(e.description)
+            }
         } catch {
             throw .noStore("cannot open the store at \(path): \(error)")
         }

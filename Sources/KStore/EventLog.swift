@@ -59,16 +59,71 @@ public final class EventLog {
     }
 
     /// Opens an existing store (upgrading a format-1 store first, see `upgradeIfNeeded`).
-    public static func open(at path: String, mapSize: Int = defaultMapSize, auxiliary: [String] = []) throws -> EventLog {
-        guard access(path + "/data.mdb", F_OK) == 0 else { throw StoreError.notFound(path: path) }
-        return try EventLog(path: path, mapSize: mapSize, auxiliary: auxiliary)
+    ///
+    /// With `readOnly`, nothing is ever written (no upgrade, no database created) and the store
+    /// may sit on read-only media or belong to another OS user: when this user may not write
+    /// the directory or its lock.mdb, LMDB's lock file is not used at all (`readOnlyUnlocked`).
+    ///
+    /// Refused before any page is read: a path without data.mdb (`notFound`), one this user may
+    /// not look into (`permissionDenied`), an empty data.mdb or one without kstore's `meta`
+    /// (`notAStore`), and a data.mdb shorter than its header says (`truncated`).
+    public static func open(at path: String, mapSize: Int = defaultMapSize, auxiliary: [String] = [], readOnly: Bool = false) throws
+        -> EventLog
+    {
+        let data = path + "/data.mdb"
+        var st = stat()
+        guard stat(data, &st) == 0 else {
+            if errno == EACCES {
+                throw StoreError.permissionDenied(path: path, user: osUserName(), detail: "this user may not look into the directory")
+            }
+            throw StoreError.notFound(path: path)
+        }
+        guard st.st_size > 0 else { throw StoreError.notAStore(path: path, detail: "its data.mdb is empty (0 bytes)") }
+        guard Glibc.access(data, R_OK) == 0 else {
+            throw StoreError.permissionDenied(path: path, user: osUserName(), detail: "this user may not read data.mdb")
+        }
+        var access = Environment.Access.readWrite
+        if readOnly {
+            let lockWritable = Glibc.access(path + "/lock.mdb", W_OK) == 0
+            let dirWritable = Glibc.access(path, W_OK) == 0
+            access = lockWritable || (dirWritable && Glibc.access(path + "/lock.mdb", F_OK) != 0) ? .readOnly : .readOnlyUnlocked
+        } else if Glibc.access(data, W_OK) != 0 {
+            let reason = errno == EROFS ? "it is on a read-only file system" : "this user may not write data.mdb"
+            throw StoreError.permissionDenied(
+                path: path, user: osUserName(), detail: "\(reason) (`kstore audit verify` still checks it read-only)")
+        }
+        do {
+            return try EventLog(path: path, mapSize: mapSize, auxiliary: auxiliary, access: access, existing: true)
+        } catch let error as LMDBError where error.code == .accessDenied || error.code == .readOnlyFS {
+            throw StoreError.permissionDenied(
+                path: path, user: osUserName(),
+                detail: "\(error.message.lowercased()) opening its files (lock.mdb must be writable by the user running kstore)")
+        } catch let error as LMDBError where error.code == .invalid || error.code == .versionMismatch {
+            throw StoreError.notAStore(path: path, detail: "its data.mdb has no valid LMDB header (\(error.message))")
+        }
     }
 
-    private init(path: String, mapSize: Int, auxiliary: [String]) throws {
+    /// The name of the OS user running this process (its uid when it has none).
+    static func osUserName() -> String {
+        let uid = getuid()
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
+        return String(cString: name)
+    }
+
+    private init(path: String, mapSize: Int, auxiliary: [String], access: Environment.Access = .readWrite, existing: Bool = false) throws {
         self.path = path
         // Room for every database plus the format-1 `heads` an upgrade opens to delete.
-        env = try Environment(path: path, maxDatabases: UInt32(EventLog.coreDatabases.count + auxiliary.count + 3), mapSize: mapSize)
-        try EventLog.upgradeIfNeeded(env, path: path)
+        env = try Environment(
+            path: path, maxDatabases: UInt32(EventLog.coreDatabases.count + auxiliary.count + 3), mapSize: mapSize, access: access)
+        if existing { try EventLog.checkExisting(env, path: path) }
+        if access.isReadOnly {
+            if try env.read({ txn in try EventLog.layout(txn, path: path) }) == .format1 {
+                throw StoreError.upgradeRefused(
+                    path: path, detail: "a format-1 store is upgraded when opened for writing, and this one is open read-only")
+            }
+        } else {
+            try EventLog.upgradeIfNeeded(env, path: path)
+        }
         let dbs = try env.openDatabases(EventLog.coreDatabases + auxiliary.map { ($0, DatabaseFlags()) })
         func db(_ name: String) throws -> Database {
             guard let d = dbs[name] else { throw LMDBError(code: .notFound, operation: "mdb_dbi_open(\(name))") }
@@ -83,6 +138,25 @@ public final class EventLog {
         self.auxiliary = aux
         let metaDB = meta
         storeId = try env.read { txn in try txn.get(metaDB, Array("storeId".utf8))?.copiedBytes } ?? []
+    }
+
+    /// What an existing store must be before a page of it is read: a data.mdb at least as long
+    /// as its header says (LMDB reads pages through a memory map and trusts the file to hold
+    /// them: a missing page is a SIGBUS), holding kstore's `meta` with a store id.
+    static func checkExisting(_ env: Environment, path: String) throws {
+        let fileBytes = try env.fileBytes()
+        let usedBytes = env.usedBytes
+        guard fileBytes >= usedBytes else { throw StoreError.truncated(path: path, fileBytes: fileBytes, usedBytes: usedBytes) }
+        let storeId: [UInt8]? = try env.read { txn in
+            guard let meta = try txn.openDatabase("meta") else { return nil }
+            return try txn.get(meta, Array("storeId".utf8))?.copiedBytes
+        }
+        guard let storeId else {
+            throw StoreError.notAStore(path: path, detail: "its data.mdb has no kstore meta (store id, layout format)")
+        }
+        guard storeId.count == 16 else {
+            throw StoreError.notAStore(path: path, detail: "its store id is \(storeId.count) bytes, not 16")
+        }
     }
 
     // MARK: Appending

@@ -200,6 +200,33 @@ struct Audit: ParsableCommand {
             return try Checkpoint.load(path: checkpoint, publicKeyPath: publicKey)
         }
 
+        /// Opens the store read-only (an archive on read-only media or another user's copy
+        /// verifies too), and reports a store too damaged to open as a failed check (exit 1).
+        mutating func run() throws {
+            try guarded {
+                let prepared = try prepare()
+                let store: ClinicStore
+                do throws(AppError) {
+                    store = try ClinicStore.open(at: options.path, readOnly: true)
+                } catch .damaged(let sentence) {
+                    if json {
+                        Output.json(
+                            .object([
+                                ("ok", .bool(false)), ("events", .int(0)), ("head", .string("")),
+                                (
+                                    "problems",
+                                    .array([.object([("sequence", .int(0)), ("kind", .string("damaged")), ("detail", .string(sentence))])])
+                                ),
+                            ]))
+                    } else {
+                        Output.line("FAILED: \(sentence)")
+                    }
+                    throw ExitCode(1)
+                }
+                try run(store, prepared)
+            }
+        }
+
         func run(_ store: ClinicStore, _ signed: Checkpoint?) throws {
             let result = try LogAudit.audit(store, checkpoint: signed)
             let report = result.report
