@@ -190,3 +190,20 @@ import Testing
         #expect(try ClinicStore.open(at: store).log.count() == base + UInt64(Set(lines).count))  // identical lines are one event
     }
 }
+
+/// Short version of tools/trail-memory-drill.sh (issue 11 item 11): the peak memory of
+/// `kstore audit trail` (JSON and table) does not grow with the entries it prints.
+@Suite(.serialized) struct TrailMemoryDrillTests {
+    @Test func auditTrailPeakMemoryDoesNotGrowWithTheEntries() throws {
+        guard let kstore = executable("kstore") else {
+            Issue.record("kstore is not built; run `swift build --build-tests` first")
+            return
+        }
+        let bin = URL(fileURLWithPath: kstore).deletingLastPathComponent().path
+        let drill = packageRoot.appendingPathComponent("tools/trail-memory-drill.sh").path
+        // ~10k events, then ~41k: holding the entries grew the peak by ~37 MB; streaming, ~5 MB.
+        let result = try run("/usr/bin/env", ["bash", drill, bin, "20", "20"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("trail memory drill: peak RSS grew"), "\(result.stdout)")
+    }
+}
