@@ -91,8 +91,8 @@ public struct LineError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Why the running OS user or an event's actor may not do what was asked (exit 77).
 public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
     /// A line of an import (or the one event of `append`, `amend`, `void`) refused for who records
-    /// it. Nothing of `file` was written, unless `committed` says which earlier part was.
-    case line(file: String, line: Int, ActorRefusal, committed: PartialCommit? = nil)
+    /// it. Nothing of `file` was written.
+    case line(file: String, line: Int, ActorRefusal)
     /// An `AuditReviewed` refused for who records it.
     case review(ActorRefusal)
     /// The running OS user is not a registered admin; `task` is what only an admin may do (nil:
@@ -101,9 +101,7 @@ public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .line(let file, let line, let refusal, let committed?):
-            "\(file):\(line): \(refusal)\n\(committed)"
-        case .line(let file, let line, let refusal, nil):
+        case .line(let file, let line, let refusal):
             "\(file):\(line): \(refusal); nothing of \(file) was written"
         case .review(let refusal):
             "\(refusal); a review is recorded by a registered compliance actor"
@@ -112,31 +110,4 @@ public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
                 + (task.map { "may \($0)" } ?? "manages actors")
         }
     }
-}
-
-/// A large import refused after some of its batches were committed: which events are in the
-/// store, and how to finish.
-public struct PartialCommit: Equatable, Sendable, CustomStringConvertible {
-    public var source: String
-    public var events: Int
-    public var firstSequence: UInt64
-    public var lastSequence: UInt64
-
-    public init(source: String, events: Int, firstSequence: UInt64, lastSequence: UInt64) {
-        self.source = source
-        self.events = events
-        self.firstSequence = firstSequence
-        self.lastSequence = lastSequence
-    }
-
-    /// The sentence after the file's name.
-    public var sentence: String {
-        "the first \(events) events were committed (sequences \(firstSequence)–\(lastSequence)) before this; "
-            + "correct the line and import the file again: the committed events are skipped as duplicates"
-    }
-
-    /// As a line of a bad-input report (`SOURCE: the first …`).
-    public var line: LineError { LineError(file: source, problem: sentence) }
-
-    public var description: String { line.description }
 }

@@ -28,10 +28,11 @@ import KStore
 ///   `CorrectionHistory`): a void is in force unless a void in force names it (voiding a void
 ///   undoes it); amendments in force apply in log order. Every correction is listed, those no
 ///   longer in force too (`voided: true`, with the sequence of the void that undid it).
-/// - **Reading** is a streaming scan of the log in bounded read transactions (or the patient's
-///   stream index with `patient`), plus one pass that decodes only `EventAmended`/`EventVoided`
-///   records (type code peeked). Memory grows with the entries listed and the corrections in the
-///   log, not with the log.
+/// - **Reading** (`AuditTrailReader`) is a streaming scan of the log in bounded read
+///   transactions (or the patient's stream index with `patient`), plus one pass that decodes
+///   only `EventAmended`/`EventVoided` records (type code peeked). `build` holds the entries
+///   listed; the reader hands them out one at a time, so its memory grows with the corrections
+///   in the log, not with the entries.
 public struct AuditTrail: Sendable {
     /// Which timestamp `from`/`to` select by.
     public enum DateBasis: String, Sendable, CaseIterable {
@@ -179,119 +180,31 @@ public struct AuditTrail: Sendable {
     public var entries: [Entry]
     public var actors: [ActorSummary]
 
-    /// The trail of `store` under `filter`. `lateEntryHours` overrides the rule set in force.
+    /// The trail of `store` under `filter`, every entry in memory (`AuditTrailReader` streams
+    /// it). `lateEntryHours` overrides the rule set in force.
     public static func build(_ store: ClinicStore, filter: Filter = Filter(), lateEntryHours: Int? = nil) throws -> AuditTrail {
-        let rules = try ProjectionEngine(store: store).rulesInForce().rules
-        let hours = max(1, lateEntryHours ?? rules.lateEntryHours)
-        let thresholdMicros = Int64(hours) * 3_600_000_000
-
-        // 1. Every correction that can bear on the entries (a patient's are all in its stream).
-        var history = CorrectionLog()
-        // 2. The entries, streaming.
-        var selected: [Recorded] = []
-        if let patient = filter.patient {
-            try store.log.read { reader in
-                try reader.forEachInStream(patient) { view in
-                    if view.typeCode == CorrectionLog.amendedCode || view.typeCode == CorrectionLog.voidedCode {
-                        history.add(try EventMapping.recorded(view))
-                    }
-                    if filter.matches(view) { selected.append(try EventMapping.recorded(view)) }
-                }
-            }
-        } else {
-            try store.log.scanRaw { seq, bytes in
-                guard let code = RecordView.peekTypeCode(bytes),
-                    code == CorrectionLog.amendedCode || code == CorrectionLog.voidedCode
-                else { return true }
-                history.add(try EventMapping.decodeRecorded(bytes, sequence: seq))
-                return true
-            }
-            try store.log.scan { view in
-                if filter.matches(view) { selected.append(try EventMapping.recorded(view)) }
-                return true
-            }
-        }
-        history.resolve()
-
-        // 3. Events named by listed corrections (or at the root of their histories) that are
-        // not at hand: read by id, in one read transaction.
-        var known: [UUID: Recorded] = history.byId
-        for r in selected { known[r.eventId] = r }
-        var wanted: Set<UUID> = []
-        for r in selected {
-            guard let target = CorrectionLog.target(of: r.event) else { continue }
-            if known[target] == nil { wanted.insert(target) }
-            let root = history.root(of: r.eventId)
-            if known[root] == nil { wanted.insert(root) }
-        }
-        if !wanted.isEmpty {
-            try store.log.read { reader in
-                for id in wanted {
-                    guard let seq = try reader.sequence(forEventId: EventMapping.uuidBytes(id)), let view = try reader.record(seq) else {
-                        continue
-                    }
-                    known[id] = try EventMapping.recorded(view)
-                }
-            }
-        }
-
-        // 4. Entries and the per-actor summary.
-        var histories: [UUID: [Correction]] = [:]
-        func correctionsOf(root id: UUID) -> [Correction] {
-            if let h = histories[id] { return h }
-            let h = history.corrections(ofRoot: id, original: known[id], known: known)
-            histories[id] = h
-            return h
-        }
+        let reader = try AuditTrailReader(store, filter: filter, lateEntryHours: lateEntryHours)
         var entries: [Entry] = []
-        entries.reserveCapacity(selected.count)
-        for r in selected {
-            let delay = r.recordedAtMicros &- r.occurredAt.epochMillis &* 1000
-            let root = history.root(of: r.eventId)
-            var corrections = correctionsOf(root: root)
-            if root != r.eventId {
-                // A correction's own history: the voids naming it, directly or through others.
-                corrections = corrections.filter { history.descends($0.record.eventId, from: r.eventId) }
-            }
-            let voidedBy = history.voidInForce(naming: r.eventId)
-            var effective: JSONValue? = nil
-            if voidedBy == nil {
-                if root == r.eventId, let last = corrections.last {
-                    effective = last.effectiveData
-                } else {
-                    effective = r.event.dataJSON
-                }
-            }
-            var corrects: Reference?
-            if let target = CorrectionLog.target(of: r.event) {
-                corrects = Reference(eventId: target, record: known[target])
-            }
-            entries.append(
-                Entry(
-                    record: r, delayMicros: delay, late: delay > thresholdMicros, voided: voidedBy != nil, voidedBy: voidedBy,
-                    effectiveData: effective, corrects: corrects, corrections: corrections))
-        }
+        entries.reserveCapacity(reader.count)
+        try reader.forEachEntry { entries.append($0) }
         return AuditTrail(
-            filter: filter, lateEntryHours: hours, rulesVersion: rules.version, entries: entries,
-            actors: summarize(entries))
+            filter: filter, lateEntryHours: reader.lateEntryHours, rulesVersion: reader.rulesVersion, entries: entries,
+            actors: reader.actors)
     }
 
-    static func summarize(_ entries: [Entry]) -> [ActorSummary] {
-        var byId: [String: ActorSummary] = [:]
-        for e in entries {
-            let actor = e.record.actor
-            var s =
-                byId[actor.id]
-                ?? ActorSummary(id: actor.id, role: actor.role, roles: [], events: 0, corrections: 0, correctedByOthers: 0, lateEntries: 0)
-            s.role = actor.role
-            if !s.roles.contains(actor.role) { s.roles.append(actor.role) }
-            s.events += 1
-            if e.corrects != nil { s.corrections += 1 }
-            if e.corrections.contains(where: { $0.record.actor.id != actor.id }) { s.correctedByOthers += 1 }
-            if e.late { s.lateEntries += 1 }
-            byId[actor.id] = s
-        }
-        return byId.values.sorted { $0.id < $1.id }
+    /// Adds entry `e` to the per-actor summary `byId`.
+    static func count(_ e: Entry, into byId: inout [String: ActorSummary]) {
+        let actor = e.record.actor
+        var s =
+            byId[actor.id]
+            ?? ActorSummary(id: actor.id, role: actor.role, roles: [], events: 0, corrections: 0, correctedByOthers: 0, lateEntries: 0)
+        s.role = actor.role
+        if !s.roles.contains(actor.role) { s.roles.append(actor.role) }
+        s.events += 1
+        if e.corrects != nil { s.corrections += 1 }
+        if e.corrections.contains(where: { $0.record.actor.id != actor.id }) { s.correctedByOthers += 1 }
+        if e.late { s.lateEntries += 1 }
+        byId[actor.id] = s
     }
 
     /// The UTC calendar date of a recordedAt.
@@ -330,6 +243,17 @@ public struct AuditTrail: Sendable {
     /// and handed to `flush` in chunks of about `chunk` bytes, so a long trail never exists as
     /// one JSON tree or one buffer.
     public func writeJSONLine(chunk: Int = 1 << 20, _ flush: ([UInt8]) -> Void) {
+        AuditTrail.writeJSONLine(
+            filter: filter, lateEntryHours: lateEntryHours, rulesVersion: rulesVersion, actors: actors, chunk: chunk,
+            entries: { body in for e in entries { body(e) } }, flush)
+    }
+
+    /// The one writer of the trail's JSON line: `entries` calls its argument with each entry in
+    /// order (from memory, or as `AuditTrailReader` reads them), each written as it comes.
+    static func writeJSONLine(
+        filter: Filter, lateEntryHours: Int, rulesVersion: String, actors: [ActorSummary], chunk: Int,
+        entries: ((Entry) -> Void) throws -> Void, _ flush: ([UInt8]) -> Void
+    ) rethrows {
         var out: [UInt8] = []
         out.reserveCapacity(min(chunk, 1 << 20) + 4096)
         func text(_ s: String) { out.append(contentsOf: Array(s.utf8)) }
@@ -337,12 +261,16 @@ public struct AuditTrail: Sendable {
         text(#"{"actors":"#)
         JSONWriter.write(.array(actors.map(AuditTrail.json)), into: &out)
         text(#","entries":["#)
-        for (i, e) in entries.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            JSONWriter.write(AuditTrail.json(e), into: &out)
-            if out.count >= chunk {
-                flush(out)
-                out.removeAll(keepingCapacity: true)
+        var first = true
+        try withoutActuallyEscaping(flush) { flush in
+            try entries { e in
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                JSONWriter.write(AuditTrail.json(e), into: &out)
+                if out.count >= chunk {
+                    flush(out)
+                    out.removeAll(keepingCapacity: true)
+                }
             }
         }
         text(#"],"filter":"#)

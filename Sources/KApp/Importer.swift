@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import KClinic
 import KStore
 
@@ -25,98 +26,30 @@ public struct ImportSummary: Equatable, Sendable {
     }
 }
 
-/// The rules in force and the actor registry of the current write transaction: the registry's
-/// permission table is the `permissions` of those rules, so a write is judged by the rule set of
-/// the very snapshot it is written into. Loaded once per transaction, and reused by a later
-/// transaction whose `$actors` and `$rules` streams still have the versions they were loaded at
-/// (both are append-only, so the same versions hold the same events).
-final class RegistryCache {
-    private var rules: RulesInForce?
-    private var registry: ActorRegistry?
-    /// Held (not just its address) so a later transaction can never be mistaken for it.
-    private var transaction: Transaction?
-    /// Versions of `$actors` and `$rules` that `rules` and `registry` were loaded at.
-    private var stamp: [UInt64] = []
-    /// `ActorRegistry.check`'s answers in this transaction for events that correct nothing
-    /// (a pure function of the registry and these fields; an import asks it once a line).
-    private var verdicts: [VerdictKey: ActorRefusal?] = [:]
-
-    private struct VerdictKey: Hashable {
-        var actor: String
-        var role: Role
-        var type: EventType
-        var osUser: String
-    }
-
-    func registry(_ reader: LogReader) throws -> ActorRegistry {
-        try load(reader).registry
-    }
-
-    /// `ActorRegistry.check` against this transaction's registry (nil: permitted).
-    func check(
-        _ reader: LogReader, actor: Actor, type: EventType, osUser: String, originalActor: String?, clinicianCorrected: UUID? = nil
-    ) throws -> ActorRefusal? {
-        let registry = try load(reader).registry
-        guard originalActor == nil else {
-            return registry.check(
-                actor: actor, type: type, osUser: osUser, originalActor: originalActor, clinicianCorrected: clinicianCorrected)
-        }
-        let key = VerdictKey(actor: actor.id, role: actor.role, type: type, osUser: osUser)
-        if let verdict = verdicts[key] { return verdict }
-        let verdict = registry.check(actor: actor, type: type, osUser: osUser, originalActor: nil)
-        verdicts[key] = verdict
-        return verdict
-    }
-
-    private func load(_ reader: LogReader) throws -> (rules: RulesInForce, registry: ActorRegistry) {
-        if let rules, let registry, transaction === reader.txn { return (rules, registry) }
-        let now = [try reader.streamVersion(SystemStream.actors), try reader.streamVersion(SystemStream.rules)]
-        if let rules, let registry, stamp == now {
-            transaction = reader.txn
-            return (rules, registry)
-        }
-        let loadedRules = try RulesInForce.load(reader)
-        let loaded = try ActorRegistry.load(reader, table: loadedRules.rules.permissions)
-        rules = loadedRules
-        registry = loaded
-        stamp = now
-        transaction = reader.txn
-        verdicts = [:]
-        return (loadedRules, loaded)
-    }
-}
-
-/// A store check (`StoreChecks.check`: correction targets, a second enrolment) refusing the
-/// batch's `index`-th event.
+/// A store check (`StoreChecks.check`: correction targets, a second enrolment) refusing a line.
 struct StoreCheckRefusal: Error {
-    var index: Int
     var error: InputError
 }
 
-/// One validated line on its way to the log.
-struct PendingEvent {
-    var line: Int
-    var incoming: IncomingEvent
-    var record: NewEvent
-}
-
-/// The path of NDJSON into the log: parse and validate every line, then append.
+/// The path of NDJSON into the log: every line parsed, validated and appended as it is read, in
+/// one write transaction per file.
 ///
-/// An import is all or nothing: every line is parsed and validated first; a file of at most
-/// `batchSize` events is then appended in one write transaction (every store check inside it,
-/// nothing written unless all pass). A larger one is checked whole first (`EventLog.check`: the
-/// same store checks as an append, in a read transaction that sees the file's earlier lines on
-/// top of the store, writing nothing) and only then committed, in batches of `batchSize`.
+/// An import is all or nothing, whatever the file's length: the file is read in chunks
+/// (`NDJSONReader`) and each line parsed, validated and appended inside one write transaction
+/// (every store check in it, each seeing the file's earlier lines), which is committed only
+/// when every line passed. A bad line (unparsable, refused by the registry or a store check, a
+/// stale version) stops the writing and aborts the transaction, so nothing of the file is
+/// written; the rest of the file is still parsed to report its bad lines. Memory does not grow
+/// with the file: a line is held while it is appended, and LMDB spills the transaction's dirty
+/// pages to the file past its limit. The price: the writer lock is held while the file is read
+/// and parsed (ARCHITECTURE.md, decision "Import in one transaction").
 public struct Importer {
     public let store: ClinicStore
-    /// Events per write transaction. 2^20 keeps a transaction's dirty pages (about 60k, 240 MB,
-    /// for a million events into a million-event store) well under LMDB's 131,072-page limit
-    /// past which it spills pages to disk, and its writer lock at a few seconds; one transaction
-    /// per file writes each B-tree page once, where commits of 4,096 rewrote most `ids` and
-    /// `streams` pages every commit (ARCHITECTURE.md, decision "Import in one transaction").
-    public var batchSize = 1 << 20
     /// At most this many bad lines are listed; the rest are counted.
     public var maxReported = 50
+    /// Called after each line appended inside the transaction with how many were so far (the
+    /// kill drills SIGKILL an import mid-transaction with it).
+    public var onAppended: ((Int) -> Void)?
     /// Shared by this importer's imports (a long-running importer loads the registry once).
     let registryCache = RegistryCache()
 
@@ -124,125 +57,83 @@ public struct Importer {
 
     /// Imports the NDJSON `bytes` read from `source` (a file name or `-`).
     public func importNDJSON(_ bytes: [UInt8], source: String) throws(AppError) -> ImportSummary {
-        let now = store.now
-        var pending: [PendingEvent] = []
-        var errors: [LineError] = []
-        var badLines = 0
-        bytes.withUnsafeBytes { buf in
-            var lineNo = 0
-            var start = 0
-            let n = buf.count
-            while start < n {
-                var end = start
-                while end < n && buf[end] != 0x0A { end += 1 }
-                lineNo += 1
-                var stop = end
-                if stop > start && buf[stop - 1] == 0x0D { stop -= 1 }
-                let line = UnsafeRawBufferPointer(rebasing: buf[start..<stop])
-                start = end + 1
-                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-                do throws(InputError) {
-                    let incoming = try IncomingEvent.parse(line: line, now: now)
-                    pending.append(makePending(incoming, line: lineNo))
-                } catch {
-                    badLines += 1
-                    if errors.count < maxReported { errors.append(LineError(file: source, line: lineNo, error)) }
-                }
-            }
+        try importLines(NDJSONReader(bytes: bytes), source: source)
+    }
+
+    /// Imports the NDJSON file at `path` (`-`: standard input), reading it as it is appended.
+    public func importNDJSON(file path: String) throws(AppError) -> ImportSummary {
+        let fd = path == "-" ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Importer.unreadable(path) }
+        let input: NDJSONReader
+        do throws(NDJSONReader.ReadFailure) {
+            input = try NDJSONReader(descriptor: fd, owned: path != "-", spoolDirectory: store.path)
+        } catch {
+            throw Importer.unreadable(path)
         }
-        if badLines > errors.count {
-            errors.append(LineError(file: source, problem: "and \(badLines - errors.count) more bad lines; nothing was imported"))
+        return try importLines(input, source: path)
+    }
+
+    /// Imports what `fd` holds (read to its end; a pipe is spooled beside the store).
+    public func importNDJSON(descriptor fd: Int32, source: String) throws(AppError) -> ImportSummary {
+        let input: NDJSONReader
+        do throws(NDJSONReader.ReadFailure) {
+            input = try NDJSONReader(descriptor: fd, owned: false, spoolDirectory: store.path)
+        } catch {
+            throw Importer.unreadable(source)
         }
-        if !errors.isEmpty { throw .badInput(errors) }
-        return try append(pending, source: source)
+        return try importLines(input, source: source)
+    }
+
+    static func unreadable(_ file: String) -> AppError {
+        .badInput([LineError(file: file, problem: "cannot read the file", expected: "check the path and permissions")])
     }
 
     /// Imports one validated event as line 1 of `source` (`kstore append`, `amend`, `void`).
     public func importEvent(_ incoming: IncomingEvent, source: String) throws(AppError) -> ImportSummary {
-        try append([makePending(incoming, line: 1)], source: source)
-    }
-
-    func makePending(_ incoming: IncomingEvent, line: Int) -> PendingEvent {
-        var record = EventMapping.newEvent(
-            eventId: incoming.eventId ?? UUID(), patient: incoming.patient, occurredAt: incoming.occurredAt,
-            actor: incoming.actor, osUser: store.osUser, event: incoming.event, expectedVersion: incoming.expectedVersion)
-        if incoming.eventId == nil {
-            record.eventId = EventMapping.uuidBytes(EventMapping.contentEventId(record))
-        }
-        return PendingEvent(line: line, incoming: incoming, record: record)
-    }
-
-    /// Appends validated events: a check of all of them, then the commits.
-    func append(_ pending: [PendingEvent], source: String) throws(AppError) -> ImportSummary {
-        guard !pending.isEmpty else { return ImportSummary(imported: 0, duplicates: 0) }
-        let records = pending.map(\.record)
-        let cache = registryCache
-        let osUser = store.osUser
         let now = store.now
-        let validate: (LogReader, NewEvent, Int) throws -> Void = { reader, _, index in
-            let p = pending[index]
-            // Who may record what (exit 77), checked against the actors registered in this
-            // transaction's snapshot and the permission table of the rule set in force there.
-            var originalActor: String?
-            var target: UUID?
-            switch p.incoming.event {
-            case .eventAmended(let a): target = a.target
-            case .eventVoided(let v): target = v.target
-            default: break
-            }
-            var clinicianCorrected: UUID?
-            var history: CorrectionHistory?
-            if let target {
-                originalActor = try StoreChecks.actorOf(target, reader: reader)
-                // The patient's corrections, read once for both checks of this line.
-                let h = try CorrectionHistory(patient: p.incoming.patient, reader: reader)
-                history = h
-                // events.md (revision 4): once a clinician has corrected it, only a clinician.
-                if p.incoming.actor.role != .clinician, originalActor == p.incoming.actor.id,
-                    StoreChecks.correctedByClinician(target, history: h)
-                {
-                    clinicianCorrected = target
-                }
-            }
-            if let refusal = try cache.check(
-                reader, actor: p.incoming.actor, type: p.incoming.type, osUser: osUser, originalActor: originalActor,
-                clinicianCorrected: clinicianCorrected)
-            {
-                throw PermissionDenied(index: index, refusal: refusal)
-            }
-            if let problem = try StoreChecks.check(
-                p.incoming.event, patient: p.incoming.patient, now: now, reader: reader, history: history)
-            {
-                throw StoreCheckRefusal(index: index, error: problem)
+        return try transaction(source: source) { appender, tally in
+            try append(incoming, line: 1, now: now, appender: appender, tally: &tally)
+        }
+    }
+
+    func importLines(_ input: NDJSONReader, source: String) throws(AppError) -> ImportSummary {
+        if let size = input.knownSize {
+            // Room for the file's records and the pages the transaction copies, so that a
+            // large import does not meet a full map and start over.
+            do { try store.log.reserveMap(2 * size + store.log.env.usedBytes) } catch {
+                throw .internal("import of \(source): cannot grow the map: \(error)")
             }
         }
-        var outcomes: [AppendOutcome] = []
-        do {
-            if records.count <= batchSize {
-                outcomes = try store.log.append(records, clockMicros: store.clockMicros, validate: validate)
-            } else {
-                // Every check once, against the store plus the file's earlier lines, writing
-                // nothing (a read transaction: no writer waits for it); then the commits.
-                try store.log.check(records, clockMicros: store.clockMicros, validate: validate)
-                var offset = 0
-                while offset < records.count {
-                    let end = min(offset + batchSize, records.count)
-                    let base = offset
-                    outcomes += try store.log.append(Array(records[offset..<end]), clockMicros: store.clockMicros) {
-                        reader, event, index in try validate(reader, event, base + index)
+        let now = store.now
+        return try transaction(source: source) { appender, tally in
+            do {
+                try input.forEachLine { lineNo, line in
+                    let incoming: IncomingEvent
+                    do throws(InputError) { incoming = try IncomingEvent.parse(line: line, now: now) } catch {
+                        tally.bad(lineNo, error)
+                        return
                     }
-                    offset = end
+                    guard tally.writing else { return }
+                    try append(incoming, line: lineNo, now: now, appender: appender, tally: &tally)
                 }
+            } catch is NDJSONReader.ReadFailure {
+                throw Importer.unreadable(source)
             }
-            return summarize(outcomes)
-        } catch let e as LogError {
-            throw partial(describe(e, pending: pending, source: source), committed: outcomes, source: source)
-        } catch let e as StoreCheckRefusal {
-            let line = e.index < pending.count ? pending[e.index].line : 0
-            throw partial(.badInput([LineError(file: source, line: line, e.error)]), committed: outcomes, source: source)
-        } catch let e as PermissionDenied {
-            let line = e.index < pending.count ? pending[e.index].line : 0
-            throw partial(.notPermitted(.line(file: source, line: line, e.refusal)), committed: outcomes, source: source)
+        }
+    }
+
+    /// One write transaction for `source`: `body` appends, and the transaction commits only if
+    /// no line was bad.
+    func transaction(
+        source: String, _ body: (LogAppender, inout ImportTally) throws -> Void
+    ) throws(AppError) -> ImportSummary {
+        do {
+            return try store.log.appending(clockMicros: store.clockMicros) { appender in
+                var tally = ImportTally(source: source, maxReported: maxReported)
+                try body(appender, &tally)
+                if let failure = tally.failure { throw failure }  // aborts: nothing written
+                return tally.summary
+            }
         } catch let e as AppError {
             throw e
         } catch {
@@ -250,39 +141,68 @@ public struct Importer {
         }
     }
 
-    /// A refusal met after earlier batches committed (another writer changed the store between
-    /// the check and a batch): say exactly what is in the store, and how to finish.
-    func partial(_ error: AppError, committed: [AppendOutcome], source: String) -> AppError {
-        let s = summarize(committed)
-        guard let first = s.firstSequence, let last = s.lastSequence else { return error }
-        let note = PartialCommit(source: source, events: committed.count, firstSequence: first, lastSequence: last)
-        switch error {
-        case .badInput(let lines): return .badInput(lines + [note.line])
-        case .conflict(let text): return .conflict(text + "\n" + note.description)
-        case .notPermitted(.line(let file, let line, let refusal, _)):
-            return .notPermitted(.line(file: file, line: line, refusal, committed: note))
-        default: return error
+    /// Appends `incoming` (line `line`), or notes the store's refusal of it in `tally`.
+    func append(_ incoming: IncomingEvent, line: Int, now: Timestamp, appender: LogAppender, tally: inout ImportTally) throws {
+        let record = newEvent(incoming)
+        do {
+            tally.written(try appender.append(record) { reader in try storeChecks(incoming, now: now, reader: reader) })
+            if let onAppended { onAppended(tally.summary.imported + tally.summary.duplicates) }
+        } catch let e as LogError {
+            tally.refused(line, describe(e, line: line, source: tally.source))
+        } catch let e as StoreCheckRefusal {
+            tally.refused(line, .badInput([LineError(file: tally.source, line: line, e.error)]))
+        } catch let e as PermissionDenied {
+            tally.refused(line, .notPermitted(.line(file: tally.source, line: line, e.refusal)))
         }
     }
 
-    func summarize(_ outcomes: [AppendOutcome]) -> ImportSummary {
-        var s = ImportSummary(imported: 0, duplicates: 0)
-        for o in outcomes {
-            switch o {
-            case .appended(let seq, _):
-                s.imported += 1
-                if s.firstSequence == nil { s.firstSequence = seq }
-                s.lastSequence = seq
-            case .duplicate:
-                s.duplicates += 1
+    func newEvent(_ incoming: IncomingEvent) -> NewEvent {
+        var record = EventMapping.newEvent(
+            eventId: incoming.eventId ?? UUID(), patient: incoming.patient, occurredAt: incoming.occurredAt,
+            actor: incoming.actor, osUser: store.osUser, event: incoming.event, expectedVersion: incoming.expectedVersion)
+        if incoming.eventId == nil {
+            record.eventId = EventMapping.uuidBytes(EventMapping.contentEventId(record))
+        }
+        return record
+    }
+
+    /// The checks that need the store, inside the transaction: who may record what (exit 77),
+    /// against the actors registered in this transaction's snapshot and the permission table of
+    /// the rule set in force there; then correction targets and a second enrolment.
+    func storeChecks(_ incoming: IncomingEvent, now: Timestamp, reader: LogReader) throws {
+        var originalActor: String?
+        var target: UUID?
+        switch incoming.event {
+        case .eventAmended(let a): target = a.target
+        case .eventVoided(let v): target = v.target
+        default: break
+        }
+        var clinicianCorrected: UUID?
+        var history: CorrectionHistory?
+        if let target {
+            originalActor = try StoreChecks.actorOf(target, reader: reader)
+            // The patient's corrections, read once for both checks of this line.
+            let h = try CorrectionHistory(patient: incoming.patient, reader: reader)
+            history = h
+            // events.md (revision 4): once a clinician has corrected it, only a clinician.
+            if incoming.actor.role != .clinician, originalActor == incoming.actor.id,
+                StoreChecks.correctedByClinician(target, history: h)
+            {
+                clinicianCorrected = target
             }
         }
-        return s
+        if let refusal = try registryCache.check(
+            reader, actor: incoming.actor, type: incoming.type, osUser: store.osUser, originalActor: originalActor,
+            clinicianCorrected: clinicianCorrected)
+        {
+            throw PermissionDenied(index: 0, refusal: refusal)
+        }
+        if let problem = try StoreChecks.check(incoming.event, patient: incoming.patient, now: now, reader: reader, history: history) {
+            throw StoreCheckRefusal(error: problem)
+        }
     }
 
-    func describe(_ e: LogError, pending: [PendingEvent], source: String) -> AppError {
-        let index = e.index
-        let line = index < pending.count ? pending[index].line : 0
+    func describe(_ e: LogError, line: Int, source: String) -> AppError {
         let at = "\(source):\(line)"
         switch e {
         case .conflict(_, let stream, let expected, let actual):

@@ -176,99 +176,45 @@ public final class EventLog {
         validate: (LogReader, NewEvent, Int) throws -> Void = { _, _, _ in },
         thenInSameTransaction: (LogReader, [AppendOutcome]) throws -> Void = { _, _ in }
     ) throws -> [AppendOutcome] {
-        try env.write { txn in
-            let appends = StreamAppends()
-            let reader = LogReader(log: self, txn: txn, unindexed: appends)
-            let outcomes = try assign(batch, reader: reader, clockMicros: clockMicros, validate: validate, into: .store(txn, appends))
-            try appends.flush(into: txn, streams)
+        try appending(clockMicros: clockMicros) { appender in
+            var outcomes: [AppendOutcome] = []
+            outcomes.reserveCapacity(batch.count)
+            for (index, event) in batch.enumerated() {
+                outcomes.append(try appender.append(event) { reader in try validate(reader, event, index) })
+            }
+            try appender.finish()
             // Caller's writes to auxiliary databases, committed atomically with the events.
-            try thenInSameTransaction(reader, outcomes)
+            try thenInSameTransaction(appender.reader, outcomes)
             return outcomes
         }
     }
 
-    /// Checks `batch` exactly as `append` would and writes nothing: the same duplicate,
-    /// `expectedVersion` and `validate` checks, in one read transaction (so no writer waits for
-    /// it), each event seeing the snapshot plus the batch's earlier events (`PendingEvents`).
-    /// Returns the outcomes `append` would return if nothing else were written in between; the
-    /// sequences are those it would assign then. Throws what `append` would throw.
-    @discardableResult
-    public func check(
-        _ batch: [NewEvent], clockMicros: () -> Int64,
-        validate: (LogReader, NewEvent, Int) throws -> Void = { _, _, _ in }
-    ) throws -> [AppendOutcome] {
-        try env.read { txn in
-            let pending = PendingEvents(capacity: batch.count)
-            let reader = LogReader(log: self, txn: txn, pending: pending)
-            return try assign(batch, reader: reader, clockMicros: clockMicros, validate: validate, into: .pending(pending))
+    /// Runs `body` with a `LogAppender` in one durable write transaction, committed when `body`
+    /// returns (a throwing body writes nothing): a caller can append events as it reads them,
+    /// a file of any length in one transaction, without holding them.
+    ///
+    /// When the map is full the transaction is abandoned, the map grown and `body` run again
+    /// from the start with a new appender (`Environment.write`), so `body` must be able to read
+    /// its input again.
+    public func appending<T>(clockMicros: () -> Int64, _ body: (LogAppender) throws -> T) throws -> T {
+        try env.write { txn in
+            let appender = try LogAppender(log: self, txn: txn, clockMicros: clockMicros)
+            let result = try body(appender)
+            try appender.finish()
+            return result
         }
     }
 
-    /// Where `assign` puts what it accepts.
-    private enum Sink {
-        /// Written: `events` and `ids` of this write transaction, `streams` at its end.
-        case store(Transaction, StreamAppends)
-        /// Remembered for the rest of a `check`.
-        case pending(PendingEvents)
-    }
-
-    /// The one loop behind `append` and `check`: duplicates, versions, the caller's checks,
-    /// then sequence, version, recordedAt and (when writing) the hash chain.
-    private func assign(
-        _ batch: [NewEvent], reader: LogReader, clockMicros: () -> Int64,
-        validate: (LogReader, NewEvent, Int) throws -> Void, into sink: Sink
-    ) throws -> [AppendOutcome] {
-        var prevHash = [UInt8](repeating: 0, count: EventRecord.hashSize)
-        var nextSequence: UInt64 = 1
-        var lastRecorded: Int64 = .min
-        if let last = try reader.lastRecord() {
-            prevHash = last.hash.copiedBytes
-            nextSequence = last.sequence + 1
-            lastRecorded = last.recordedAtMicros
-        }
-        let recordedAt = max(clockMicros(), lastRecorded)
-        var versions: [String: UInt64] = [:]
-        var outcomes: [AppendOutcome] = []
-        outcomes.reserveCapacity(batch.count)
-        for (index, event) in batch.enumerated() {
-            guard event.eventId.count == 16 else { throw LogError.rejected(index: index, reason: "eventId must be 16 bytes") }
-            if let existing = try reader.sequence(forEventId: event.eventId) {
-                guard let record = try reader.record(existing), record.hasSameContent(as: event) else {
-                    throw LogError.eventIdReused(index: index, eventId: event.eventId, existingSequence: existing)
-                }
-                outcomes.append(.duplicate(sequence: existing))
-                continue
-            }
-            let current = try versions[event.stream] ?? reader.streamVersion(event.stream)
-            if let expected = event.expectedVersion, expected != current {
-                throw LogError.conflict(index: index, stream: event.stream, expected: expected, actual: current)
-            }
-            try validate(reader, event, index)
-            let version = current + 1
-            switch sink {
-            case .pending(let pending):
-                pending.add(event, sequence: nextSequence, version: version, recordedAtMicros: recordedAt)
-            case .store(let txn, let appends):
-                var record = EventRecord(
-                    sequence: nextSequence, eventId: event.eventId, typeCode: event.typeCode,
-                    schemaVersion: event.schemaVersion, stream: event.stream, streamVersion: version,
-                    occurredAtMillis: event.occurredAtMillis, offsetMinutes: event.offsetMinutes,
-                    recordedAtMicros: recordedAt, actorId: event.actorId, actorRole: event.actorRole,
-                    osUser: event.osUser, payload: event.payload, hash: [])
-                var bytes = record.encodedBody()
-                record.hash = EventRecord.chainHash(previous: prevHash, body: bytes)
-                bytes.append(contentsOf: record.hash)
-                let seqKey = Keys.sequence(nextSequence)
-                try txn.put(events, seqKey, bytes, flags: .append)
-                try txn.put(ids, event.eventId, seqKey, flags: .noOverwrite)
-                appends.add(event.stream, nextSequence)
-                prevHash = record.hash
-            }
-            versions[event.stream] = version
-            outcomes.append(.appended(sequence: nextSequence, streamVersion: version))
-            nextSequence += 1
-        }
-        return outcomes
+    /// Grows the map, before a write transaction, so that `bytes` more than are in use fit
+    /// (to the next doubling of the current size): a large import then does not meet
+    /// `MDB_MAP_FULL` and start over. The map is address space; the file grows only as pages
+    /// are used.
+    public func reserveMap(_ bytes: Int) throws {
+        let needed = env.usedBytes + bytes
+        var size = env.mapSize
+        guard needed > size else { return }
+        while size < needed { size *= 2 }
+        try env.setMapSize(size)
     }
 
     // MARK: Reading
@@ -382,15 +328,12 @@ extension EventLog: Sendable {}
 public struct LogReader {
     let log: EventLog
     public let txn: Transaction
-    /// Inside `EventLog.check`: the batch's events accepted so far, seen on top of the snapshot.
-    let pending: PendingEvents?
     /// Inside `EventLog.append`: the batch's events already in `events`, not yet in `streams`.
     let unindexed: StreamAppends?
 
-    init(log: EventLog, txn: Transaction, pending: PendingEvents? = nil, unindexed: StreamAppends? = nil) {
+    init(log: EventLog, txn: Transaction, unindexed: StreamAppends? = nil) {
         self.log = log
         self.txn = txn
-        self.pending = pending
         self.unindexed = unindexed
     }
 
@@ -398,7 +341,6 @@ public struct LogReader {
     public func auxiliary(_ name: String) -> Database? { log.auxiliary[name] }
 
     public func lastRecord() throws -> RecordView? {
-        if let pending, let last = pending.lastSequence { return try pending.record(last) }
         return try txn.withCursor(log.events) { cursor -> RecordView? in
             guard let (key, value) = try cursor.last() else { return nil }
             do throws(BinaryError) { return try RecordView(value) } catch {
@@ -408,7 +350,6 @@ public struct LogReader {
     }
 
     public func record(_ sequence: UInt64) throws -> RecordView? {
-        if let pending, pending.contains(sequence) { return try pending.record(sequence) }
         guard let value = try txn.get(log.events, Keys.sequence(sequence)) else { return nil }
         do throws(BinaryError) { return try RecordView(value) } catch {
             throw StoreError.corrupt(sequence: sequence, detail: error.description)
@@ -416,14 +357,12 @@ public struct LogReader {
     }
 
     public func sequence(forEventId id: [UInt8]) throws -> UInt64? {
-        if let pending, let seq = pending.sequence(forEventId: id) { return seq }
         guard let value = try txn.get(log.ids, id) else { return nil }
         return Keys.decodeUInt64(value)
     }
 
     /// The stream's current version (0 for a stream with no events): its number of sequences.
     public func streamVersion(_ stream: String) throws -> UInt64 {
-        if let pending, let version = pending.version(of: stream) { return version }
         let stored = try txn.withCursor(log.streams) { cursor -> UInt64 in
             guard try cursor.find(Keys.stream(stream)) != nil else { return 0 }
             return UInt64(try cursor.valueCount())
@@ -443,10 +382,9 @@ public struct LogReader {
             return out
         }
         let extra = unindexed?.counts ?? [:]
-        if !extra.isEmpty || !(pending?.streams.isEmpty ?? true) {
+        if !extra.isEmpty {
             var merged = Dictionary(out, uniquingKeysWith: { a, _ in a })
             for (stream, count) in extra { merged[stream, default: 0] += UInt64(count) }
-            for (stream, version) in pending?.streams ?? [:] { merged[stream] = version }
             out = merged.map { ($0.key, $0.value) }.sorted { $0.stream.utf8.lexicographicallyPrecedes($1.stream.utf8) }
         }
         return out
@@ -456,7 +394,6 @@ public struct LogReader {
     public func streamSequences(_ stream: String) throws -> [UInt64] {
         var out = try storedSequences(stream)
         if let unindexed { out += unindexed.sequences(of: stream) }
-        if let pending { out += pending.sequences(of: stream) }
         return out
     }
 
@@ -507,11 +444,6 @@ public struct LogReader {
     /// version order, decoding only those (the others' codes are peeked from their first bytes).
     public func forEachInStream(_ stream: String, typeCodes: [UInt16], _ body: (RecordView) throws -> Void) throws {
         for seq in try streamSequences(stream) {
-            if let pending, pending.contains(seq) {
-                guard let code = pending.typeCode(seq), typeCodes.contains(code), let view = try pending.record(seq) else { continue }
-                try body(view)
-                continue
-            }
             guard let bytes = try txn.get(log.events, Keys.sequence(seq)) else {
                 throw StoreError.corrupt(sequence: seq, detail: "indexed in stream \(stream) but missing")
             }

@@ -7,9 +7,12 @@
 /// holds, so every check sees the batch's earlier events in their streams.
 final class StreamAppends {
     private var sequences: [String: [UInt64]] = [:]
+    /// Sequences held (not yet put).
+    private(set) var held = 0
 
     func add(_ stream: String, _ sequence: UInt64) {
         sequences[stream, default: []].append(sequence)
+        held += 1
     }
 
     /// This transaction's sequences of `stream` not in `streams` yet, ascending.
@@ -35,6 +38,7 @@ final class StreamAppends {
             }
         }
         sequences = [:]
+        held = 0
     }
 }
 

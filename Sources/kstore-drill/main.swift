@@ -5,9 +5,9 @@
 //   kstore-drill append --store S --count N --tag T       N single-event durable appends
 //   kstore-drill measure --ndjson FILE [--runs R] [--appends N]
 //                                                         import, scans and appends, medians
-//   kstore-drill import --store S --ndjson FILE [--batch N]
-//                                                         one import with commits of N events
-//                                                         (default the importer's); prints its time
+//   kstore-drill import --store S --ndjson FILE
+//                                                         one import (one transaction, read as it
+//                                                         is appended); prints its time
 //   kstore-drill tamper --store S --mode byte|delete|swap|rewrite --at SEQ [--with SEQ2]
 //                                                         damage the log for tools/tamper-drill.sh
 //                                                         (see Tamper.swift)
@@ -206,7 +206,7 @@ case "measure":
         "input: \(file) (\(lineCount) events, \(bytes.count) bytes, \(String(format: "%.0f", Double(bytes.count) / Double(max(lineCount, 1)))) bytes/event)"
     )
     print("runs: \(runs) (medians)")
-    print("import (validate, one commit per file ≤ 2^20 events):  \(f(median(importRates))) events/s")
+    print("import (streamed, one commit per file):             \(f(median(importRates))) events/s")
     print(
         "durable single-event appends (one commit each):        \(f(median(appendRates))) appends/s, p50 \(f(median(p50s))) µs, p99 \(f(median(p99s))) µs"
     )
@@ -219,18 +219,16 @@ case "measure":
 
 case "import":
     guard let path = option("store"), let file = option("ndjson") else { fail("--store and --ndjson are required") }
-    guard let data = FileManager.default.contents(atPath: file) else { fail("cannot read \(file)") }
     let store = openStore(path)
-    var importer = Importer(store: store)
-    if let batch = option("batch").flatMap(Int.init) { importer.batchSize = batch }
+    let importer = Importer(store: store)
     let t0 = DispatchTime.now().uptimeNanoseconds
     do {
-        let s = try importer.importNDJSON([UInt8](data), source: file)
+        let s = try importer.importNDJSON(file: file)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         print(
             String(
-                format: "imported %d events (%d duplicates) in %.2f s: %.0f events/s, commits of %d", s.imported, s.duplicates, seconds,
-                Double(s.imported) / seconds, importer.batchSize))
+                format: "imported %d events (%d duplicates) in %.2f s: %.0f events/s, one transaction", s.imported, s.duplicates, seconds,
+                Double(s.imported) / seconds))
     } catch {
         fail("import failed: \(error)")
     }

@@ -36,37 +36,65 @@ struct AuditTrailCommand: StoreCommand {
 
     func run(_ store: ClinicStore) throws {
         let filter = AuditTrail.Filter(patient: patient, actor: actor, type: type, from: from, to: to, dates: by)
-        let trail = try AuditTrail.build(store, filter: filter)
-        try recordAccess(store, patients: trail.entries.map(\.record.patient))
         if json {
-            trail.writeJSONLine { Output.writeBytes($0, to: 1) }
+            let trail = try AuditTrailReader(store, filter: filter)
+            try recordAccess(store, patients: trail.patients)
+            try trail.writeJSONLine { Output.writeBytes($0, to: 1) }
             return
         }
-        Output.writeBytes(Array(AuditTrailText.render(trail).utf8), to: 1)
-        if trail.entries.isEmpty { Output.error("no events match") }
+        // The table's columns are as wide as their widest cell: measured in the reader's first
+        // pass, then every row printed as it is read again.
+        var widths = AuditTrailText.headers.map(\.count)
+        let trail = try AuditTrailReader(store, filter: filter) { e in
+            for (i, c) in AuditTrailText.cells(e).enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) }
+        }
+        try recordAccess(store, patients: trail.patients)
+        var out = AuditTrailText.Writer { Output.writeBytes($0, to: 1) }
+        try AuditTrailText.render(trail, widths: widths, into: &out)
+        out.flush()
+        if trail.count == 0 { Output.error("no events match") }
     }
 }
 
 /// The readable form: one line per event, its corrections indented under it, then the actors.
 enum AuditTrailText {
-    static func render(_ trail: AuditTrail) -> String {
-        let headers = ["SEQ", "RECORDED", "OCCURRED", "PATIENT", "TYPE", "ACTOR (ROLE)", "OS USER", "LATE", "DATA"]
-        var rows: [[String]] = []
-        var notes: [[String]] = []
-        for e in trail.entries {
-            let r = e.record
-            rows.append([
-                String(r.sequence), EventMapping.formatMicros(r.recordedAtMicros), r.occurredAt.rfc3339, r.patient, r.type.rawValue,
-                "\(r.actor.id) (\(r.actor.role.rawValue))", r.osUser,
-                e.late ? "LATE \(AuditTrail.describeDelay(micros: e.delayMicros))" : "-",
-                JSONWriter.string(r.event.dataJSON),
-            ])
-            notes.append(lines(for: e))
+    static let headers = ["SEQ", "RECORDED", "OCCURRED", "PATIENT", "TYPE", "ACTOR (ROLE)", "OS USER", "LATE", "DATA"]
+
+    /// Text handed on in chunks of about 1 MiB.
+    struct Writer {
+        let sink: ([UInt8]) -> Void
+        private var buffer: [UInt8] = []
+
+        init(_ sink: @escaping ([UInt8]) -> Void) {
+            self.sink = sink
+            buffer.reserveCapacity(1 << 20 + 4096)
         }
-        var widths = headers.map(\.count)
-        for row in rows {
-            for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) }
+
+        mutating func write(_ s: String) {
+            buffer.append(contentsOf: s.utf8)
+            if buffer.count >= 1 << 20 { flush() }
         }
+
+        mutating func flush() {
+            if !buffer.isEmpty { sink(buffer) }
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// One entry's row.
+    static func cells(_ e: AuditTrail.Entry) -> [String] {
+        let r = e.record
+        return [
+            String(r.sequence), EventMapping.formatMicros(r.recordedAtMicros), r.occurredAt.rfc3339, r.patient, r.type.rawValue,
+            "\(r.actor.id) (\(r.actor.role.rawValue))", r.osUser,
+            e.late ? "LATE \(AuditTrail.describeDelay(micros: e.delayMicros))" : "-",
+            JSONWriter.string(r.event.dataJSON),
+        ]
+    }
+
+    /// The whole table, its rows as `trail` reads them; `widths` the widest cell of each column
+    /// (headers included).
+    static func render(_ trail: AuditTrailReader, widths: [Int], into out: inout Writer) throws {
         func fmt(_ cells: [String]) -> String {
             var line = ""
             for (i, c) in cells.enumerated() {
@@ -75,15 +103,15 @@ enum AuditTrailText {
             return line + "\n"
         }
         let indent = String(repeating: " ", count: widths[0] + 2)
-        var out = "Audit trail: \(trail.entries.count) event(s)"
-        out += "; LATE = recorded more than \(trail.lateEntryHours) h after it occurred (rule set \(trail.rulesVersion))\n\n"
-        out += fmt(headers)
-        out += fmt(widths.map { String(repeating: "-", count: $0) })
-        for (row, extra) in zip(rows, notes) {
-            out += fmt(row)
-            for l in extra { out += indent + l + "\n" }
+        out.write("Audit trail: \(trail.count) event(s)")
+        out.write("; LATE = recorded more than \(trail.lateEntryHours) h after it occurred (rule set \(trail.rulesVersion))\n\n")
+        out.write(fmt(headers))
+        out.write(fmt(widths.map { String(repeating: "-", count: $0) }))
+        try trail.forEachEntry { e in
+            out.write(fmt(cells(e)))
+            for l in lines(for: e) { out.write(indent + l + "\n") }
         }
-        out += "\n"
+        out.write("\n")
         var actors = Table(["ACTOR", "ROLE", "EVENTS", "CORRECTIONS MADE", "CORRECTED BY OTHERS", "LATE ENTRIES"])
         for a in trail.actors {
             actors.add([
@@ -91,8 +119,7 @@ enum AuditTrailText {
                 String(a.correctedByOthers), String(a.lateEntries),
             ])
         }
-        out += actors.render()
-        return out
+        out.write(actors.render())
     }
 
     /// The lines under one entry: what it corrects, each correction of it, what now stands.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import KApp
 import KClinic
 
@@ -34,11 +35,14 @@ struct Import: StoreCommand {
     }
 
     func run(_ store: ClinicStore) throws {
-        let importer = Importer(store: store)
+        var importer = Importer(store: store)
+        if let n = ProcessInfo.processInfo.environment["KSTORE_DRILL_KILL_AFTER"].flatMap(Int.init) {
+            // tools/import-kill-drill.sh and DrillTests: die mid-transaction, after n lines appended.
+            importer.onAppended = { if $0 >= n { Glibc.kill(getpid(), SIGKILL) } }
+        }
         var total = ImportSummary(imported: 0, duplicates: 0)
         for file in files {
-            let bytes = try readInput(file)
-            let s = try importer.importNDJSON(bytes, source: file)
+            let s = try importer.importNDJSON(file: file)
             total.imported += s.imported
             total.duplicates += s.duplicates
             if total.firstSequence == nil { total.firstSequence = s.firstSequence }
@@ -55,16 +59,6 @@ struct Import: StoreCommand {
             Output.line(text)
         }
     }
-}
-
-func readInput(_ file: String) throws(AppError) -> [UInt8] {
-    if file == "-" {
-        return [UInt8](FileHandle.standardInput.readDataToEndOfFile())
-    }
-    guard let data = FileManager.default.contents(atPath: file) else {
-        throw .badInput([LineError(file: file, problem: "cannot read the file", expected: "check the path and permissions")])
-    }
-    return [UInt8](data)
 }
 
 /// Options naming who records an event.

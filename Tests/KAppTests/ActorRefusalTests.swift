@@ -59,12 +59,6 @@ import Testing
         #expect(
             AppError.notPermitted(.line(file: "f.ndjson", line: 3, refusal)).description
                 == "f.ndjson:3: actor rn.gone was retired and may no longer record; nothing of f.ndjson was written")
-        let partial = PartialCommit(source: "big", events: 100, firstSequence: 5, lastSequence: 104)
-        #expect(
-            AppError.notPermitted(.line(file: "big", line: 101, refusal, committed: partial)).description
-                == "big:101: actor rn.gone was retired and may no longer record\n"
-                + "big: the first 100 events were committed (sequences 5–104) before this; "
-                + "correct the line and import the file again: the committed events are skipped as duplicates")
         #expect(
             AppError.notPermitted(.review(refusal)).description
                 == "actor rn.gone was retired and may no longer record; a review is recorded by a registered compliance actor")

@@ -137,3 +137,73 @@ import Testing
         }
     }
 }
+
+/// Short version of tools/import-kill-drill.sh (issue 11 item 5): an import SIGKILLed at a random
+/// moment, mid-transaction after some lines, and the moment anything of it is visible, leaves
+/// all of its file or none, and a store that verifies.
+@Suite(.serialized) struct ImportKillDrillTests {
+    @Test func importKilledLeavesAllOrNoneOfTheFile() throws {
+        guard let kstore = executable("kstore") else {
+            Issue.record("kstore is not built; run `swift build --build-tests` first")
+            return
+        }
+        let bin = URL(fileURLWithPath: kstore).deletingLastPathComponent().path
+        let drill = packageRoot.appendingPathComponent("tools/import-kill-drill.sh").path
+        let result = try run("/usr/bin/env", ["bash", drill, "3", bin, "30"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("import-kill drill: 3 kills"), "\(result.stdout)")
+    }
+
+    @Test func anImportKilledMidTransactionLeavesNothing() throws {
+        guard let kstore = executable("kstore") else {
+            Issue.record("kstore is not built; run `swift build --build-tests` first")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kstore-ikill-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let store = dir.appendingPathComponent("store").path
+        try registerTestActors(try ClinicStore.create(at: store))
+        let base = try ClinicStore.open(at: store).log.count()
+        let file = dir.appendingPathComponent("f.ndjson").path
+        let lines = (0..<5000).map {
+            line(
+                "VitalsRecorded", patient: "P-\($0 % 11)", at: "2026-01-05T09:00:00-05:00",
+                data: #"{"systolic":\#(100 + $0 % 100),"diastolic":70,"heartRate":\#(40 + $0 % 150)}"#)
+        }
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        for after in [1, 2500, 4999] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: kstore)
+            p.arguments = ["import", "--store", store, file]
+            p.environment = ProcessInfo.processInfo.environment.merging(["KSTORE_DRILL_KILL_AFTER": String(after)]) { $1 }
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL, "killed after \(after) lines")
+            let opened = try ClinicStore.open(at: store)
+            #expect(try opened.log.count() == base, "killed after \(after) of 5,000 lines")
+            #expect(try LogAudit.verify(opened).ok)
+        }
+        #expect(try run(kstore, ["import", "--store", store, file]).status == 0)
+        #expect(try ClinicStore.open(at: store).log.count() == base + UInt64(Set(lines).count))  // identical lines are one event
+    }
+}
+
+/// Short version of tools/trail-memory-drill.sh (issue 11 item 11): the peak memory of
+/// `kstore audit trail` (JSON and table) does not grow with the entries it prints.
+@Suite(.serialized) struct TrailMemoryDrillTests {
+    @Test func auditTrailPeakMemoryDoesNotGrowWithTheEntries() throws {
+        guard let kstore = executable("kstore") else {
+            Issue.record("kstore is not built; run `swift build --build-tests` first")
+            return
+        }
+        let bin = URL(fileURLWithPath: kstore).deletingLastPathComponent().path
+        let drill = packageRoot.appendingPathComponent("tools/trail-memory-drill.sh").path
+        // ~10k events, then ~41k: holding the entries grew the peak by ~37 MB; streaming, ~5 MB.
+        let result = try run("/usr/bin/env", ["bash", drill, bin, "20", "20"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("trail memory drill: peak RSS grew"), "\(result.stdout)")
+    }
+}

@@ -85,11 +85,10 @@ import Testing
     }
 
     @Test func aBadLineFoundOnlyByTheStoreStillWritesNothing() throws {
-        // A correction whose target is missing is found inside the (dry-run) transaction,
-        // after many valid lines: nothing of the file may be written, even across batches.
+        // A correction whose target is missing is found inside the transaction, after many
+        // valid lines already appended in it: nothing of the file may be written.
         try withStore { (store: ClinicStore) throws in
-            var importer = Importer(store: store)
-            importer.batchSize = 16
+            let importer = Importer(store: store)
             let base = try store.log.count()
             var lines = (0..<100).map {
                 line(
@@ -102,13 +101,11 @@ import Testing
         }
     }
 
-    @Test func theCheckOfABatchedFileSeesTheFilesOwnEarlierLines() throws {
-        // Files larger than a batch are checked whole before the first commit: a correction of an
-        // event earlier in the same file is accepted, and its refusals (already voided, a second
-        // enrolment, a stale expectedVersion) are found before anything is written.
+    @Test func theStoreChecksOfALineSeeTheFilesOwnEarlierLines() throws {
+        // A correction of an event earlier in the same file is accepted, and its refusals
+        // (already voided, a second enrolment, a stale expectedVersion) abort the whole file.
         try withStore { (store: ClinicStore) throws in
-            var importer = Importer(store: store)
-            importer.batchSize = 4
+            let importer = Importer(store: store)
             let base = try store.log.count()
             let a = "3f2a0000-0000-4000-8000-0000000000a1"
             var lines = [line("PatientEnrolled", patient: "P-9", role: "clinician", data: #"{"protocol":"hybrid"}"#)]
@@ -196,10 +193,9 @@ import Testing
         }
     }
 
-    @Test func aLargeFileCommitsInBatchesWithGaplessSequences() throws {
+    @Test func aLargeFileCommitsWithGaplessSequences() throws {
         try withStore { (store: ClinicStore) throws in
-            var importer = Importer(store: store)
-            importer.batchSize = 100
+            let importer = Importer(store: store)
             let base = try store.log.count()
             let lines = (0..<1050).map {
                 line(
@@ -318,8 +314,7 @@ import Testing
 
     @Test func theMapGrowsDuringAnImportFromATinyInitialMap() throws {
         try withStore(mapSize: 32 << 10) { (store: ClinicStore) throws in
-            var importer = Importer(store: store)
-            importer.batchSize = 500
+            let importer = Importer(store: store)
             let lines = (0..<3000).map {
                 line(
                     "ScoreRecorded", patient: "P-\($0 % 40)", at: "2026-01-05T09:00:00-05:00",

@@ -54,45 +54,6 @@ import Testing
         }
     }
 
-    @Test func checkJudgesLikeAppendAndWritesNothing() throws {
-        try withTemporaryLog { log, _ in
-            try log.append([event(1), event(2, stream: "B")], clockMicros: clock)
-            let batch = [event(3), event(2, stream: "B"), event(4, stream: "C"), event(3), event(5, expected: 2)]
-            // The hook sees the batch's earlier events: the pending record, its id, its stream.
-            var seen: [(UInt64, [UInt64], UInt64?)] = []
-            let checked = try log.check(batch, clockMicros: clock) { reader, e, _ in
-                seen.append((try reader.streamVersion(e.stream), try reader.streamSequences(e.stream), try reader.lastRecord()?.sequence))
-                if e.eventId == uuidBytes(5) {
-                    let seq = try #require(try reader.sequence(forEventId: uuidBytes(3)))
-                    #expect(try reader.record(seq)?.stream == "P-1")
-                    #expect(try reader.streams().map(\.stream) == ["B", "C", "P-1"])
-                }
-            }
-            #expect(try log.count() == 2)
-            let appended = try log.append(batch, clockMicros: clock)
-            #expect(checked == appended)
-            #expect(
-                checked == [
-                    .appended(sequence: 3, streamVersion: 2), .duplicate(sequence: 2), .appended(sequence: 4, streamVersion: 1),
-                    .duplicate(sequence: 3), .appended(sequence: 5, streamVersion: 3),
-                ])
-            #expect(seen.map(\.0) == [1, 0, 2])
-            #expect(seen.map(\.1) == [[1], [], [1, 3]])
-            #expect(seen.map(\.2) == [2, 3, 4])
-            // Refusals are the ones append throws.
-            var twin = event(9)
-            twin.payload = [1]
-            #expect(throws: LogError.eventIdReused(index: 1, eventId: uuidBytes(9), existingSequence: 6)) {
-                try log.check([event(9), twin], clockMicros: clock)
-            }
-            #expect(throws: LogError.conflict(index: 1, stream: "P-1", expected: 3, actual: 4)) {
-                try log.check([event(10), event(11, expected: 3)], clockMicros: clock)
-            }
-            #expect(try log.count() == 5)
-            #expect(try log.verify().ok)
-        }
-    }
-
     @Test func insideAnAppendTheBatchsEarlierEventsAreInTheirStreams() throws {
         // `streams` is written at the end of the transaction (StreamAppends); every read before
         // that, the hooks' included, sees the batch's earlier events in their streams.
