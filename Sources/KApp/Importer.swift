@@ -136,6 +136,11 @@ public struct Importer {
             }
         } catch let e as AppError {
             throw e
+        } catch let e as StoreError {
+            // A lock file deleted or replaced under this process, a store opened read-only.
+            throw .noStore(e.description)
+        } catch let e as LMDBError {
+            throw .internal("import of \(source) failed and nothing of it was written: \(e)")
         } catch {
             throw .internal("import of \(source) failed: \(error)")
         }

@@ -270,7 +270,12 @@ import Testing
             let at = Timestamp(epochMillis: 1_767_600_000_000 + Int64(i) * 60_000, offsetMinutes: -300).rfc3339
             lines += line("ScoreRecorded", patient: "F-\(i % 40)", at: at, data: #"{"instrument":"MADRS","value":\#(i % 60)}"#) + "\n"
         }
-        let result = try run(kstore, ["import", "--store", dir, "-"], stdin: lines)
+        // A file, not standard input: the import stops reading at the full disk (a pipe's
+        // writer would then die of SIGPIPE).
+        let file = scratch("full") + ".ndjson"
+        defer { unlink(file) }
+        try lines.write(toFile: file, atomically: false, encoding: .utf8)
+        let result = try run(kstore, ["import", "--store", dir, file])
         #expect(result.status != 0)
         #expect(result.stderr.contains("the disk is full"), "\(result.stderr)")
         #expect(!result.stderr.contains("Input/output error"), "\(result.stderr)")
