@@ -16,10 +16,14 @@ public final class LogAppender {
     private var versions: [String: UInt64] = [:]
     /// Events offered so far (the `index` a `LogError` carries).
     public private(set) var offered = 0
+    /// Events appended so far.
+    private var appended = 0
 
     /// `streams` values held at most before they are put (bounds this transaction's memory;
     /// each flush still fills the tree stream by stream in key order).
     static let flushEvery = 1 << 20
+    /// Appends between two looks at the resident mapped pages (`Environment.residentBudget`).
+    static let releaseEvery = 1024
 
     init(log: EventLog, txn: Transaction, clockMicros: () -> Int64) throws {
         self.log = log
@@ -70,6 +74,13 @@ public final class LogAppender {
         try txn.put(log.ids, event.eventId, seqKey, flags: .noOverwrite)
         appends.add(event.stream, nextSequence)
         if appends.held >= LogAppender.flushEvery { try appends.flush(into: txn, log.streams) }
+        appended += 1
+        if appended % LogAppender.releaseEvery == 0 {
+            // Past LMDB's dirty-page limit the transaction's pages are spilled to the file and
+            // read back through the map (each `ids` lookup faults in a leaf and its neighbours):
+            // keep those mappings bounded too.
+            log.env.releaseResidentPagesIfOverBudget()
+        }
         prevHash = record.hash
         versions[event.stream] = version
         let sequence = nextSequence
