@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what kstore needs on a fresh Debian machine that has the Swift toolchain:
-# LMDB's library and headers (liblmdb-dev), and SQLite's (libsqlite3-dev, for the benchmark's
+# LMDB's library and headers (liblmdb-dev) and its tools (lmdb-utils), and SQLite's (libsqlite3-dev, for the benchmark's
 # baseline in Benchmarks/). Idempotent; quiet when all is present.
 set -euo pipefail
 need=()
 pkg-config --exists lmdb 2>/dev/null || need+=(liblmdb-dev)
 pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)
+# mdb_stat: tools/import-kill-drill.sh watches an import's transaction from outside with it.
+command -v mdb_stat >/dev/null 2>&1 || need+=(lmdb-utils)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
