@@ -19,7 +19,7 @@ struct BackupCommand: StoreCommand {
     func run(_ store: ClinicStore) throws {
         // A backup is a copy of every patient's record: an audited read, recorded before the copy.
         try recordAccess(store, patients: try patientsInScope(store, nil))
-        let r = try Backup.run(store, to: destination)
+        let r = try Backup.run(store, to: destination, notice: { Output.error($0) })
         if json {
             Output.json(
                 .object([
