@@ -1,4 +1,5 @@
 import Glibc
+import KClinic
 import KStore
 
 /// What `kstore backup` made.
@@ -174,6 +175,31 @@ public enum Backup {
             self.copySeconds = copySeconds
             self.verifySeconds = verifySeconds
         }
+
+        /// As the copying child process hands it to its parent.
+        public var json: JSONValue {
+            .object([
+                ("events", .string(String(events))), ("headHash", .string(headHash)), ("sourceEvents", .string(String(sourceEvents))),
+                ("bytes", .int(Int64(bytes))), ("copySeconds", .double(copySeconds)), ("verifySeconds", .double(verifySeconds)),
+            ])
+        }
+
+        public init?(json: JSONValue) {
+            func number(_ key: String) -> Double? {
+                switch json[key] {
+                case .int(let n)?: Double(n)
+                case .double(let d)?: d
+                default: nil
+                }
+            }
+            guard case .string(let e)? = json["events"], let events = UInt64(e), case .string(let headHash)? = json["headHash"],
+                case .string(let s)? = json["sourceEvents"], let sourceEvents = UInt64(s), let bytes = number("bytes"),
+                let copySeconds = number("copySeconds"), let verifySeconds = number("verifySeconds")
+            else { return nil }
+            self.init(
+                events: events, headHash: headHash, sourceEvents: sourceEvents, bytes: Int(bytes), copySeconds: copySeconds,
+                verifySeconds: verifySeconds)
+        }
     }
 
     /// The part that reads LMDB pages: the compact copy onto `dataFD` (synced), then the copy
@@ -186,6 +212,7 @@ public enum Backup {
         do {
             try store.log.copyCompact(toFile: dataFD)
         } catch {
+            if StoreDamage.isDamage(error) { throw .checkFailed(StoreDamage.sentence("backup's copy of data.mdb", "failed (\(error))")) }
             throw .internal("cannot copy the store \(store.path) to \(display): \(error)")
         }
         var rc: Int32
@@ -375,15 +402,21 @@ public enum Backup {
         do {
             copy = try ClinicStore.open(at: path)
         } catch {
+            if StoreDamage.isDamage(error) {
+                throw .checkFailed(StoreDamage.sentence("backup's copy of data.mdb", "does not open (\(error)); it was removed"))
+            }
             throw .internal("the copy in \(display) does not open: \(error)")
         }
         guard copy.log.storeId == source.log.storeId else {
-            throw .internal("the copy in \(display) carries another store id than \(source.path)")
+            throw .checkFailed(StoreDamage.sentence("backup's copy of data.mdb", "carries another store id than \(source.path)") + "; it was removed")
         }
         let report: VerifyReport
         do {
             report = try LogAudit.verify(copy)
         } catch {
+            if StoreDamage.isDamage(error) {
+                throw .checkFailed(StoreDamage.sentence("backup's verification of its copy", "failed (\(error)); it was removed"))
+            }
             throw .internal("cannot verify the copy in \(display): \(error)")
         }
         guard report.ok else {
