@@ -408,7 +408,8 @@ public enum Backup {
             throw .internal("the copy in \(display) does not open: \(error)")
         }
         guard copy.log.storeId == source.log.storeId else {
-            throw .checkFailed(StoreDamage.sentence("backup's copy of data.mdb", "carries another store id than \(source.path)") + "; it was removed")
+            throw .checkFailed(
+                StoreDamage.sentence("backup's copy of data.mdb", "carries another store id than \(source.path)") + "; it was removed")
         }
         let report: VerifyReport
         do {

@@ -106,13 +106,11 @@ public enum ChildProcess {
         return result
     }
 
-    static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    /// `strings` as a NULL-terminated array of C strings (posix_spawn's `char *const argv[]`).
+    static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
         var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
         pointers.append(nil)
         defer { for p in pointers { free(p) } }
-        return pointers.withUnsafeBufferPointer { buffer in
-            // posix_spawn takes `char *const argv[]`.
-            body(buffer.baseAddress!)
-        }
+        return body(pointers)
     }
 }

@@ -38,8 +38,9 @@ public enum VerifyVerdict {
         var buffer = [UInt8](repeating: 0, count: 1024)
         let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         guard n > 0 else { return nil }
-        let fields = String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n").first?.split(
-            separator: "\t", omittingEmptySubsequences: false) ?? []
+        let fields =
+            String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n").first?.split(
+                separator: "\t", omittingEmptySubsequences: false) ?? []
         guard fields.count >= 3, fields[0] == "failed" else { return nil }
         return
             "warning: the last `kstore audit verify` of this store, at \(fields[1]), failed (\(fields[2])); this write goes into a store that may be damaged: run `kstore audit verify`, and restore from the latest verified backup if it still fails"
@@ -49,7 +50,9 @@ public enum VerifyVerdict {
 /// Damage to the store's file, as LMDB or the log reports it (rather than a full disk, a
 /// permission or a missing store).
 public enum StoreDamage {
-    static let codes: Set<LMDBError.Code> = [.corrupted, .pageNotFound, .invalid, .versionMismatch, .panic, .badTxn, .cursorFull, .badValueSize]
+    static let codes: Set<LMDBError.Code> = [
+        .corrupted, .pageNotFound, .invalid, .versionMismatch, .panic, .badTxn, .cursorFull, .badValueSize,
+    ]
 
     static let names = [
         "MDB_CORRUPTED", "MDB_PAGE_NOTFOUND", "MDB_INVALID", "MDB_VERSION_MISMATCH", "MDB_PANIC", "MDB_BAD_TXN", "MDB_CURSOR_FULL",

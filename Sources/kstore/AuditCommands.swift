@@ -222,7 +222,7 @@ struct Audit: ParsableCommand {
                     do {
                         try store.log.walkEveryTree()
                         result = try LogAudit.audit(store, checkpoint: signed)
-                    } catch where StoreDamage.isDamage(error) {
+                    } catch  where StoreDamage.isDamage(error) {
                         try damaged(StoreDamage.sentence("verify's walk of data.mdb", "failed (\(error))"))
                     }
                     try render(result)

@@ -35,7 +35,7 @@ struct BackupCommand: ParsableCommand {
                 // A backup is a copy of every patient's record: an audited read, recorded before the copy.
                 do {
                     try recordAccess(store, patients: try patientsInScope(store, nil))
-                } catch where StoreDamage.isDamage(error) {
+                } catch  where StoreDamage.isDamage(error) {
                     throw AppError.checkFailed(StoreDamage.sentence("backup's reading of data.mdb", "failed (\(error))"))
                 }
                 let copied = try Backup.copyAndVerify(store, into: 3, directory: "/proc/self/fd/4", display: display)
@@ -56,7 +56,8 @@ struct BackupCommand: ParsableCommand {
                 switch outcome.ending {
                 case .signaled(let signal):
                     throw AppError.checkFailed(
-                        StoreDamage.sentence("backup's copy of data.mdb", "died of \(ChildProcess.signalName(signal))") + " (nothing was written to \(place.target))")
+                        StoreDamage.sentence("backup's copy of data.mdb", "died of \(ChildProcess.signalName(signal))")
+                            + " (nothing was written to \(place.target))")
                 case .exited(let code) where code != 0:
                     throw ExitCode(code)
                 case .exited:

@@ -34,6 +34,7 @@ struct Import: StoreCommand {
     }
 
     func run(_ store: ClinicStore) throws {
+        warnIfLastVerifyFailed(store)
         let importer = Importer(store: store)
         var total = ImportSummary(imported: 0, duplicates: 0)
         for file in files {
@@ -88,6 +89,7 @@ struct Append: StoreCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run(_ store: ClinicStore) throws {
+        warnIfLastVerifyFailed(store)
         let result = try SingleEvent.append(
             store, type: type, patient: patient, occurredAt: at, actor: who.asActor, data: data, expectedVersion: expectedVersion,
             eventId: eventId)
@@ -129,6 +131,7 @@ struct Amend: StoreCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run(_ store: ClinicStore) throws {
+        warnIfLastVerifyFailed(store)
         report(try SingleEvent.amend(store, event: event, reason: reason, data: data, actor: who.asActor), json: json)
     }
 }
@@ -144,6 +147,7 @@ struct VoidCommand: StoreCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run(_ store: ClinicStore) throws {
+        warnIfLastVerifyFailed(store)
         report(try SingleEvent.void(store, event: event, reason: reason, actor: who.asActor), json: json)
     }
 }
