@@ -67,6 +67,21 @@ public enum StoreDamage {
         return names.contains { text.contains($0) }
     }
 
+    /// Whether a store that failed to open (`error`) is damaged rather than absent or not this
+    /// user's: its `data.mdb` is there and not empty, and the failure is not a permission, a
+    /// read-only medium or a full reader table (a damaged meta page makes LMDB ask for an
+    /// impossible map, ENOMEM, or read a page that is not there).
+    public static func openFailureIsDamage(store path: String, _ error: any Error) -> Bool {
+        if isDamage(error) { return true }
+        var st = stat()
+        guard stat(path + "/data.mdb", &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size > 0 else { return false }
+        let text = "\(error)"
+        let notDamage = [
+            "ermission denied", "Read-only file system", "MDB_READERS_FULL", "No such file", "Resource temporarily unavailable",
+        ]
+        return !notDamage.contains { text.contains($0) }
+    }
+
     /// cli.md's sentence for a damaged store found by `what` (e.g. "verify's walk of data.mdb").
     public static func sentence(_ what: String, _ how: String) -> String {
         "the store's file is damaged: \(what) \(how); restore from the latest verified backup"

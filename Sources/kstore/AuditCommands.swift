@@ -215,7 +215,7 @@ struct Audit: ParsableCommand {
                     let store: ClinicStore
                     do {
                         store = try ClinicStore.open(at: path)
-                    } catch let e as AppError where StoreDamage.isDamage(e) {
+                    } catch let e as AppError where StoreDamage.openFailureIsDamage(store: path, e) {
                         try damaged(StoreDamage.sentence("verify could not open data.mdb", "(\(e))"))
                     }
                     let result: AuditResult

@@ -29,7 +29,7 @@ struct BackupCommand: ParsableCommand {
                 let store: ClinicStore
                 do {
                     store = try ClinicStore.open(at: path)
-                } catch let e as AppError where StoreDamage.isDamage(e) {
+                } catch let e as AppError where StoreDamage.openFailureIsDamage(store: path, e) {
                     throw AppError.checkFailed(StoreDamage.sentence("backup could not open data.mdb", "(\(e))"))
                 }
                 // A backup is a copy of every patient's record: an audited read, recorded before the copy.
