@@ -188,6 +188,7 @@ extension EventLog {
         var prevHash = [UInt8](repeating: 0, count: EventRecord.hashSize)
         var expected: UInt64 = 1
         var local: [String: (version: UInt64, sequence: UInt64, events: UInt64)] = [:]
+        let overflow = OverflowCheck(env)
         try txn.withCursor(streams) { streamCursor in
             try txn.withCursor(events) { cursor in
                 var entry: Cursor.Entry?
@@ -218,6 +219,8 @@ extension EventLog {
                     if let upTo, !Self.keyLess(key, upTo) { break }
                     if Self.keyLess(through, key) { break }
                     defer { chunk.count += 1 }
+                    // A damaged overflow header is LMDB's to trust: an error here, not a crash later.
+                    try overflow.check(value, in: events)
                     guard let seq = Keys.decodeUInt64(key) else {
                         report(expected, .undecodable, "a key of \(key.count) bytes is not a sequence")
                         entry = try cursor.next()

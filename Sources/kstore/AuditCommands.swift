@@ -220,7 +220,7 @@ struct Audit: ParsableCommand {
                     }
                     let result: AuditResult
                     do {
-                        try store.log.walkEveryTree()
+                        try LogAudit.checkPages(store)
                         result = try LogAudit.audit(store, checkpoint: signed)
                     } catch  where StoreDamage.isDamage(error) {
                         try damaged(StoreDamage.sentence("verify's walk of data.mdb", "failed (\(error))"))
