@@ -1,5 +1,4 @@
 import Crypto
-import Dispatch
 import Glibc
 import KBinary
 import Synchronization
@@ -80,7 +79,7 @@ extension EventLog {
                 let shared = UncheckedLog(self)
                 let through = lastKey
                 let starts = bounds
-                DispatchQueue.concurrentPerform(iterations: bounds.count) { k in
+                Self.onThreads(bounds.count) { k in
                     let log = shared.log
                     do {
                         let chunk = try log.env.read { t in
@@ -357,4 +356,42 @@ final class VerifyChunkResults: Sendable {
 struct UncheckedLog: @unchecked Sendable {
     let log: EventLog
     init(_ log: EventLog) { self.log = log }
+}
+
+extension EventLog {
+    /// Runs `body(0)` … `body(count - 1)` at once: `body(0)` on the calling thread, each other
+    /// on a thread of its own (not a shared pool, which may run them one after another when
+    /// busy), and returns when all have.
+    static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        final class Work: @unchecked Sendable {
+            let body: @Sendable (Int) -> Void
+            let index: Int
+            init(_ body: @escaping @Sendable (Int) -> Void, _ index: Int) {
+                self.body = body
+                self.index = index
+            }
+        }
+        var threads: [pthread_t] = []
+        var inline: [Int] = [0]
+        for k in 1..<max(count, 1) {
+            let work = Unmanaged.passRetained(Work(body, k)).toOpaque()
+            var thread = pthread_t()
+            let rc = pthread_create(
+                &thread, nil,
+                { raw in
+                    guard let raw else { return nil }
+                    let work = Unmanaged<Work>.fromOpaque(raw).takeRetainedValue()
+                    work.body(work.index)
+                    return nil
+                }, work)
+            if rc == 0 {
+                threads.append(thread)
+            } else {
+                Unmanaged<Work>.fromOpaque(work).release()
+                inline.append(k)
+            }
+        }
+        for k in inline { body(k) }
+        for thread in threads { pthread_join(thread, nil) }
+    }
 }
