@@ -432,6 +432,9 @@ public enum Backup {
             sourceEvents = try source.log.count()
             sourceHash = report.events == 0 ? nil : try source.log.hash(at: report.events)
         } catch {
+            if StoreDamage.isDamage(error) {
+                throw .checkFailed(StoreDamage.sentence("backup's reading of data.mdb", "failed (\(error)); the copy was removed"))
+            }
             throw .internal("cannot read the source store \(source.path) to compare the copy with it: \(error)")
         }
         guard report.events <= sourceEvents else {
