@@ -64,7 +64,7 @@ s="$work/empty"
 fresh "$s"
 : >"$s/data.mdb"
 st=$(status_of "$k" audit verify --store "$s")
-[ "$st" = 1 ] && grep -q "does not hold a kstore store" "$work/out" && ok "empty data.mdb: verify exits 1" \
+[ "$st" = 1 ] && grep -q "is damaged or is not a kstore store" "$work/out" && ok "empty data.mdb: verify exits 1" \
   || bad "empty data.mdb: verify exited $st: $(head -c 300 "$work/out")"
 st=$(status_of "$k" append --store "$s" "${append_args[@]}")
 [ "$st" = 66 ] && [ ! -s "$s/data.mdb" ] && ok "empty data.mdb: append exits 66 and writes nothing" \

@@ -1,3 +1,4 @@
+import CLMDB
 import Glibc
 
 extension EventLog {
@@ -79,6 +80,35 @@ public enum FileSystem {
         return names
     }
 
+    /// The names in an open directory, without `.` and `..` (the descriptor stays open and
+    /// is not moved: a duplicate is read).
+    public static func entries(_ directoryFD: Int32) -> [String] {
+        let fd = dup(directoryFD)
+        guard fd >= 0 else { return [] }
+        guard let dir = fdopendir(fd) else {
+            close(fd)
+            return []
+        }
+        defer { closedir(dir) }
+        rewinddir(dir)
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Unlinks every entry but `keeping` of an open directory (one level: files, links; never
+    /// following a link), as far as it can.
+    public static func removeEntries(_ directoryFD: Int32, keeping: String? = nil) {
+        for name in entries(directoryFD) where name != keeping {
+            unlinkat(directoryFD, name, 0)
+        }
+    }
+
     /// Size in bytes of a file.
     public static func size(_ path: String) throws(FileSystemError) -> Int {
         var st = stat()
@@ -133,5 +163,32 @@ public enum FileSystem {
         for name in (try? entries(path)) ?? [] where unlink(path + "/" + name) != 0 { ok = false }
         if rmdir(path) != 0 { ok = false }
         return ok
+    }
+}
+
+extension Environment {
+    /// Compacting hot copy onto an open file (`mdb_env_copyfd2` with `MDB_CP_COMPACT`), which
+    /// the caller created (owner-only, exclusively, without following links) and syncs.
+    public func copy(toFile fd: Int32) throws(LMDBError) {
+        try check(mdb_env_copyfd2(handle, fd, UInt32(MDB_CP_COMPACT)), "mdb_env_copyfd2")
+    }
+}
+
+extension EventLog {
+    /// As `copyCompact(to:)`, onto an open, empty file the caller created: the copy never
+    /// goes through a path, so nothing swapped in for one can receive it.
+    public func copyCompact(toFile fd: Int32) throws(LMDBError) {
+        var attempts = 0
+        while true {
+            do throws(LMDBError) {
+                try env.copy(toFile: fd)
+                return
+            } catch let error where error.code == .mapResized && attempts < 3 {
+                attempts += 1
+                _ = ftruncate(fd, 0)
+                _ = lseek(fd, 0, SEEK_SET)
+                try env.setMapSize(0)
+            }
+        }
     }
 }

@@ -52,8 +52,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "are in use (cut short, as by an incomplete copy); nothing was read or written. Restore the store from its latest "
                 + "verified backup (`kstore backup` makes them)"
         case .notAStore(let path, let detail):
-            "\(path) does not hold a kstore store: \(detail); nothing was read or written. If it should, restore it from its "
-                + "latest verified backup; to start a new store elsewhere, run `kstore init --store DIR`"
+            "the store's file \(path)/data.mdb is damaged or is not a kstore store: \(detail); nothing was read or written. "
+                + "If it held one, restore it from its latest verified backup; to start a new store, run `kstore init --store DIR`"
         case .permissionDenied(let path, let user, let detail):
             "permission denied for this OS user (\(user)) on the store at \(path): \(detail); run kstore as the OS user "
                 + "that owns the store, or ask whoever administers it for access"

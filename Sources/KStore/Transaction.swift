@@ -172,6 +172,7 @@ public struct Cursor {
     public func first() throws(LMDBError) -> Entry? { try op(MDB_FIRST) }
     public func last() throws(LMDBError) -> Entry? { try op(MDB_LAST) }
     public func next() throws(LMDBError) -> Entry? { try op(MDB_NEXT) }
+    public func previous() throws(LMDBError) -> Entry? { try op(MDB_PREV) }
     /// The first entry whose key is ≥ `key`.
     public func seek(atLeast key: UnsafeRawBufferPointer) throws(LMDBError) -> Entry? { try op(MDB_SET_RANGE, key: key) }
 

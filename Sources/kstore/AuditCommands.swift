@@ -169,7 +169,7 @@ struct Audit: ParsableCommand {
         }
     }
 
-    struct Verify: PreparedStoreCommand {
+    struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute the hash chain and every index; exit 1 naming each broken sequence.",
             discussion: """
@@ -184,6 +184,8 @@ struct Audit: ParsableCommand {
             name: .customLong("public-key"), help: "The public key file (PREFIX.pub of `kstore audit keygen`) that signed the checkpoint.")
         var publicKey: String?
         @Flag(help: "Print the result as JSON.") var json = false
+        /// Internal: this process is the child that reads the store (see `run()`).
+        @Flag(name: .customLong("walk-child"), help: .hidden) var walkChild = false
 
         func validate() throws {
             if checkpoint != nil && publicKey == nil {
@@ -200,35 +202,102 @@ struct Audit: ParsableCommand {
             return try Checkpoint.load(path: checkpoint, publicKeyPath: publicKey)
         }
 
-        /// Opens the store read-only (an archive on read-only media or another user's copy
-        /// verifies too), and reports a store too damaged to open as a failed check (exit 1).
+        /// The walk runs in a child process (this executable again, with `--walk-child`): a
+        /// damaged page that makes LMDB follow a bad pointer or fail an assertion kills the
+        /// child, and this process reports it as damage (exit 1, a sentence, valid JSON). The
+        /// verdict is kept in the store directory (`VerifyVerdict`) so that writes warn.
         mutating func run() throws {
-            try guarded {
-                let prepared = try prepare()
-                let store: ClinicStore
-                do throws(AppError) {
-                    store = try ClinicStore.open(at: options.path, readOnly: true)
-                } catch .damaged(let sentence) {
-                    if json {
-                        Output.json(
-                            .object([
-                                ("ok", .bool(false)), ("events", .int(0)), ("head", .string("")),
-                                (
-                                    "problems",
-                                    .array([.object([("sequence", .int(0)), ("kind", .string("damaged")), ("detail", .string(sentence))])])
-                                ),
-                            ]))
-                    } else {
-                        Output.line("FAILED: \(sentence)")
+            let path = options.path
+            if walkChild {
+                ChildProcess.enterChild()
+                try guarded {
+                    let signed = try prepare()
+                    // Read-only: an archive on read-only media or another user's copy verifies too.
+                    let opened: Result<ClinicStore, AppError>
+                    do throws(AppError) {
+                        opened = .success(try ClinicStore.open(at: path, readOnly: true))
+                    } catch {
+                        opened = .failure(error)
                     }
-                    throw ExitCode(1)
+                    let store: ClinicStore
+                    switch opened {
+                    case .success(let s): store = s
+                    case .failure(.damaged(let sentence)): try damaged(sentence)
+                    case .failure(let e) where StoreDamage.openFailureIsDamage(store: path, e):
+                        try damaged(StoreDamage.sentence("verify could not open data.mdb", "(\(e))"))
+                    case .failure(let e): throw e
+                    }
+                    let result: AuditResult
+                    do {
+                        try LogAudit.checkPages(store)
+                        result = try LogAudit.audit(store, checkpoint: signed)
+                    } catch  where StoreDamage.isDamage(error) {
+                        try damaged(StoreDamage.sentence("verify's walk of data.mdb", "failed (\(error))"))
+                    }
+                    try render(result)
                 }
-                try run(store, prepared)
+                return
+            }
+            var arguments = ["audit", "verify", "--store", path, "--walk-child"]
+            if let checkpoint, let publicKey { arguments += ["--checkpoint", checkpoint, "--public-key", publicKey] }
+            if json { arguments.append("--json") }
+            let json = json
+            try guarded {
+                let outcome = try ChildProcess.run(ChildProcess.executable, arguments)
+                let now = SystemClock.now().rfc3339
+                switch outcome.ending {
+                case .exited(let code):
+                    Output.writeBytes(outcome.stdout, to: 1)
+                    if code == 0 {
+                        VerifyVerdict.record(store: path, ok: true, summary: "ok", at: now)
+                    } else if code == 1 {
+                        VerifyVerdict.record(store: path, ok: false, summary: Self.summary(outcome.stdout, json: json), at: now)
+                    }
+                    if code != 0 { throw ExitCode(code) }
+                case .signaled(let signal):
+                    let sentence = StoreDamage.sentence("verify's walk of data.mdb", "died of \(ChildProcess.signalName(signal))")
+                    VerifyVerdict.record(store: path, ok: false, summary: sentence, at: now)
+                    try damaged(sentence)
+                }
             }
         }
 
-        func run(_ store: ClinicStore, _ signed: Checkpoint?) throws {
-            let result = try LogAudit.audit(store, checkpoint: signed)
+        /// Reports a damaged store as verify reports any failure: `FAILED: ` and the sentence on
+        /// standard output, with --json a report with `ok` false and the sentence as its one
+        /// problem; exit 1.
+        func damaged(_ sentence: String) throws -> Never {
+            if json {
+                Output.json(
+                    .object([
+                        ("ok", .bool(false)), ("events", .int(0)), ("head", .string("")),
+                        (
+                            "problems",
+                            .array([.object([("sequence", .int(0)), ("kind", .string("damaged")), ("detail", .string(sentence))])])
+                        ),
+                        ("damaged", .bool(true)),
+                    ]))
+            } else {
+                Output.line("FAILED: \(sentence)")
+            }
+            throw ExitCode(1)
+        }
+
+        /// One line saying what the failed verify found (for the verdict file).
+        static func summary(_ stdout: [UInt8], json: Bool) -> String {
+            let text = String(decoding: stdout, as: UTF8.self)
+            if json, let doc = try? JSONParser.parse(stdout),
+                case .array(let problems)? = doc["problems"]
+            {
+                let first = problems.first.flatMap { p -> String? in
+                    guard case .int(let seq)? = p["sequence"], case .string(let kind)? = p["kind"] else { return nil }
+                    return "first bad sequence \(seq): \(kind)"
+                }
+                return "\(problems.count) problem(s)" + (first.map { "; " + $0 } ?? "")
+            }
+            return text.split(separator: "\n").last(where: { $0.hasPrefix("FAILED") }).map(String.init) ?? "problems found"
+        }
+
+        func render(_ result: AuditResult) throws {
             let report = result.report
             if json {
                 var members: [(String, JSONValue)] = [

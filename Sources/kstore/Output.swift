@@ -89,3 +89,8 @@ func patientsInScope(_ store: ClinicStore, _ patient: String?) throws -> [String
     if let patient { return [patient] }
     return try LogReading.patients(store)
 }
+
+/// A write into a store whose last `audit verify` failed says so (one line on standard error).
+func warnIfLastVerifyFailed(_ store: ClinicStore) {
+    if let warning = VerifyVerdict.warning(store: store.path) { Output.error(warning) }
+}

@@ -35,6 +35,7 @@ struct Import: StoreCommand {
     }
 
     func run(_ store: ClinicStore) throws {
+        warnIfLastVerifyFailed(store)
         var importer = Importer(store: store)
         if let n = ProcessInfo.processInfo.environment["KSTORE_DRILL_KILL_AFTER"].flatMap(Int.init) {
             // tools/import-kill-drill.sh and DrillTests: die mid-transaction, after n lines appended.
@@ -82,6 +83,7 @@ struct Append: StoreCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run(_ store: ClinicStore) throws {
+        warnIfLastVerifyFailed(store)
         let result = try SingleEvent.append(
             store, type: type, patient: patient, occurredAt: at, actor: who.asActor, data: data, expectedVersion: expectedVersion,
             eventId: eventId)
@@ -123,6 +125,7 @@ struct Amend: StoreCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run(_ store: ClinicStore) throws {
+        warnIfLastVerifyFailed(store)
         report(try SingleEvent.amend(store, event: event, reason: reason, data: data, actor: who.asActor), json: json)
     }
 }
@@ -138,6 +141,7 @@ struct VoidCommand: StoreCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run(_ store: ClinicStore) throws {
+        warnIfLastVerifyFailed(store)
         report(try SingleEvent.void(store, event: event, reason: reason, actor: who.asActor), json: json)
     }
 }
