@@ -14,10 +14,12 @@ let package = Package(
         .library(name: "KClinic", targets: ["KClinic"]),
         .library(name: "KBinary", targets: ["KBinary"]),
         .library(name: "KApp", targets: ["KApp"]),
+        .library(name: "KReport", targets: ["KReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/JohnSundell/Plot", from: "0.14.0"),
     ],
     targets: [
         // The system library: nothing but LMDB's header. Only KStore imports it.
@@ -39,11 +41,18 @@ let package = Package(
         ),
         // Clinical events, validation, rule set, projections as pure folds. Foundation only.
         .target(name: "KClinic", dependencies: ["KBinary"], swiftSettings: strict),
-        // Where store and domain meet: import pipeline, projections over the log, renderers.
+        // Pages and pictures: pure functions from report inputs to HTML and SVG text (no LMDB,
+        // no clock, no file system). HTML through Plot, every value escaped in `Escape`.
+        .target(
+            name: "KReport",
+            dependencies: ["KClinic", .product(name: "Plot", package: "Plot")],
+            swiftSettings: strict
+        ),
+        // Where store and domain meet: import pipeline, projections over the log, report inputs.
         .target(
             name: "KApp",
             dependencies: [
-                "KStore", "KClinic", "KBinary",
+                "KStore", "KClinic", "KBinary", "KReport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -52,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "kstore",
             dependencies: [
-                "KApp", "KClinic",
+                "KApp", "KClinic", "KReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -67,7 +76,7 @@ let package = Package(
         .testTarget(name: "KStoreTests", dependencies: ["KStore", "KBinary"], swiftSettings: strict),
         .testTarget(name: "KClinicTests", dependencies: ["KClinic", "KBinary"], swiftSettings: strict),
         .testTarget(
-            name: "KAppTests", dependencies: ["KApp", "KStore", "KClinic", "KBinary", "kstore", "kstore-drill"],
+            name: "KAppTests", dependencies: ["KApp", "KStore", "KClinic", "KBinary", "KReport", "kstore", "kstore-drill"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,172 @@
+import ArgumentParser
+import Glibc
+import KApp
+import KClinic
+import KReport
+
+/// `kstore report patient|today|trail --out FILE.html`: the pages of web.md as self-contained
+/// files. A report is a read: recorded in the access log like the query it shows.
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a report as one self-contained HTML file (style and chart inline, no script): patient, today, trail.",
+        subcommands: [PatientReport.self, TodayReport.self, TrailReport.self]
+    )
+
+    struct PatientReport: ReportCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "patient",
+            abstract: "One patient's course: chart, phase and why, due items, audit findings, alerts, the events with corrections.")
+        @OptionGroup var options: StoreOptions
+        @Option(help: "The patient id.") var patient: String
+        @Option(help: "Evaluation date YYYY-MM-DD (default: today, local time).") var on: Day?
+        @Option(help: "The HTML file to write (replaced whole; nothing is left there on failure).") var out: String
+
+        func html(_ store: ClinicStore) throws -> String {
+            let day = on ?? today()
+            guard let page = try ProjectionEngine(store: store).patientPage(patient, on: day) else {
+                throw AppError.badInput([
+                    .option("--patient", "no events of patient \(patient) on or before \(day)", expected: "a patient id from `kstore log`")
+                ])
+            }
+            try recordAccess(store, patients: [patient])
+            return Reports.patient(page)
+        }
+    }
+
+    struct TodayReport: ReportCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "today",
+            abstract: "The clinic's day: infusions due and overdue, monitoring, active alerts, documentation gaps; most urgent first.")
+        @OptionGroup var options: StoreOptions
+        @Option(help: "Evaluation date YYYY-MM-DD (default: today, local time).") var on: Day?
+        @Option(help: "The HTML file to write (replaced whole; nothing is left there on failure).") var out: String
+
+        func html(_ store: ClinicStore) throws -> String {
+            let page = try ProjectionEngine(store: store).todayPage(on: on ?? today())
+            // Like `query due` without --patient: every patient in the store was read.
+            try recordAccess(store, patients: try patientsInScope(store, nil))
+            return Reports.today(page)
+        }
+    }
+
+    struct TrailReport: ReportCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "trail",
+            abstract: "The audit trail as a printable document: verify's result and head hash, every event with its corrections.")
+        @OptionGroup var options: StoreOptions
+        @Option(help: "Only this patient's events.") var patient: String?
+        @Option(help: "Only events recorded by this actor id.") var actor: String?
+        @Option(help: "Only events of this type, e.g. ScoreRecorded.") var type: EventType?
+        @Option(help: "From this date, YYYY-MM-DD (inclusive).") var from: Day?
+        @Option(help: "Through this date, YYYY-MM-DD (inclusive).") var to: Day?
+        @Option(help: "Which date --from/--to select by: recorded (the default) or occurred.")
+        var by: AuditTrail.DateBasis = .recorded
+        @Option(help: "The HTML file to write (replaced whole; nothing is left there on failure).") var out: String
+
+        func validate() throws {
+            if let from, let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
+        }
+
+        func html(_ store: ClinicStore) throws -> String {
+            let filter = AuditTrail.Filter(patient: patient, actor: actor, type: type, from: from, to: to, dates: by)
+            let (page, trail) = try AuditTrail.page(store, filter: filter)
+            try recordAccess(store, patients: trail.entries.map(\.record.patient))
+            return Reports.trail(page)
+        }
+    }
+}
+
+/// A report subcommand: check that `--out` can be written (a temporary file beside it) before
+/// the store is opened, gather and render, then rename the temporary file over `--out`. On any
+/// failure the temporary file is removed and `--out` is left as it was.
+protocol ReportCommand: ParsableCommand {
+    var options: StoreOptions { get }
+    var out: String { get }
+    func html(_ store: ClinicStore) throws -> String
+}
+
+extension ReportCommand {
+    mutating func run() throws {
+        let out = self.out
+        try guarded {
+            let file = try ReportFile(path: out)
+            defer { file.discard() }
+            let store = try ClinicStore.open(at: options.path)
+            try file.commit(try html(store))
+        }
+    }
+}
+
+/// A temporary file in the directory of `path`, renamed to `path` once written whole.
+final class ReportFile {
+    let path: String
+    let temporary: String
+    private var fd: Int32
+    private var committed = false
+
+    init(path: String) throws {
+        self.path = path
+        let dir: String
+        if let slash = path.lastIndex(of: "/") {
+            dir = slash == path.startIndex ? "/" : String(path[..<slash])
+        } else {
+            dir = "."
+        }
+        let name = path.split(separator: "/").last.map(String.init) ?? ""
+        guard !name.isEmpty, !path.hasSuffix("/") else {
+            throw AppError.usage("cannot write --out \(path): it names a directory, not a file")
+        }
+        var isDir = stat()
+        if stat(path, &isDir) == 0, (isDir.st_mode & S_IFMT) == S_IFDIR {
+            throw AppError.usage("cannot write --out \(path): it is a directory")
+        }
+        var template = Array("\(dir)/.\(name).tmp-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { buf in
+            buf.baseAddress.map { mkstemp($0) } ?? -1
+        }
+        guard fd >= 0 else {
+            throw AppError.usage("cannot write --out \(path): \(String(cString: strerror(errno)))")
+        }
+        self.fd = fd
+        self.temporary = template.withUnsafeBufferPointer { buf in buf.baseAddress.map { String(cString: $0) } ?? "" }
+        // Readable as a report file normally is (mkstemp creates 0600): the umask decides.
+        let mask = umask(0)
+        umask(mask)
+        fchmod(fd, 0o666 & ~mask)
+    }
+
+    /// Writes `text` whole, syncs, and renames the file over `path`.
+    func commit(_ text: String) throws {
+        var bytes = Array(text.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        var off = 0
+        let ok = bytes.withUnsafeBytes { buf -> Bool in
+            while off < buf.count {
+                let n = write(fd, buf.baseAddress?.advanced(by: off), buf.count - off)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return false }
+                off += n
+            }
+            return true
+        }
+        guard ok, fsync(fd) == 0 else {
+            let reason = errno == ENOSPC ? "the disk is full" : String(cString: strerror(errno))
+            throw AppError.usage("cannot write --out \(path): \(reason)")
+        }
+        close(fd)
+        fd = -1
+        guard rename(temporary, path) == 0 else {
+            throw AppError.usage("cannot write --out \(path): \(String(cString: strerror(errno)))")
+        }
+        committed = true
+    }
+
+    /// Removes the temporary file unless it was committed.
+    func discard() {
+        if fd >= 0 {
+            close(fd)
+            fd = -1
+        }
+        if !committed { unlink(temporary) }
+    }
+}
