@@ -34,16 +34,16 @@ public enum CourseChart {
     }
 
     // Geometry (viewBox units; the SVG scales to its container's width).
-    static let width = 960.0
+    static let width = 860.0
     static let left = 46.0
-    static let right = 150.0
+    static let right = 172.0
     static let top = 26.0
     static let mainHeight = 250.0
     static let laneHeight = 26.0
     static let phqHeight = 64.0
     static let phqGap = 12.0
     static let axisHeight = 28.0
-    static let labelFont = 12.0
+    static let labelFont = 12.5
     /// An estimate of a label's width in viewBox units (digits and letters of the chart font).
     static func labelWidth(_ s: String) -> Double { Double(s.count) * labelFont * 0.62 }
 
@@ -460,13 +460,18 @@ public enum CourseChart {
         s.element(
             "text", [("x", SVG.n(axisX + 30)), ("y", SVG.n(mainTop - 8)), ("fill", "#2a5599"), ("text-anchor", "middle")],
             text: "interval (days)")
-        // Threshold labels at the right, pushed apart.
+        // Threshold labels inside the plot at its right end, just above their lines, pushed apart.
         var placed: [Double] = []
-        for (ly, text) in thresholdLabels.sorted(by: { $0.0 < $1.0 }) {
-            var yy = ly + 4
-            if let last = placed.last, yy - last < 13 { yy = last + 13 }
+        for (ly, text) in thresholdLabels.sorted(by: { $0.0 > $1.0 }) {
+            var yy = ly - 3
+            if let last = placed.last, last - yy < 12 { yy = last - 12 }
             placed.append(yy)
-            s.element("text", [("x", SVG.n(axisX + 32)), ("y", SVG.n(yy)), ("font-size", "11"), ("fill", "#333")], text: text)
+            s.element(
+                "text",
+                [
+                    ("x", SVG.n(axisX - 4)), ("y", SVG.n(yy)), ("font-size", "11"), ("fill", "#222"), ("text-anchor", "end"),
+                    ("stroke", "#fff"), ("stroke-width", "3"), ("paint-order", "stroke"), ("class", "threshold-label"),
+                ], text: text)
         }
         // Time axis.
         s.leaf("line", [("x1", SVG.n(left)), ("x2", SVG.n(axisX)), ("y1", SVG.n(axisY)), ("y2", SVG.n(axisY)), ("stroke", "#444")])
@@ -501,12 +506,12 @@ public enum CourseChart {
         s.open("g", [("class", "due")])
         var dueY = mainBottom - 8
         if let due = input.nextInfusionDue {
-            drawDue(&s, kind: "next-due", day: due, eval: eval, x: xc, gutterX: axisX + 58, y: dueY, label: "next infusion", extra: [])
-            dueY -= 40
+            drawDue(&s, kind: "next-due", day: due, eval: eval, x: xc, gutterX: axisX + 40, y: dueY, label: "next infusion", extra: [])
+            dueY -= 64
         }
         if let m = input.monitoringDue {
             drawDue(
-                &s, kind: "monitoring-due", day: m.day, eval: eval, x: xc, gutterX: axisX + 58, y: dueY, label: m.item,
+                &s, kind: "monitoring-due", day: m.day, eval: eval, x: xc, gutterX: axisX + 40, y: dueY, label: m.item,
                 extra: [("data-item", m.item)])
         }
         s.close()
@@ -567,7 +572,7 @@ public enum CourseChart {
         extra: [(String, String)]
     ) {
         let overdue = day < eval
-        let when = overdue ? "overdue \(day.days(to: eval)) d" : day == eval ? "due today" : "in \(eval.days(to: day)) d"
+        let when = overdue ? "overdue \(day.days(to: eval)) days" : day == eval ? "due today" : "in \(eval.days(to: day)) days"
         s.open("g", [("data-kind", kind), ("data-date", day.description)] + extra)
         // A flag in the gutter, right of the evaluation date.
         let fx = gutterX
@@ -580,10 +585,24 @@ public enum CourseChart {
                 ),
                 ("stroke", overdue ? "#b00020" : "#000"), ("stroke-width", "1.6"), ("fill", overdue ? "#b00020" : "#fff"),
             ], title: "\(label): \(day) (\(when))")
-        s.element("text", [("x", SVG.n(fx + 8)), ("y", SVG.n(y - 6)), ("font-size", "11"), ("font-weight", "600")], text: label)
+        // The label on one or two lines (a long item name split at a hyphen), then the date and how far.
+        var lines: [String] = [label]
+        if label.count > 16,
+            let cut = label.indices.filter({ label[$0] == "-" }).min(by: {
+                abs(label.distance(from: label.startIndex, to: $0) - label.count / 2)
+                    < abs(label.distance(from: label.startIndex, to: $1) - label.count / 2)
+            })
+        {
+            lines = [String(label[...cut]), String(label[label.index(after: cut)...])]
+        }
+        var ly = y - 6
+        for l in lines {
+            s.element("text", [("x", SVG.n(fx + 8)), ("y", SVG.n(ly)), ("font-size", "11"), ("font-weight", "600")], text: l)
+            ly += 13
+        }
+        s.element("text", [("x", SVG.n(fx + 8)), ("y", SVG.n(ly)), ("font-size", "11")], text: day.description)
         s.element(
-            "text", [("x", SVG.n(fx + 8)), ("y", SVG.n(y + 7)), ("font-size", "11"), ("fill", overdue ? "#b00020" : "#222")],
-            text: "\(day) · \(when)")
+            "text", [("x", SVG.n(fx + 8)), ("y", SVG.n(ly + 13)), ("font-size", "11"), ("fill", overdue ? "#b00020" : "#222")], text: when)
         if overdue {
             // Past the date: also mark it on the axis.
             let ax = x(day)

@@ -71,7 +71,7 @@ enum H {
         case "critical": symbol = "‼"
         case "warning": symbol = "⚠"
         case "info": symbol = "ℹ"
-        case "late": symbol = "⏱"
+        case "late": symbol = "◷"
         case "void": symbol = "⊘"
         default: symbol = "•"
         }
@@ -99,9 +99,11 @@ enum Style {
         .counts li{border:2px solid #333;border-radius:6px;padding:6px 12px;min-width:120px}
         .counts b{display:block;font-size:1.6rem;line-height:1.1}
         .chart{border:1px solid var(--line);border-radius:6px;padding:6px;margin:8px 0}
-        .chart svg{display:block;width:100%;height:auto}
+        .chart svg{display:block;width:100%;max-width:1040px;height:auto}
+        .events td:first-child,.events td:nth-child(2){white-space:nowrap}
+        .who{font-size:.85em;color:var(--muted)}
         table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:.9rem;table-layout:auto}
-        th,td{border:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere;word-break:normal}
+        th,td{border:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word;word-break:normal}
         th{background:#eee;font-weight:600}
         tbody tr:nth-child(even){background:#f7f7f7}
         code,.json{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace;font-size:.82rem;overflow-wrap:anywhere;word-break:break-all}
@@ -126,7 +128,7 @@ enum Style {
         .bad-line{border:2px solid #8b0016;padding:6px 10px;border-radius:6px;background:#fdecee}
         .empty{color:var(--muted);font-style:italic}
         footer{margin-top:24px;color:var(--muted);font-size:.8rem}
-        @media (max-width:800px){body{padding:12px;font-size:14px}table{font-size:.84rem}th,td{padding:3px 4px}.facts{grid-template-columns:repeat(auto-fill,minmax(150px,1fr))}}
+        @media (max-width:800px){body{padding:12px;font-size:14px}table{font-size:.84rem}th,td{padding:3px 4px}.events td:nth-child(2){white-space:normal}.facts{grid-template-columns:repeat(auto-fill,minmax(150px,1fr))}}
         @page{size:auto;margin:14mm 11mm 16mm 11mm;@bottom-right{content:"Page " counter(page) " of " counter(pages);font:9pt system-ui,sans-serif;color:#333}@bottom-left{content:"kstore report";font:9pt system-ui,sans-serif;color:#333}}
         @media print{
         body{padding:0;max-width:none;font-size:9.5pt}

@@ -394,7 +394,9 @@ public enum Reports {
                             H.el("span", [("class", "nowrap")], text: r.recordedAt),
                         ]),
                     H.el("span", [], [H.t(r.type), H.el("br")] + flags),
-                    H.t("\(r.actor) (\(r.role)), OS user \(r.osUser)"),
+                    H.el(
+                        "span", [],
+                        [H.t("\(r.actor) (\(r.role))"), H.el("br"), H.el("span", [("class", "who")], text: "OS user \(r.osUser)")]),
                     H.el("div", [], detail),
                 ]
                 if showPatient { cells.insert(H.t(r.patient.isEmpty ? "(system)" : r.patient), at: 1) }
