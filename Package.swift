@@ -69,7 +69,7 @@ let package = Package(
         // Drills and measurements (tools/*.sh drive it): crash writer, concurrent appender, timings.
         .executableTarget(
             name: "kstore-drill",
-            dependencies: ["KApp", "KStore", "KClinic"],
+            dependencies: ["KApp", "KStore", "KClinic", "KReport"],
             swiftSettings: strict
         ),
         .testTarget(name: "KBinaryTests", dependencies: ["KBinary"], swiftSettings: strict),

@@ -131,13 +131,18 @@ def main():
             print(f"{'ok  ' if ok else 'FAIL'} {name} @{width}: scrollWidth {res['scrollWidth']} / {res['viewport']}, "
                   f"{res['count']} overflowing, {len(errors)} console errors {res['overflowing'][:3]} {errors[:2]}")
             failures += 0 if ok else 1
-        pdf = os.path.join(a.out, name + ".pdf")
-        browser([f"file://{html}"], [f"--print-to-pdf={pdf}", "--no-pdf-header-footer"])
-        if not os.path.exists(pdf):
-            print(f"FAIL {name}: no PDF")
-            failures += 1
-        elif shutil.which("pdftoppm"):
-            run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", pdf, os.path.join(a.out, name + "-print")])
+        # Letter (Chromium's default) and A4 (the same page with its @page size set).
+        a4_path = os.path.join(work, name + ".a4.html")
+        with open(a4_path, "w", encoding="utf-8") as fh:
+            fh.write(text.replace("</head>", "<style>@page{size:A4}</style></head>"))
+        for suffix, src in (("", html), ("-a4", a4_path)):
+            pdf = os.path.join(a.out, name + suffix + ".pdf")
+            browser([f"file://{src}"], [f"--print-to-pdf={pdf}", "--no-pdf-header-footer"])
+            if not os.path.exists(pdf):
+                print(f"FAIL {name}: no PDF{suffix}")
+                failures += 1
+            elif shutil.which("pdftoppm"):
+                run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", pdf, os.path.join(a.out, name + suffix + "-print")])
     if not a.keep_store:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{len(pages)} pages, {failures} failure(s); files in {a.out}")

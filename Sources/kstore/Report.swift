@@ -92,7 +92,16 @@ extension ReportCommand {
             let file = try ReportFile(path: out)
             defer { file.discard() }
             let store = try ClinicStore.open(at: options.path)
-            try file.commit(try html(store))
+            let t0 = monotonicMillis()
+            let text = try html(store)
+            let t1 = monotonicMillis()
+            try file.commit(text)
+            // KSTORE_REPORT_TIMING=1: gathering with rendering, and writing, on standard error
+            // (for BENCHMARKS; render alone is measured by kstore-drill's report timing).
+            if getenv("KSTORE_REPORT_TIMING") != nil {
+                Output.write(
+                    "report: gather+render \(Int(t1 - t0)) ms, write \(Int(monotonicMillis() - t1)) ms, \(text.utf8.count) bytes\n", to: 2)
+            }
         }
     }
 }
@@ -169,4 +178,11 @@ final class ReportFile {
         }
         if !committed { unlink(temporary) }
     }
+}
+
+/// Milliseconds on the monotonic clock (timings only).
+func monotonicMillis() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
 }
