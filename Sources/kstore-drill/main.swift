@@ -257,6 +257,7 @@ case "report-timing":
     func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
     var gather: [Double] = []
     var render: [Double] = []
+    var chart: [Double] = []
     var todayGather: [Double] = []
     var todayRender: [Double] = []
     var bytes = 0
@@ -269,6 +270,13 @@ case "report-timing":
             guard let page else { fail("no events of \(patient) on or before \(day)") }
             events = page.events.count
             render.append(ms { bytes = Reports.patient(page).utf8.count })
+            chart.append(
+                ms {
+                    _ = CourseChart.svg(
+                        CourseChart.Input(
+                            history: page.history, responseReduction: page.responseReduction, remissionMax: page.remissionMax,
+                            nextInfusionDue: page.phase.nextInfusionDue, monitoringDue: page.nearestMonitoring))
+                })
             var today: TodayPage?
             todayGather.append(try ms { today = try engine.todayPage(on: day) })
             if let today {
@@ -282,8 +290,9 @@ case "report-timing":
     print(
         String(
             format:
-                "patient %@ (%d events, %d bytes): gather %.1f ms, render %.1f ms; today (%d patients): gather %.1f ms, render %.1f ms (medians of %d)",
-            patient, events, bytes, median(gather), median(render), patients, median(todayGather), median(todayRender), runs))
+                "patient %@ (%d events, %d bytes): gather %.1f ms, render %.1f ms (chart %.1f); today (%d patients): gather %.1f ms, render %.1f ms (medians of %d)",
+            patient, events, bytes, median(gather), median(render), median(chart), patients, median(todayGather), median(todayRender), runs)
+    )
 default:
     fail("unknown mode \(mode)")
 }
