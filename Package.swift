@@ -19,7 +19,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-        .package(url: "https://github.com/JohnSundell/Plot", from: "0.14.0"),
     ],
     targets: [
         // The system library: nothing but LMDB's header. Only KStore imports it.
@@ -42,10 +41,10 @@ let package = Package(
         // Clinical events, validation, rule set, projections as pure folds. Foundation only.
         .target(name: "KClinic", dependencies: ["KBinary"], swiftSettings: strict),
         // Pages and pictures: pure functions from report inputs to HTML and SVG text (no LMDB,
-        // no clock, no file system). HTML through Plot, every value escaped in `Escape`.
+        // no clock, no file system). HTML and SVG through its own writers, every value escaped in `Escape`.
         .target(
             name: "KReport",
-            dependencies: ["KClinic", .product(name: "Plot", package: "Plot")],
+            dependencies: ["KClinic"],
             swiftSettings: strict
         ),
         // Where store and domain meet: import pipeline, projections over the log, report inputs.

@@ -1,5 +1,4 @@
 import KClinic
-import Plot
 
 /// The three reports of web.md ("Reports: the same pages as files"): pure functions from their
 /// page data to one self-contained HTML document (style and SVG inline, no script).
@@ -127,7 +126,7 @@ public enum Reports {
                     eventTable(p.events, showPatient: false),
                 ]))
         body.append(H.el("footer", [], text: "kstore report patient · \(p.patient) · evaluated on \(day) · rule set \(p.rulesVersion)"))
-        return H.page(title: "Patient \(p.patient) on \(day)", body)
+        return H.page(title: "Patient \(p.patient) on \(day)", body, reserving: 65_536 + 800 * p.events.count)
     }
 
     // MARK: Today
@@ -216,7 +215,8 @@ public enum Reports {
         body.append(alertSection(alerts.map { ($0.patient, $0.alert) }, day: day, showPatient: true, title: "Active alerts by severity"))
         body.append(auditSection(t.gaps, day: day, showPatient: true))
         body.append(H.el("footer", [], text: "kstore report today · \(day) · rule set \(t.rulesVersion)"))
-        return H.page(title: "Today \(day)", body)
+        return H.page(
+            title: "Today \(day)", body, reserving: 65_536 + 400 * (infusions.count + monitoring.count + alerts.count + t.gaps.count))
     }
 
     // MARK: Trail
@@ -278,7 +278,7 @@ public enum Reports {
             H.el(
                 "footer", [],
                 text: "kstore report trail · \(filters) · head \(t.headHash) · a copy in human readable form (21 CFR 11.10(b))"))
-        return H.page(title: "Audit trail", body)
+        return H.page(title: "Audit trail", body, reserving: 65_536 + 800 * t.entries.count)
     }
 
     // MARK: Parts

@@ -21,15 +21,20 @@ struct Report: ParsableCommand {
         @Option(help: "Evaluation date YYYY-MM-DD (default: today, local time).") var on: Day?
         @Option(help: "The HTML file to write (replaced whole; nothing is left there on failure).") var out: String
 
-        func html(_ store: ClinicStore) throws -> String {
+        func html(_ store: ClinicStore, _ marks: inout Marks) throws -> String {
             let day = on ?? today()
-            guard let page = try ProjectionEngine(store: store).patientPage(patient, on: day) else {
+            let engine = ProjectionEngine(store: store)
+            guard let page = try engine.patientPage(patient, on: day) else {
                 throw AppError.badInput([
                     .option("--patient", "no events of patient \(patient) on or before \(day)", expected: "a patient id from `kstore log`")
                 ])
             }
+            marks.mark("gather")
             try recordAccess(store, patients: [patient])
-            return Reports.patient(page)
+            marks.mark("access log")
+            let text = Reports.patient(page)
+            marks.mark("render")
+            return text
         }
     }
 
@@ -41,11 +46,16 @@ struct Report: ParsableCommand {
         @Option(help: "Evaluation date YYYY-MM-DD (default: today, local time).") var on: Day?
         @Option(help: "The HTML file to write (replaced whole; nothing is left there on failure).") var out: String
 
-        func html(_ store: ClinicStore) throws -> String {
-            let page = try ProjectionEngine(store: store).todayPage(on: on ?? today())
+        func html(_ store: ClinicStore, _ marks: inout Marks) throws -> String {
+            let engine = ProjectionEngine(store: store)
+            let page = try engine.todayPage(on: on ?? today())
+            marks.mark("catch-up+gather")
             // Like `query due` without --patient: every patient in the store was read.
             try recordAccess(store, patients: try patientsInScope(store, nil))
-            return Reports.today(page)
+            marks.mark("access log")
+            let text = Reports.today(page)
+            marks.mark("render")
+            return text
         }
     }
 
@@ -67,11 +77,15 @@ struct Report: ParsableCommand {
             if let from, let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
         }
 
-        func html(_ store: ClinicStore) throws -> String {
+        func html(_ store: ClinicStore, _ marks: inout Marks) throws -> String {
             let filter = AuditTrail.Filter(patient: patient, actor: actor, type: type, from: from, to: to, dates: by)
             let (page, trail) = try AuditTrail.page(store, filter: filter)
+            marks.mark("gather and verify")
             try recordAccess(store, patients: trail.entries.map(\.record.patient))
-            return Reports.trail(page)
+            marks.mark("access log")
+            let text = Reports.trail(page)
+            marks.mark("render")
+            return text
         }
     }
 }
@@ -82,25 +96,26 @@ struct Report: ParsableCommand {
 protocol ReportCommand: ParsableCommand {
     var options: StoreOptions { get }
     var out: String { get }
-    func html(_ store: ClinicStore) throws -> String
+    func html(_ store: ClinicStore, _ marks: inout Marks) throws -> String
 }
 
 extension ReportCommand {
     mutating func run() throws {
         let out = self.out
         try guarded {
+            var marks = Marks()
             let file = try ReportFile(path: out)
             defer { file.discard() }
+            marks.mark("temporary file")
             let store = try ClinicStore.open(at: options.path)
-            let t0 = monotonicMillis()
-            let text = try html(store)
-            let t1 = monotonicMillis()
+            marks.mark("open")
+            let text = try html(store, &marks)
             try file.commit(text)
-            // KSTORE_REPORT_TIMING=1: gathering with rendering, and writing, on standard error
-            // (for BENCHMARKS; render alone is measured by kstore-drill's report timing).
+            marks.mark("write+rename")
+            // KSTORE_REPORT_TIMING=1: where the command's time went, on standard error (for
+            // BENCHMARKS; the first figure is the time from process start to `run`).
             if getenv("KSTORE_REPORT_TIMING") != nil {
-                Output.write(
-                    "report: gather+render \(Int(t1 - t0)) ms, write \(Int(monotonicMillis() - t1)) ms, \(text.utf8.count) bytes\n", to: 2)
+                Output.write("report: \(marks.summary), \(text.utf8.count) bytes\n", to: 2)
             }
         }
     }
@@ -178,6 +193,49 @@ final class ReportFile {
         }
         if !committed { unlink(temporary) }
     }
+}
+
+/// The phases of a report command with their durations (KSTORE_REPORT_TIMING).
+struct Marks {
+    private var last: Double
+    private var phases: [(String, Double)] = []
+
+    init() {
+        let now = monotonicMillis()
+        // The process's start, from /proc/self/stat (field 22, clock ticks since boot).
+        last = now
+        if let start = processStartMillis() { phases.append(("start to run", now - start)) }
+    }
+
+    mutating func mark(_ phase: String) {
+        let now = monotonicMillis()
+        phases.append((phase, now - last))
+        last = now
+    }
+
+    var summary: String {
+        phases.map { p in
+            let tenths = Int((p.1 * 10).rounded())
+            return "\(p.0) \(tenths / 10).\(tenths % 10) ms"
+        }.joined(separator: ", ")
+    }
+}
+
+/// When this process started, in CLOCK_MONOTONIC milliseconds (Linux: /proc/self/stat's
+/// starttime counts clock ticks since boot, as CLOCK_MONOTONIC does, give or take suspend).
+func processStartMillis() -> Double? {
+    guard let f = fopen("/proc/self/stat", "r") else { return nil }
+    defer { fclose(f) }
+    var buf = [CChar](repeating: 0, count: 1024)
+    guard fgets(&buf, Int32(buf.count), f) != nil else { return nil }
+    let line = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    guard let close = line.lastIndex(of: ")") else { return nil }
+    let fields = line[line.index(after: close)...].split(separator: " ")
+    // fields[0] is field 3 (state); starttime is field 22.
+    guard fields.count > 19, let ticks = Double(fields[19]) else { return nil }
+    let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+    return hz > 0 ? ticks / hz * 1000 : nil
 }
 
 /// Milliseconds on the monotonic clock (timings only).
