@@ -3,6 +3,7 @@
 
 Usage:
   tools/report-screenshots.py [--kstore PATH] [--out DIR] [--keep-store]
+  tools/report-screenshots.py --check FILE.html... [--out DIR]
 
 Builds a store from the fixtures (the guide's cases and the worked examples), writes
 `kstore report patient` for each patient, `report today` and `report trail`, then for each
@@ -12,8 +13,11 @@ HTML file:
   - loads a copy with a small probe script added (the report itself has none) and reads back,
     through --dump-dom, every element wider than the viewport or sticking out of it, and the
     console errors Chromium logged.
-Exit 0 when no page overflows at either width and none logged an error, 1 otherwise.
-Run as root it passes --no-sandbox (Chromium refuses root otherwise).
+With --check, only the given HTML files are rendered and checked (no store is built): how the
+tests prove that the check fails on a page that overflows or logs an error.
+Exit 0 when no page overflows at either width and none logged an error, 1 otherwise; 69 when
+Chromium is not installed (tools/setup.sh installs it). Run as root it passes --no-sandbox
+(Chromium refuses root otherwise).
 """
 
 import argparse
@@ -37,6 +41,15 @@ CASES = [
     ("case4-poorly-documented.ndjson", "C4", "2026-10-01"),
 ]
 
+# Before anything else on the page: every error event (a script's, a resource that failed to
+# load) and every console.error, kept for the result.
+CATCH = """<script>
+window.__errors = [];
+addEventListener('error', e => window.__errors.push(String(e.message || ('failed to load ' + (e.target && (e.target.src || e.target.href))))), true);
+const __ce = console.error;
+console.error = (...a) => { window.__errors.push(a.map(String).join(' ')); __ce.apply(console, a); };
+</script>"""
+
 PROBE = """
 <script>
 addEventListener('load', () => {
@@ -54,7 +67,8 @@ addEventListener('load', () => {
   const sw = document.documentElement.scrollWidth;
   const pre = document.createElement('pre');
   pre.id = 'probe-result';
-  pre.textContent = JSON.stringify({viewport: vw, scrollWidth: sw, overflowing: bad.slice(0, 20), count: bad.length});
+  pre.textContent = JSON.stringify({viewport: vw, scrollWidth: sw, overflowing: bad.slice(0, 20), count: bad.length,
+                                    errors: window.__errors || []});
   document.body.appendChild(pre);
 });
 </script>
@@ -66,7 +80,8 @@ def chromium():
         path = shutil.which(name)
         if path:
             return path
-    sys.exit("chromium not found: apt-get install -y chromium")
+    print("chromium is not installed: run tools/setup.sh (it installs Debian's chromium and poppler-utils)", file=sys.stderr)
+    sys.exit(69)
 
 
 def run(cmd, **kw):
@@ -81,14 +96,63 @@ def browser(args, extra):
     return run(base + extra + args, timeout=120)
 
 
+def check(name, html, out, work):
+    """Screenshots at 1280 and 768 px, the probe at both widths, Letter and A4 PDFs: failures."""
+    failures = 0
+    text = open(html, encoding="utf-8").read()
+    probe_path = os.path.join(work, name + ".probe.html")
+    with open(probe_path, "w", encoding="utf-8") as fh:
+        probed = text.replace("<head>", "<head>" + CATCH, 1) if "<head>" in text else CATCH + text
+        fh.write(probed.replace("</body>", PROBE + "</body>") if "</body>" in probed else probed + PROBE)
+    for width in (1280, 768):
+        png = os.path.join(out, f"{name}-{width}.png")
+        browser([f"file://{html}"], [f"--window-size={width},2000", f"--screenshot={png}"])
+        d = browser([f"file://{probe_path}"], [f"--window-size={width},2000", "--dump-dom", "--virtual-time-budget=2000"])
+        m = re.search(r'<pre id="probe-result">(.*?)</pre>', d.stdout, re.S)
+        logged = [l for l in d.stderr.splitlines() if "CONSOLE" in l and ("error" in l.lower() or "uncaught" in l.lower())]
+        if not m:
+            print(f"FAIL {name} @{width}: no probe result")
+            failures += 1
+            continue
+        res = json.loads(m.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+        errors = res.get("errors", []) + logged
+        ok = res["count"] == 0 and res["scrollWidth"] <= res["viewport"] and not errors
+        print(f"{'ok  ' if ok else 'FAIL'} {name} @{width}: scrollWidth {res['scrollWidth']} / {res['viewport']}, "
+              f"{res['count']} overflowing, {len(errors)} console errors {res['overflowing'][:3]} {errors[:2]}")
+        failures += 0 if ok else 1
+    # Letter (Chromium's default) and A4 (the same page with its @page size set).
+    a4_path = os.path.join(work, name + ".a4.html")
+    with open(a4_path, "w", encoding="utf-8") as fh:
+        fh.write(text.replace("</head>", "<style>@page{size:A4}</style></head>"))
+    for suffix, src in (("", html), ("-a4", a4_path)):
+        pdf = os.path.join(out, name + suffix + ".pdf")
+        browser([f"file://{src}"], [f"--print-to-pdf={pdf}", "--no-pdf-header-footer"])
+        if not os.path.exists(pdf):
+            print(f"FAIL {name}: no PDF{suffix}")
+            failures += 1
+        elif shutil.which("pdftoppm"):
+            run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", pdf, os.path.join(out, name + suffix + "-print")])
+    return failures
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kstore", default=os.path.join(ROOT, ".build/debug/kstore"))
     ap.add_argument("--out", default=os.path.join(ROOT, ".build/report-screenshots"))
     ap.add_argument("--keep-store", action="store_true")
+    ap.add_argument("--check", nargs="+", metavar="FILE.html")
     a = ap.parse_args()
+    chromium()
     os.makedirs(a.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="kstore-shots-")
+    if a.check:
+        failures = 0
+        for f in a.check:
+            path = os.path.abspath(f)
+            failures += check(os.path.splitext(os.path.basename(path))[0], path, a.out, work)
+        shutil.rmtree(work, ignore_errors=True)
+        print(f"{len(a.check)} pages, {failures} failure(s); files in {a.out}")
+        sys.exit(1 if failures else 0)
     store = os.path.join(work, "store")
     env = dict(os.environ, KSTORE_PATH=store)
     for cmd in ([a.kstore, "init", "--store", store], ["bash", os.path.join(ROOT, "tools/register-actors.sh"), store, a.kstore]):
@@ -112,37 +176,7 @@ def main():
             print(f"FAIL {name}: {r.stderr.strip()}")
             failures += 1
             continue
-        text = open(html, encoding="utf-8").read()
-        probe_path = os.path.join(work, name + ".probe.html")
-        with open(probe_path, "w", encoding="utf-8") as fh:
-            fh.write(text.replace("</body>", PROBE + "</body>"))
-        for width in (1280, 768):
-            png = os.path.join(a.out, f"{name}-{width}.png")
-            browser([f"file://{html}"], [f"--window-size={width},2000", f"--screenshot={png}"])
-            d = browser([f"file://{probe_path}"], [f"--window-size={width},2000", "--dump-dom", "--virtual-time-budget=2000"])
-            m = re.search(r'<pre id="probe-result">(.*?)</pre>', d.stdout, re.S)
-            errors = [l for l in d.stderr.splitlines() if "CONSOLE" in l and ("error" in l.lower())]
-            if not m:
-                print(f"FAIL {name} @{width}: no probe result")
-                failures += 1
-                continue
-            res = json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
-            ok = res["count"] == 0 and res["scrollWidth"] <= res["viewport"] and not errors
-            print(f"{'ok  ' if ok else 'FAIL'} {name} @{width}: scrollWidth {res['scrollWidth']} / {res['viewport']}, "
-                  f"{res['count']} overflowing, {len(errors)} console errors {res['overflowing'][:3]} {errors[:2]}")
-            failures += 0 if ok else 1
-        # Letter (Chromium's default) and A4 (the same page with its @page size set).
-        a4_path = os.path.join(work, name + ".a4.html")
-        with open(a4_path, "w", encoding="utf-8") as fh:
-            fh.write(text.replace("</head>", "<style>@page{size:A4}</style></head>"))
-        for suffix, src in (("", html), ("-a4", a4_path)):
-            pdf = os.path.join(a.out, name + suffix + ".pdf")
-            browser([f"file://{src}"], [f"--print-to-pdf={pdf}", "--no-pdf-header-footer"])
-            if not os.path.exists(pdf):
-                print(f"FAIL {name}: no PDF{suffix}")
-                failures += 1
-            elif shutil.which("pdftoppm"):
-                run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", pdf, os.path.join(a.out, name + suffix + "-print")])
+        failures += check(name, html, a.out, work)
     if not a.keep_store:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{len(pages)} pages, {failures} failure(s); files in {a.out}")
