@@ -178,7 +178,8 @@ public enum CourseChart {
         }
         let axisY = panelsBottom + 4
         let legendTop = axisY + axisHeight + 8
-        let legendHeight = 52.0
+        let legendHeight =
+            Double(legendRows(bands: Set(h.bands.map(\.status)), hasInterval: h.intervals.contains { $0.days != nil })) * 20 + 12
         let height = legendTop + legendHeight
 
         let maxScore = 60.0
@@ -598,11 +599,11 @@ public enum CourseChart {
         var ly = y - 6
         for l in lines {
             s.element("text", [("x", SVG.n(fx + 8)), ("y", SVG.n(ly)), ("font-size", "11"), ("font-weight", "600")], text: l)
-            ly += 13
+            ly += 14
         }
         s.element("text", [("x", SVG.n(fx + 8)), ("y", SVG.n(ly)), ("font-size", "11")], text: day.description)
         s.element(
-            "text", [("x", SVG.n(fx + 8)), ("y", SVG.n(ly + 13)), ("font-size", "11"), ("fill", overdue ? "#b00020" : "#222")], text: when)
+            "text", [("x", SVG.n(fx + 8)), ("y", SVG.n(ly + 14)), ("font-size", "11"), ("fill", overdue ? "#b00020" : "#222")], text: when)
         if overdue {
             // Past the date: also mark it on the axis.
             let ax = x(day)
@@ -616,21 +617,49 @@ public enum CourseChart {
         s.close()
     }
 
+    /// The legend's labels in order (the bands only when drawn).
+    static func legendLabels(bands: Set<PatientStatus>, hasInterval: Bool) -> [String] {
+        ["MADRS", "acute infusion", "maintenance infusion", "booster"] + (hasInterval ? ["interval (right axis)"] : [])
+            + ["baseline", "response threshold", "remission", "step back", "relapse"]
+            + [PatientStatus.drugHoliday, .taper, .taperComplete, .discontinued, .hold].filter(bands.contains).map(statusLabel)
+    }
+
+    /// A legend item's width: the symbol, the label at up to 13 px (the print and narrow-screen
+    /// size; DejaVu Sans averages ~0.6 em a character) and a gap.
+    static func legendItemWidth(_ label: String) -> Double { 40 + Double(label.count) * 7.8 }
+
+    /// Where each legend item goes: an item that would cross the right edge starts a new row.
+    static func legendPlaces(_ labels: [String]) -> [(x: Double, row: Int)] {
+        var out: [(x: Double, row: Int)] = []
+        var x = left
+        var row = 0
+        for l in labels {
+            let w = legendItemWidth(l)
+            if x > left, x + w > width - 8 {
+                x = left
+                row += 1
+            }
+            out.append((x, row))
+            x += w
+        }
+        return out
+    }
+
+    static func legendRows(bands: Set<PatientStatus>, hasInterval: Bool) -> Int {
+        (legendPlaces(legendLabels(bands: bands, hasInterval: hasInterval)).last?.row ?? 0) + 1
+    }
+
     static func drawLegend(_ s: inout SVG, top: Double, bands: Set<PatientStatus>, hasInterval: Bool, instruments: [Instrument]) {
         s.open("g", [("class", "legend"), ("font-size", "11")])
-        var lx = left
-        var ly = top + 10
-        func advance(_ w: Double) {
-            lx += w
-            if lx > width - 160 {
-                lx = left
-                ly += 20
-            }
-        }
+        let places = legendPlaces(legendLabels(bands: bands, hasInterval: hasInterval))
+        var next = 0
         func item(_ label: String, _ draw: (inout SVG, Double, Double) -> Void) {
+            let place = next < places.count ? places[next] : (x: left, row: 0)
+            next += 1
+            let lx = place.x
+            let ly = top + 10 + Double(place.row) * 20
             draw(&s, lx, ly)
             s.element("text", [("x", SVG.n(lx + 26)), ("y", SVG.n(ly + 4))], text: label)
-            advance(34 + labelWidth(label) * 0.9)
         }
         item("MADRS") { s, x, y in
             s.leaf(

@@ -142,7 +142,7 @@ enum Style {
         th,td{border:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word;word-break:normal}
         th{background:#eee;font-weight:600}
         tbody tr:nth-child(even){background:#f7f7f7}
-        code,.json{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace;font-size:.82rem;overflow-wrap:anywhere;word-break:break-all}
+        code,.json{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace;font-size:.92em;overflow-wrap:anywhere;word-break:break-all}
         .nowrap{white-space:nowrap}
         .badge{display:inline-block;border-radius:4px;padding:0 6px;font-weight:600;white-space:nowrap;border:1.5px solid}
         .b-ok{color:#1b5e20;border-color:#1b5e20;background:#e8f5e9}
@@ -154,7 +154,7 @@ enum Style {
         .b-info{color:#0d3c61;border-color:#0d3c61;background:#e3f0fb}
         .b-late{color:#5b2d00;border-color:#a04a00;background:#ffe9d6}
         .b-void{color:#444;border-color:#444;background:#eee;border-style:dashed}
-        .corr{margin:4px 0 0;padding:4px 8px;border-left:4px solid #a04a00;background:#fff8f0;font-size:.85rem}
+        .corr{margin:4px 0 0;padding:4px 8px;border-left:4px solid #a04a00;background:#fff8f0;font-size:.92em}
         .corr.undone{border-left-style:dashed;opacity:.85}
         .voided td{text-decoration:none;background:#f0f0f0}
         .voided .json{text-decoration:line-through}
@@ -164,7 +164,7 @@ enum Style {
         .bad-line{border:2px solid #8b0016;padding:6px 10px;border-radius:6px;background:#fdecee}
         .empty{color:var(--muted);font-style:italic}
         footer{margin-top:24px;color:var(--muted);font-size:.8rem}
-        @media (max-width:800px){body{padding:12px;font-size:14px}table{font-size:.84rem}th,td{padding:3px 4px}.events td:nth-child(2){white-space:normal}.facts{grid-template-columns:repeat(auto-fill,minmax(150px,1fr))}}
+        @media (max-width:800px){body{padding:12px;font-size:14px}.chart{padding:2px}.chart svg text{font-size:13px}table{font-size:.84rem}th,td{padding:3px 4px}.events td:nth-child(2){white-space:normal}.facts{grid-template-columns:repeat(auto-fill,minmax(150px,1fr))}}
         @page{size:auto;margin:14mm 11mm 16mm 11mm;@bottom-right{content:"Page " counter(page) " of " counter(pages);font:9pt system-ui,sans-serif;color:#333}@bottom-left{content:"kstore report";font:9pt system-ui,sans-serif;color:#333}}
         @media print{
         body{padding:0;max-width:none;font-size:9.5pt}
@@ -173,6 +173,11 @@ enum Style {
         thead{display:table-header-group}
         tr,.corr,.chart,.facts div{break-inside:avoid}
         .chart{border:none;padding:0}
+        .chart svg{max-width:none}
+        .chart svg text{font-size:13px}
+        .facts{grid-template-columns:repeat(4,1fr);gap:4pt}
+        .facts div{padding:2pt 6pt}
+        .facts dd{font-size:10pt}
         .badge{-webkit-print-color-adjust:exact;print-color-adjust:exact}
         a{color:inherit;text-decoration:none}
         }
