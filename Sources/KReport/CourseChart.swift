@@ -465,7 +465,7 @@ public enum CourseChart {
         var placed: [Double] = []
         for (ly, text) in thresholdLabels.sorted(by: { $0.0 > $1.0 }) {
             var yy = ly - 3
-            if let last = placed.last, last - yy < 12 { yy = last - 12 }
+            if let last = placed.last, last - yy < 14 { yy = last - 14 }
             placed.append(yy)
             s.element(
                 "text",

@@ -74,6 +74,21 @@ enum H {
 
     static func code(_ s: String) -> Body { el("code", [], text: s) }
 
+    /// Recorded data as JSON text, with a line-break opportunity (`<wbr>`) after each comma so
+    /// a narrow column breaks between fields rather than inside a word; the text is unchanged.
+    static func json(_ text: String, label: String = "") -> Body {
+        var parts: [Body] = label.isEmpty ? [] : [.text(label)]
+        var start = text.startIndex
+        while let comma = text[start...].firstIndex(of: ",") {
+            let next = text.index(after: comma)
+            parts.append(.text(String(text[start..<next])))
+            parts.append(.element("wbr", [], []))
+            start = next
+        }
+        if start < text.endIndex { parts.append(.text(String(text[start...]))) }
+        return el("div", [("class", "json")], parts)
+    }
+
     /// A whole page: one self-contained document, the style inline, no script.
     static func page(title: String, css extra: String = "", _ body: [Body], reserving capacity: Int = 1 << 16) -> String {
         var out = "<!DOCTYPE html>"
@@ -142,7 +157,7 @@ enum Style {
         th,td{border:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word;word-break:normal}
         th{background:#eee;font-weight:600}
         tbody tr:nth-child(even){background:#f7f7f7}
-        code,.json{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace;font-size:.92em;overflow-wrap:anywhere;word-break:break-all}
+        code,.json{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace;font-size:.92em;overflow-wrap:anywhere;word-break:normal}
         .nowrap{white-space:nowrap}
         .badge{display:inline-block;border-radius:4px;padding:0 6px;font-weight:600;white-space:nowrap;border:1.5px solid}
         .b-ok{color:#1b5e20;border-color:#1b5e20;background:#e8f5e9}

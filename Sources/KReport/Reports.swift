@@ -350,7 +350,7 @@ public enum Reports {
                 var flags: [Body] = []
                 if r.late { flags.append(H.badge("late", "late \(r.lateBy ?? "")")) }
                 if let v = r.voidedBy { flags.append(H.badge("void", "voided by #\(v)")) }
-                var detail: [Body] = [H.el("div", [("class", "json")], text: r.data)]
+                var detail: [Body] = [H.json(r.data)]
                 if let c = r.corrects {
                     var what = "corrects "
                     what += c.sequence.map { "#\($0)" } ?? c.eventId
@@ -360,7 +360,7 @@ public enum Reports {
                             "div", [("class", "corr")],
                             [
                                 H.el("b", [], text: what), H.t(r.reason.map { " — reason: \($0)" } ?? ""),
-                                c.data.map { H.el("div", [("class", "json")], text: "as recorded: \($0)") } ?? .empty,
+                                c.data.map { H.json($0, label: "as recorded: ") } ?? .empty,
                             ]))
                 }
                 for c in r.corrections {
@@ -384,7 +384,7 @@ public enum Reports {
                     if let u = c.undoneBy { parts.append(H.el("div", [], text: "undone by the void #\(u)")) }
                     detail.append(H.el("div", [("class", c.undoneBy == nil ? "corr" : "corr undone")], parts))
                 }
-                if let f = r.inForce { detail.append(H.el("div", [("class", "json")], text: "in force now: \(f)")) }
+                if let f = r.inForce { detail.append(H.json(f, label: "in force now: ")) }
                 var cells: [Body] = [
                     H.t("#\(r.sequence)"),
                     H.el(
