@@ -9,6 +9,8 @@ indirect enum Body {
     case element(String, [(String, String)], [Body])
     /// Text, escaped when written.
     case text(String)
+    /// Text, escaped when written, with a line-break opportunity (`<wbr>`) after each comma.
+    case breakingAfterCommas(String)
     /// Markup produced by KReport's own escaping writers (the chart's `SVG`, the stylesheet).
     case trusted(String)
     /// Nothing.
@@ -36,6 +38,17 @@ indirect enum Body {
             out += name
             out += ">"
         case .text(let s): out += Escape.text(s)
+        case .breakingAfterCommas(let s):
+            // Escaping leaves commas alone, so the escaped text is cut after each of them.
+            let escaped = Escape.text(s)
+            var start = escaped.startIndex
+            while let comma = escaped[start...].firstIndex(of: ",") {
+                let next = escaped.index(after: comma)
+                out += escaped[start..<next]
+                out += "<wbr>"
+                start = next
+            }
+            out += escaped[start...]
         case .trusted(let markup): out += markup
         case .empty: break
         }
@@ -77,16 +90,7 @@ enum H {
     /// Recorded data as JSON text, with a line-break opportunity (`<wbr>`) after each comma so
     /// a narrow column breaks between fields rather than inside a word; the text is unchanged.
     static func json(_ text: String, label: String = "") -> Body {
-        var parts: [Body] = label.isEmpty ? [] : [.text(label)]
-        var start = text.startIndex
-        while let comma = text[start...].firstIndex(of: ",") {
-            let next = text.index(after: comma)
-            parts.append(.text(String(text[start..<next])))
-            parts.append(.element("wbr", [], []))
-            start = next
-        }
-        if start < text.endIndex { parts.append(.text(String(text[start...]))) }
-        return el("div", [("class", "json")], parts)
+        el("div", [("class", "json")], label.isEmpty ? [.breakingAfterCommas(text)] : [.text(label), .breakingAfterCommas(text)])
     }
 
     /// A whole page: one self-contained document, the style inline, no script.
