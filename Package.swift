@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "KClinic", targets: ["KClinic"]),
         .library(name: "KBinary", targets: ["KBinary"]),
         .library(name: "KApp", targets: ["KApp"]),
+        .library(name: "KReport", targets: ["KReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -39,11 +40,18 @@ let package = Package(
         ),
         // Clinical events, validation, rule set, projections as pure folds. Foundation only.
         .target(name: "KClinic", dependencies: ["KBinary"], swiftSettings: strict),
-        // Where store and domain meet: import pipeline, projections over the log, renderers.
+        // Pages and pictures: pure functions from report inputs to HTML and SVG text (no LMDB,
+        // no clock, no file system). HTML and SVG through its own writers, every value escaped in `Escape`.
+        .target(
+            name: "KReport",
+            dependencies: ["KClinic"],
+            swiftSettings: strict
+        ),
+        // Where store and domain meet: import pipeline, projections over the log, report inputs.
         .target(
             name: "KApp",
             dependencies: [
-                "KStore", "KClinic", "KBinary",
+                "KStore", "KClinic", "KBinary", "KReport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -52,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "kstore",
             dependencies: [
-                "KApp", "KClinic",
+                "KApp", "KClinic", "KReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -60,14 +68,14 @@ let package = Package(
         // Drills and measurements (tools/*.sh drive it): crash writer, concurrent appender, timings.
         .executableTarget(
             name: "kstore-drill",
-            dependencies: ["KApp", "KStore", "KClinic"],
+            dependencies: ["KApp", "KStore", "KClinic", "KReport"],
             swiftSettings: strict
         ),
         .testTarget(name: "KBinaryTests", dependencies: ["KBinary"], swiftSettings: strict),
         .testTarget(name: "KStoreTests", dependencies: ["KStore", "KBinary"], swiftSettings: strict),
         .testTarget(name: "KClinicTests", dependencies: ["KClinic", "KBinary"], swiftSettings: strict),
         .testTarget(
-            name: "KAppTests", dependencies: ["KApp", "KStore", "KClinic", "KBinary", "kstore", "kstore-drill"],
+            name: "KAppTests", dependencies: ["KApp", "KStore", "KClinic", "KBinary", "KReport", "kstore", "kstore-drill"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what kstore needs on a fresh Debian machine that has the Swift toolchain:
-# LMDB's library and headers (liblmdb-dev) and its tools (lmdb-utils), and SQLite's (libsqlite3-dev, for the benchmark's
-# baseline in Benchmarks/). Idempotent; quiet when all is present.
+# LMDB's library and headers (liblmdb-dev) and its tools (lmdb-utils: the import-kill drill
+# watches with mdb_stat), SQLite's (libsqlite3-dev, for the benchmark's baseline in
+# Benchmarks/), and headless Chromium with pdftoppm (chromium, poppler-utils) for the reports'
+# browser check (tools/report-screenshots.py, run by `swift test`). Idempotent; quiet when all
+# is present.
 set -euo pipefail
 need=()
 pkg-config --exists lmdb 2>/dev/null || need+=(liblmdb-dev)
@@ -10,6 +13,8 @@ pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)
 command -v mdb_stat >/dev/null 2>&1 || need+=(lmdb-utils)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
   echo "installing: ${need[*]}" >&2

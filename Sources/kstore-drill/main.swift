@@ -11,9 +11,13 @@
 //   kstore-drill tamper --store S --mode byte|delete|swap|rewrite --at SEQ [--with SEQ2]
 //                                                         damage the log for tools/tamper-drill.sh
 //                                                         (see Tamper.swift)
+//   kstore-drill report-timing --store S --patient P --on D [--runs R]
+//                                                         gather and render the patient and today
+//                                                         reports R times; prints medians (ms)
 import Foundation
 import KApp
 import KClinic
+import KReport
 import KStore
 
 func fail(_ message: String) -> Never {
@@ -236,6 +240,57 @@ case "import":
 case "tamper":
     exit(runTamper(Array(allArgs.dropFirst())))
 
+case "report-timing":
+    guard let path = option("store"), let patient = option("patient"), let day = option("on").flatMap(Day.init(iso:)) else {
+        fail("--store, --patient and --on are required")
+    }
+    let runs = Int(option("runs") ?? "15") ?? 15
+    let store = openStore(path)
+    let engine = ProjectionEngine(store: store)
+    func ms(_ body: () throws -> Void) rethrows -> Double {
+        let t = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6
+    }
+    func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+    var gather: [Double] = []
+    var render: [Double] = []
+    var chart: [Double] = []
+    var todayGather: [Double] = []
+    var todayRender: [Double] = []
+    var bytes = 0
+    var events = 0
+    var patients = 0
+    do {
+        for _ in 0..<runs {
+            var page: PatientPage?
+            gather.append(try ms { page = try engine.patientPage(patient, on: day) })
+            guard let page else { fail("no events of \(patient) on or before \(day)") }
+            events = page.events.count
+            render.append(ms { bytes = Reports.patient(page).utf8.count })
+            chart.append(
+                ms {
+                    _ = CourseChart.svg(
+                        CourseChart.Input(
+                            history: page.history, responseReduction: page.responseReduction, remissionMax: page.remissionMax,
+                            nextInfusionDue: page.phase.nextInfusionDue, monitoringDue: page.nearestMonitoring))
+                })
+            var today: TodayPage?
+            todayGather.append(try ms { today = try engine.todayPage(on: day) })
+            if let today {
+                patients = today.patients
+                todayRender.append(ms { _ = Reports.today(today) })
+            }
+        }
+    } catch {
+        fail("\(error)")
+    }
+    print(
+        String(
+            format:
+                "patient %@ (%d events, %d bytes): gather %.1f ms, render %.1f ms (chart %.1f); today (%d patients): gather %.1f ms, render %.1f ms (medians of %d)",
+            patient, events, bytes, median(gather), median(render), median(chart), patients, median(todayGather), median(todayRender), runs)
+    )
 default:
     fail("unknown mode \(mode)")
 }

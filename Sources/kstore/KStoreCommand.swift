@@ -12,7 +12,7 @@ struct KStoreCommand: ParsableCommand {
             """,
         subcommands: [
             Init.self, Import.self, Append.self, Amend.self, VoidCommand.self, Log.self, Query.self, Replay.self, Rules.self,
-            ActorCommand.self, Audit.self, BackupCommand.self,
+            ActorCommand.self, Audit.self, BackupCommand.self, Report.self,
         ]
     )
 }
