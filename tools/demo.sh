@@ -52,7 +52,13 @@ echo
 echo "== kstore replay --rules rules/examples/weekly-x2.json --on 2026-02-01 (what a shorter first rung would change; nothing is written)"
 $k replay --rules rules/examples/weekly-x2.json --on 2026-02-01
 echo
+echo "== kstore report patient --patient C3 and report today, --on 2026-11-20 (pages to open in a browser or print)"
+mkdir -p demo-reports
+$k report patient --patient C3 --on 2026-11-20 --out demo-reports/patient-C3.html
+$k report today --on 2026-11-20 --out demo-reports/today.html
+ls -l demo-reports
+echo
 echo "== kstore audit verify"
 $k audit verify
 echo
-echo "The store is in $store; try: KSTORE_PATH=$store $k log --patient C1 --limit 20"
+echo "The store is in $store and the reports in demo-reports/; try: KSTORE_PATH=$store $k log --patient C1 --limit 20"
