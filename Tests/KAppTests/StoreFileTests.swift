@@ -177,10 +177,17 @@ import Testing
 
     // MARK: Item 12: a read-only archive, permission errors
 
-    /// Runs kstore as the unprivileged OS user `nobody` (needs root to switch).
+    /// Runs kstore as the unprivileged OS user `nobody` (needs root to switch). The binary is
+    /// copied to a directory anyone may enter first: the checkout itself may be owner-only.
     func runAsNobody(_ kstore: String, _ args: [String]) throws -> RunResult? {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser") else { return nil }
-        return try run("/usr/sbin/runuser", ["-u", "nobody", "--", kstore] + args)
+        let dir = scratch("bin")
+        #expect(mkdir(dir, 0o755) == 0 && chmod(dir, 0o755) == 0)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let copy = dir + "/kstore"
+        try FileManager.default.copyItem(atPath: kstore, toPath: copy)
+        #expect(chmod(copy, 0o755) == 0)
+        return try run("/usr/sbin/runuser", ["-u", "nobody", "--", copy] + args)
     }
 
     /// Makes `path` and everything under it readable (not writable) by others, and its
