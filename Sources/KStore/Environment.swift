@@ -135,11 +135,6 @@ public final class Environment {
         try check(mdb_env_set_mapsize(handle, size), "mdb_env_set_mapsize(\(size))")
     }
 
-    /// Compacting hot copy into an existing empty directory (`mdb_env_copy2` with `MDB_CP_COMPACT`).
-    public func copy(to directory: String) throws(LMDBError) {
-        try check(mdb_env_copy2(handle, directory, UInt32(MDB_CP_COMPACT)), "mdb_env_copy2(\(directory))")
-    }
-
     func beginTransaction(readOnly: Bool) throws(LMDBError) -> OpaquePointer {
         var txn: OpaquePointer?
         var rc = mdb_txn_begin(handle, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)

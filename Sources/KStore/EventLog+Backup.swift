@@ -1,29 +1,6 @@
 import CLMDB
 import Glibc
 
-extension EventLog {
-    /// Writes a consistent, compacted copy of the whole store (one read snapshot, free pages
-    /// omitted: `mdb_env_copy2` with `MDB_CP_COMPACT`) as `data.mdb` in `directory`, which must
-    /// exist and hold no `data.mdb`. Writers in this and other processes are not blocked.
-    ///
-    /// Nothing is synced: the caller fsyncs the file and the directory (`FileSystem.fsync`).
-    /// If another process grew the map since this one last looked (`MDB_MAP_RESIZED`), the new
-    /// size is adopted, the partial file removed and the copy started again.
-    public func copyCompact(to directory: String) throws(LMDBError) {
-        var attempts = 0
-        while true {
-            do throws(LMDBError) {
-                try env.copy(to: directory)
-                return
-            } catch let error where error.code == .mapResized && attempts < 3 {
-                attempts += 1
-                unlink(directory + "/data.mdb")
-                try env.setMapSize(0)
-            }
-        }
-    }
-}
-
 /// A failed file-system call: the operation, the path and the system's reason.
 public struct FileSystemError: Error, Equatable, Sendable, CustomStringConvertible {
     public let operation: String
@@ -175,8 +152,12 @@ extension Environment {
 }
 
 extension EventLog {
-    /// As `copyCompact(to:)`, onto an open, empty file the caller created: the copy never
-    /// goes through a path, so nothing swapped in for one can receive it.
+    /// Writes a consistent, compacted copy of the whole store (one read snapshot, free pages
+    /// omitted: `mdb_env_copyfd2` with `MDB_CP_COMPACT`) onto an open, empty file the caller
+    /// created; writers in this and other processes are not blocked. The copy never goes
+    /// through a path, so nothing swapped in for one can receive it. Nothing is synced: the
+    /// caller fsyncs. If another process grew the map since this one last looked
+    /// (`MDB_MAP_RESIZED`), the new size is adopted, the file emptied and the copy started again.
     public func copyCompact(toFile fd: Int32) throws(LMDBError) {
         var attempts = 0
         while true {

@@ -19,23 +19,11 @@ struct AuditTrailCommand: StoreCommand {
             """)
 
     @OptionGroup var options: StoreOptions
-    @Option(help: "Only this patient's events.") var patient: String?
-    @Option(help: "Only events recorded by this actor id.") var actor: String?
-    @Option(help: "Only events of this type, e.g. ScoreRecorded.") var type: EventType?
-    @Option(help: "From this date, YYYY-MM-DD (inclusive).") var from: Day?
-    @Option(help: "Through this date, YYYY-MM-DD (inclusive).") var to: Day?
-    @Option(help: "Which date --from/--to select by: recorded (recordedAt, UTC; the default) or occurred (occurredAt's clinical date).")
-    var by: AuditTrail.DateBasis = .recorded
+    @OptionGroup var trailFilter: TrailFilterOptions
     @Flag(help: "Print {\"entries\": […], \"actors\": […]} as JSON.") var json = false
 
-    func validate() throws {
-        if let from, let to, to < from {
-            throw ValidationError("--to \(to) is before --from \(from)")
-        }
-    }
-
     func run(_ store: ClinicStore) throws {
-        let filter = AuditTrail.Filter(patient: patient, actor: actor, type: type, from: from, to: to, dates: by)
+        let filter = trailFilter.filter
         if json {
             let trail = try AuditTrailReader(store, filter: filter)
             try recordAccess(store, patients: trail.patients)
@@ -164,4 +152,23 @@ enum AuditTrailText {
         }
         return out
     }
+}
+
+/// The trail's filters, shared by `audit trail` and `report trail`.
+struct TrailFilterOptions: ParsableArguments {
+    @Option(help: "Only this patient's events.") var patient: String?
+    @Option(help: "Only events recorded by this actor id.") var actor: String?
+    @Option(help: "Only events of this type, e.g. ScoreRecorded.") var type: EventType?
+    @Option(help: "From this date, YYYY-MM-DD (inclusive).") var from: Day?
+    @Option(help: "Through this date, YYYY-MM-DD (inclusive).") var to: Day?
+    @Option(help: "Which date --from/--to select by: recorded (recordedAt, UTC; the default) or occurred (occurredAt's clinical date).")
+    var by: AuditTrail.DateBasis = .recorded
+
+    func validate() throws {
+        if let from, let to, to < from {
+            throw ValidationError("--to \(to) is before --from \(from)")
+        }
+    }
+
+    var filter: AuditTrail.Filter { AuditTrail.Filter(patient: patient, actor: actor, type: type, from: from, to: to, dates: by) }
 }

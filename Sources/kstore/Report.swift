@@ -64,21 +64,11 @@ struct Report: ParsableCommand {
             commandName: "trail",
             abstract: "The audit trail as a printable document: verify's result and head hash, every event with its corrections.")
         @OptionGroup var options: StoreOptions
-        @Option(help: "Only this patient's events.") var patient: String?
-        @Option(help: "Only events recorded by this actor id.") var actor: String?
-        @Option(help: "Only events of this type, e.g. ScoreRecorded.") var type: EventType?
-        @Option(help: "From this date, YYYY-MM-DD (inclusive).") var from: Day?
-        @Option(help: "Through this date, YYYY-MM-DD (inclusive).") var to: Day?
-        @Option(help: "Which date --from/--to select by: recorded (the default) or occurred.")
-        var by: AuditTrail.DateBasis = .recorded
+        @OptionGroup var trailFilter: TrailFilterOptions
         @Option(help: "The HTML file to write (replaced whole; nothing is left there on failure).") var out: String
 
-        func validate() throws {
-            if let from, let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
-        }
-
         func html(_ store: ClinicStore, _ marks: inout Marks) throws -> String {
-            let filter = AuditTrail.Filter(patient: patient, actor: actor, type: type, from: from, to: to, dates: by)
+            let filter = trailFilter.filter
             let (page, trail) = try AuditTrail.page(store, filter: filter)
             marks.mark("gather and verify")
             try recordAccess(store, patients: trail.entries.map(\.record.patient))
