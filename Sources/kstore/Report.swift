@@ -143,10 +143,8 @@ final class ReportFile {
         }
         self.fd = fd
         self.temporary = template.withUnsafeBufferPointer { buf in buf.baseAddress.map { String(cString: $0) } ?? "" }
-        // Readable as a report file normally is (mkstemp creates 0600): the umask decides.
-        let mask = umask(0)
-        umask(mask)
-        fchmod(fd, 0o666 & ~mask)
+        // Owner-only, as mkstemp creates it (0600): a report holds patients' data, like the
+        // store and its backups. Whoever shares it chooses to, with chmod or a copy.
     }
 
     /// Writes `text` whole, syncs, and renames the file over `path`.

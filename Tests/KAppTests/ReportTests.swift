@@ -209,6 +209,9 @@ import Testing
         #expect(ok.status == 0, "\(ok.stderr)")
         let html = try String(contentsOfFile: out, encoding: .utf8)
         #expect(html.hasPrefix("<!DOCTYPE html>"))
+        // A patient's page is owner-only, like the store and its backups.
+        var st = stat()
+        #expect(stat(out, &st) == 0 && st.st_mode & 0o777 == 0o600, "mode \(String(st.st_mode & 0o777, radix: 8))")
         #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("href=\"http"))
         let access = try run(kstore, ["audit", "access", "--store", storePath])
         #expect(access.stdout.contains("report patient"))
