@@ -47,14 +47,7 @@ public enum FileSystem {
     public static func entries(_ path: String) throws(FileSystemError) -> [String] {
         guard let dir = opendir(path) else { throw FileSystemError(operation: "opendir", path: path, code: errno) }
         defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        return names(dir)
     }
 
     /// The names in an open directory, without `.` and `..` (the descriptor stays open and
@@ -68,6 +61,11 @@ public enum FileSystem {
         }
         defer { closedir(dir) }
         rewinddir(dir)
+        return names(dir)
+    }
+
+    /// What `readdir` lists of an open directory stream, without `.` and `..`.
+    private static func names(_ dir: OpaquePointer) -> [String] {
         var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
