@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -15,10 +15,17 @@ let package = Package(
         .library(name: "KBinary", targets: ["KBinary"]),
         .library(name: "KApp", targets: ["KApp"]),
         .library(name: "KReport", targets: ["KReport"]),
+        .library(name: "KServer", targets: ["KServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The web interface (`kstore serve`): HTTP/1.1 and HTTP/2 over TLS; no swift-configuration.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        // bcrypt for web passwords (only its HummingbirdBcrypt product is used).
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        // multipart/form-data (the rule file upload of the admin page).
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
         // The system library: nothing but LMDB's header. Only KStore imports it.
@@ -53,6 +60,21 @@ let package = Package(
             dependencies: [
                 "KStore", "KClinic", "KBinary", "KReport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ],
+            swiftSettings: strict
+        ),
+        // The web interface and HTTP API on Hummingbird 2: routes, sign-in, sessions, the reader
+        // pool and the one writer thread (group commit). Joins KApp and KReport; never imports KStore.
+        .target(
+            name: "KServer",
+            dependencies: [
+                "KApp", "KClinic", "KReport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
             ],
             swiftSettings: strict
         ),
@@ -60,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "kstore",
             dependencies: [
-                "KApp", "KClinic", "KReport",
+                "KApp", "KClinic", "KReport", "KServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

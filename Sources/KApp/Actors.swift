@@ -9,6 +9,8 @@ public struct ActorRecord: Sendable, Equatable {
     public var osUser: String
     public var active: Bool
     public var registeredAt: UInt64
+    /// The printed name signatures show (nil when registered without one).
+    public var name: String? = nil
 }
 
 /// Why `ActorRegistry.check` refuses an event for who is recording it (exit 77). `description`
@@ -33,6 +35,8 @@ public enum ActorRefusal: Error, Equatable, Sendable, CustomStringConvertible {
     /// A review signed by an OS user other than the reviewer's own (an interface account
     /// included: interfaces may not sign).
     case notTheSigner(osUser: String, actorId: String, registeredOSUser: String)
+    /// A line sent through the web interface names another actor than the one signed in.
+    case notTheSignedInActor(actorId: String, signedIn: String)
 
     public var description: String {
         switch self {
@@ -50,6 +54,8 @@ public enum ActorRefusal: Error, Equatable, Sendable, CustomStringConvertible {
             "\(role.article) \(role.rawValue) may not record \(type.rawValue)"
         case .notTheSigner(let osUser, let id, let registered):
             "OS user \(osUser) may not sign a review as \(id): a review is signed by the reviewer's own OS user (\(registered)), never by another account or an interface; run `kstore audit review` as \(registered)"
+        case .notTheSignedInActor(let id, let signedIn):
+            "actor.id is \(id), but \(signedIn) is signed in: a line is recorded only as the actor who sends it"
         case .wrongOSUser(let osUser, let id, let registered):
             "OS user \(osUser) may not record as \(id) (registered for OS user \(registered)); run as \(registered), or from a registered interface account"
         }
@@ -83,7 +89,8 @@ public struct ActorRegistry: Sendable {
             let r = try EventMapping.recorded(view)
             switch r.event {
             case .actorRegistered(let a):
-                registry.actors[a.id] = ActorRecord(id: a.id, role: a.role, osUser: a.osUser, active: true, registeredAt: r.sequence)
+                registry.actors[a.id] = ActorRecord(
+                    id: a.id, role: a.role, osUser: a.osUser, active: true, registeredAt: r.sequence, name: a.name)
             case .actorRetired(let a):
                 registry.actors[a.id]?.active = false
             default:
@@ -113,7 +120,8 @@ public struct ActorRegistry: Sendable {
     /// nil when it is permitted. `originalActor` is the actor of a correction's target;
     /// `clinicianCorrected` the target when a clinician has already corrected it.
     public func check(
-        actor: Actor, type: EventType, osUser: String, originalActor: String?, clinicianCorrected: UUID? = nil
+        actor: Actor, type: EventType, osUser: String, originalActor: String?, clinicianCorrected: UUID? = nil,
+        signedWithPassword: Bool = false
     ) -> ActorRefusal? {
         guard let record = actors[actor.id] else { return .unregistered(actor) }
         guard record.active else { return .retired(actorId: actor.id) }
@@ -134,7 +142,8 @@ public struct ActorRegistry: Sendable {
         }
         // A review is the reviewer's signature (events.md: interfaces run import, append, amend
         // and void only): only the compliance actor's own OS user may sign it.
-        if type == .auditReviewed, record.osUser != osUser {
+        // A review signed on the web carries the reviewer's password-made signature instead.
+        if type == .auditReviewed, record.osUser != osUser, !signedWithPassword {
             return .notTheSigner(osUser: osUser, actorId: actor.id, registeredOSUser: record.osUser)
         }
         guard record.osUser == osUser || isInterface(osUser) else {
@@ -161,7 +170,9 @@ public enum Actors {
 
     /// Registers `id` (admin only: the OS user running this must be a registered admin).
     @discardableResult
-    public static func add(_ store: ClinicStore, id: String, role: Role, osUser: String) throws -> UInt64 {
+    public static func add(
+        _ store: ClinicStore, id: String, role: Role, osUser: String, name: String? = nil, by webAdmin: Actor? = nil
+    ) throws -> UInt64 {
         guard validActorId(id) else {
             throw AppError.badInput([
                 .option("--id", "\(id) is not a valid actor id", expected: "1–64 characters, no spaces or control characters")
@@ -170,7 +181,13 @@ public enum Actors {
         guard validActorId(osUser) else {
             throw AppError.badInput([.option("--os-user", "\(osUser) is not a valid OS user name")])
         }
-        return try adminAppend(store, .actorRegistered(ActorRegistered(id: id, role: role, osUser: osUser))) { registry in
+        if let name {
+            do throws(InputError) { try InputLimits.checkText(name, field: "--name", max: 200) } catch {
+                throw AppError.badInput([LineError(file: nil, line: nil, error)])
+            }
+        }
+        return try adminAppend(store, .actorRegistered(ActorRegistered(id: id, role: role, osUser: osUser, name: name)), by: webAdmin) {
+            registry in
             if let existing = registry.actors[id] {
                 throw AppError.badInput([
                     .option(
@@ -184,8 +201,8 @@ public enum Actors {
 
     /// Retires `id` (admin only). Its past events stay as they are.
     @discardableResult
-    public static func retire(_ store: ClinicStore, id: String) throws -> UInt64 {
-        try adminAppend(store, .actorRetired(ActorRetired(id: id))) { registry in
+    public static func retire(_ store: ClinicStore, id: String, by webAdmin: Actor? = nil) throws -> UInt64 {
+        try adminAppend(store, .actorRetired(ActorRetired(id: id)), by: webAdmin) { registry in
             guard let existing = registry.actors[id] else {
                 throw AppError.badInput([.option("--id", "no actor \(id) is registered", expected: "see `kstore actor list`")])
             }
@@ -196,17 +213,26 @@ public enum Actors {
         }
     }
 
-    static func adminAppend(_ store: ClinicStore, _ event: ClinicalEvent, check: (ActorRegistry) throws -> Void) throws -> UInt64 {
+    /// Appends an event to `$actors` as the admin the OS user acts as, or (`webAdmin`) as the
+    /// admin signed in to the web interface, whose server runs as a registered interface.
+    static func adminAppend(
+        _ store: ClinicStore, _ event: ClinicalEvent, by webAdmin: Actor? = nil, check: (ActorRegistry) throws -> Void
+    ) throws -> UInt64 {
         var result: UInt64 = 0
         let outcomes = try store.log.append(
             [
                 EventMapping.newEvent(
                     eventId: UUID(), patient: SystemStream.actors, occurredAt: store.now,
-                    actor: Actor(id: store.osUser, role: .admin), osUser: store.osUser, event: event)
+                    actor: webAdmin ?? Actor(id: store.osUser, role: .admin), osUser: store.osUser, event: event)
             ], clockMicros: store.clockMicros
         ) { reader, _, _ in
             let registry = try ActorRegistry.load(reader)
-            guard registry.admin(forOSUser: store.osUser) != nil else {
+            if let webAdmin {
+                guard let record = registry.actors[webAdmin.id], record.active, record.role == .admin, registry.isInterface(store.osUser)
+                else {
+                    throw AppError.notPermitted(.web("only a signed-in, active admin manages actors"))
+                }
+            } else if registry.admin(forOSUser: store.osUser) == nil {
                 throw AppError.notPermitted(.notAdmin(osUser: store.osUser, task: nil))
             }
             try check(registry)

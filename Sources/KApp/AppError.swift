@@ -98,9 +98,13 @@ public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
     /// The running OS user is not a registered admin; `task` is what only an admin may do (nil:
     /// managing actors).
     case notAdmin(osUser: String, task: String?)
+    /// A signed-in web actor (or a token's) may not do this; the sentence says what and who may.
+    case web(String)
 
     public var description: String {
         switch self {
+        case .web(let sentence):
+            sentence
         case .line(let file, let line, let refusal):
             "\(file):\(line): \(refusal); nothing of \(file) was written"
         case .review(let refusal):

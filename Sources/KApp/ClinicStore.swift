@@ -12,7 +12,7 @@ public final class ClinicStore {
     public let clockMicros: () -> Int64
 
     /// Auxiliary named databases the application keeps beside the log.
-    public static let auxiliaryDatabases = ["projections", "projmeta", "access"]
+    public static let auxiliaryDatabases = ["projections", "projmeta", "access", "credentials"]
 
     /// `--store`, else `$KSTORE_PATH`, else `./kstore-data`.
     public static func resolvePath(_ option: String?) -> String {

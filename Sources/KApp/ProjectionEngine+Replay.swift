@@ -12,9 +12,23 @@ extension ProjectionEngine {
     /// The log is folded once under each rule set: when no projections are stored (or they were
     /// built under other rules), bringing them up to date is itself the full replay under the
     /// rules in force, and without `newRules` that replay is the result (already stored).
-    public func replay(newRules: RuleSet?, apply: Bool, on day: Day) throws -> ReplayReport {
+    ///
+    /// `signature`: an adoption signed on the web by an admin with the password (checked by the
+    /// caller); the adopter is then the signer, who must be an active admin.
+    public func replay(newRules: RuleSet?, apply: Bool, on day: Day, signature: ElectronicSignature? = nil) throws -> ReplayReport {
         // Adopting a rule set is an admin's act (events.md, "Who may record what").
-        let adopter: Actor? = (newRules != nil && apply) ? try Actors.requireAdmin(store, for: "adopt a rule set") : nil
+        var adopter: Actor? = nil
+        if newRules != nil && apply {
+            if let signature {
+                let registry = try store.log.read { try ActorRegistry.load($0) }
+                guard let a = registry.actors[signature.actorId], a.active, a.role == .admin else {
+                    throw AppError.notPermitted(.web("only an active admin may adopt a rule set"))
+                }
+                adopter = Actor(id: a.id, role: .admin)
+            } else {
+                adopter = try Actors.requireAdmin(store, for: "adopt a rule set")
+            }
+        }
         let before = try current()
         let beforeViews = try views(before.set, rules: before.rules.rules, on: day)
         let target = newRules ?? before.rules.rules
@@ -45,7 +59,7 @@ extension ProjectionEngine {
                 let event = EventMapping.newEvent(
                     eventId: UUID(), patient: SystemStream.rules, occurredAt: store.now,
                     actor: adopter ?? Actor(id: store.osUser, role: .admin), osUser: store.osUser,
-                    event: .ruleSetAdopted(RuleSetAdopted(version: newRules.version, contentHash: hash, content: text)))
+                    event: .ruleSetAdopted(RuleSetAdopted(version: newRules.version, contentHash: hash, content: text, signature: signature)))
                 try store.log.append(
                     [event], clockMicros: store.clockMicros,
                     thenInSameTransaction: { writer, outcomes in
@@ -57,7 +71,7 @@ extension ProjectionEngine {
                 applied = true
             }
         } else {
-            if reused == nil {
+            if reused == nil && persists {
                 try store.log.writeAuxiliary { writer in
                     try persist(built.set, checkpoint: built.checkpoint, rules: before.rules, full: true, in: writer)
                 }

@@ -94,8 +94,10 @@ extension ProjectionEngine {
                         try loadStored(p, reader)
                     }
                 }
-                try store.log.writeAuxiliary { writer in
-                    try persist(set, checkpoint: head, rules: rules, full: false, in: writer)
+                if persists {
+                    try store.log.writeAuxiliary { writer in
+                        try persist(set, checkpoint: head, rules: rules, full: false, in: writer)
+                    }
                 }
             }
             // Add what the catch-up did not touch.
@@ -127,8 +129,10 @@ extension ProjectionEngine {
             return (set, rules, head, nil)
         }
         let built = try rebuild(rules: rules.rules)
-        try store.log.writeAuxiliary { writer in
-            try persist(built.set, checkpoint: built.checkpoint, rules: rules, full: true, in: writer)
+        if persists {
+            try store.log.writeAuxiliary { writer in
+                try persist(built.set, checkpoint: built.checkpoint, rules: rules, full: true, in: writer)
+            }
         }
         return (built.set, rules, built.checkpoint, (built.events, built.seconds))
     }

@@ -22,6 +22,10 @@ public final class ProjectionEngine {
     /// Events read by this engine's passes over the log (full replays and catch-ups), added once
     /// a pass, never per event: shows tests how often a command folds the log.
     var eventsFolded: UInt64 = 0
+    /// Whether queries store what their catch-up or rebuild computed (the command line does). The
+    /// server's readers set it false: only its one writer thread writes, and it catches the stored
+    /// projections up after each group of writes.
+    public var persists = true
 
     public init(store: ClinicStore) { self.store = store }
 

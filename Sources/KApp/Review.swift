@@ -18,12 +18,19 @@ public enum Review {
         public var recordedAtMicros: Int64
         public var checkpointHash: String?
         public var note: String?
+        public var signature: ElectronicSignature? = nil
     }
 
     /// Appends `AuditReviewed {throughSequence, checkpointHash}` by compliance actor `actorId`:
     /// the reviewer attests the log from sequence 1 through `through`, whose hash is kept, so a
     /// later change to what was reviewed cannot go unnoticed (`audit verify` recomputes it).
-    public static func record(_ store: ClinicStore, through: UInt64, actorId: String, note: String?) throws -> Recorded {
+    ///
+    /// `signature`: a review signed on the web with the reviewer's password (21 CFR 11.50); the
+    /// caller has checked the password. Then the OS user is the server's interface account, and
+    /// the signature, not the OS user, is the reviewer's mark.
+    public static func record(
+        _ store: ClinicStore, through: UInt64, actorId: String, note: String?, signature: ElectronicSignature? = nil
+    ) throws -> Recorded {
         if let note {
             // The limits of every other free-text field: at most 2,000 characters, no control
             // characters but tab and line breaks (the note is printed in the audit trail).
@@ -41,10 +48,12 @@ public enum Review {
         let actor = Actor(id: actorId, role: .compliance)
         let event = EventMapping.newEvent(
             eventId: UUID(), patient: SystemStream.reviews, occurredAt: store.now, actor: actor, osUser: store.osUser,
-            event: .auditReviewed(AuditReviewed(throughSequence: through, checkpointHash: hash, note: note)))
+            event: .auditReviewed(AuditReviewed(throughSequence: through, checkpointHash: hash, note: note, signature: signature)))
         let outcomes = try store.log.append([event], clockMicros: store.clockMicros) { reader, _, _ in
             let registry = try ActorRegistry.load(reader)
-            if let refusal = registry.check(actor: actor, type: .auditReviewed, osUser: store.osUser, originalActor: nil) {
+            if let refusal = registry.check(
+                actor: actor, type: .auditReviewed, osUser: store.osUser, originalActor: nil, signedWithPassword: signature != nil)
+            {
                 throw AppError.notPermitted(.review(refusal))
             }
         }
@@ -62,7 +71,8 @@ public enum Review {
                     out.append(
                         Reviewed(
                             sequence: r.sequence, through: a.throughSequence, actor: r.actor.id,
-                            recordedAtMicros: r.recordedAtMicros, checkpointHash: a.checkpointHash, note: a.note))
+                            recordedAtMicros: r.recordedAtMicros, checkpointHash: a.checkpointHash, note: a.note,
+                            signature: a.signature))
                 }
             }
             return out

@@ -27,6 +27,7 @@ public enum ClinicalEvent: Sendable, Equatable {
     case ruleSetAdopted(RuleSetAdopted)
     case actorRegistered(ActorRegistered)
     case actorRetired(ActorRetired)
+    case actorCredentialChanged(ActorCredentialChanged)
 
     public var type: EventType {
         switch self {
@@ -53,6 +54,7 @@ public enum ClinicalEvent: Sendable, Equatable {
         case .ruleSetAdopted: .ruleSetAdopted
         case .actorRegistered: .actorRegistered
         case .actorRetired: .actorRetired
+        case .actorCredentialChanged: .actorCredentialChanged
         }
     }
 }
@@ -299,11 +301,36 @@ public struct AuditReviewed: Sendable, Equatable {
     public var throughSequence: UInt64
     public var checkpointHash: String?
     public var note: String?
-    public init(throughSequence: UInt64, checkpointHash: String? = nil, note: String? = nil) {
+    /// The electronic signature of a review signed with a password (the web); nil for a review
+    /// recorded by the reviewer's own OS user with `kstore audit review` (schema v1 and v2).
+    public var signature: ElectronicSignature?
+    public init(throughSequence: UInt64, checkpointHash: String? = nil, note: String? = nil, signature: ElectronicSignature? = nil) {
         self.throughSequence = throughSequence
         self.checkpointHash = checkpointHash
         self.note = note
+        self.signature = signature
     }
+}
+
+/// What a signature means (21 CFR 11.50(a)(3)).
+public enum SignatureMeaning: String, CaseIterable, Sendable { case reviewed, approved, responsibility }
+
+/// An electronic signature (21 CFR 11.50): the signer's actor id, printed name, the instant
+/// of signing and its meaning. Recorded in the event it signs; the password that made it never is.
+public struct ElectronicSignature: Sendable, Equatable {
+    public var actorId: String
+    public var name: String
+    public var meaning: SignatureMeaning
+    public var signedAt: Timestamp
+    public init(actorId: String, name: String, meaning: SignatureMeaning, signedAt: Timestamp) {
+        self.actorId = actorId
+        self.name = name
+        self.meaning = meaning
+        self.signedAt = signedAt
+    }
+
+    /// "Dana Ruiz (cm.ruiz), 2026-12-02T17:40:00Z, reviewed": every human-readable view shows it so.
+    public var description: String { "\(name) (\(actorId)), \(signedAt.rfc3339), \(meaning.rawValue)" }
 }
 
 public struct EventAmended: Sendable, Equatable {
@@ -336,10 +363,13 @@ public struct RuleSetAdopted: Sendable, Equatable {
     public var contentHash: String
     /// The full rule set as canonical JSON text, so the log alone can reproduce every schedule.
     public var content: String
-    public init(version: String, contentHash: String, content: String) {
+    /// The adopter's electronic signature when adopted from the web (schema v2); nil otherwise.
+    public var signature: ElectronicSignature?
+    public init(version: String, contentHash: String, content: String, signature: ElectronicSignature? = nil) {
         self.version = version
         self.contentHash = contentHash
         self.content = content
+        self.signature = signature
     }
 }
 
@@ -347,10 +377,31 @@ public struct ActorRegistered: Sendable, Equatable {
     public var id: String
     public var role: Role
     public var osUser: String
-    public init(id: String, role: Role, osUser: String) {
+    /// The printed name signatures show (schema v2); nil for actors registered without one.
+    public var name: String?
+    public init(id: String, role: Role, osUser: String, name: String? = nil) {
         self.id = id
         self.role = role
         self.osUser = osUser
+        self.name = name
+    }
+}
+
+/// What changed about an actor's credentials for the web interface.
+public enum CredentialChange: String, CaseIterable, Sendable {
+    case passwordSet = "password-set"
+    case tokenIssued = "token-issued"
+    case tokenRevoked = "token-revoked"
+}
+
+/// A credential of `id` changed (by the event's actor). The password's hash and the token are
+/// kept outside the log (a credential is replaceable, the log is not); never in this event.
+public struct ActorCredentialChanged: Sendable, Equatable {
+    public var id: String
+    public var change: CredentialChange
+    public init(id: String, change: CredentialChange) {
+        self.id = id
+        self.change = change
     }
 }
 

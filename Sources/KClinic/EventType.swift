@@ -26,6 +26,9 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
     case ruleSetAdopted = "RuleSetAdopted"
     case actorRegistered = "ActorRegistered"
     case actorRetired = "ActorRetired"
+    /// A web password set or a bearer token issued or revoked (the credential itself is kept
+    /// outside the log; this records who changed whose, and when).
+    case actorCredentialChanged = "ActorCredentialChanged"
 
     /// Stable storage code: the one table of them.
     public var code: UInt16 {
@@ -53,6 +56,7 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
         case .ruleSetAdopted: 100
         case .actorRegistered: 101
         case .actorRetired: 102
+        case .actorCredentialChanged: 103
         }
     }
 
@@ -67,7 +71,7 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
     /// Types that may arrive through `import`/`append` (the rest are written by kstore itself).
     public var isImportable: Bool {
         switch self {
-        case .auditReviewed, .ruleSetAdopted, .actorRegistered, .actorRetired: false
+        case .auditReviewed, .ruleSetAdopted, .actorRegistered, .actorRetired, .actorCredentialChanged: false
         default: true
         }
     }
@@ -75,7 +79,7 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
     /// Types recorded in a system stream rather than a patient's.
     public var isSystem: Bool {
         switch self {
-        case .auditReviewed, .ruleSetAdopted, .actorRegistered, .actorRetired: true
+        case .auditReviewed, .ruleSetAdopted, .actorRegistered, .actorRetired, .actorCredentialChanged: true
         default: false
         }
     }

@@ -21,6 +21,14 @@ public final class Environment {
     /// every write transaction: a process whose lock file was replaced no longer shares its
     /// reader table with new processes, so it refuses to write (`StoreError.lockFileReplaced`).
     private let lockFile: (device: UInt64, inode: UInt64)?
+    /// Set while `group` runs (on the one thread that writes): `write` then runs its body in a
+    /// transaction nested in the group's, committed into it (no sync of its own) or aborted
+    /// alone; the group's transaction is committed, durably, once for all of them.
+    private var groupParent: OpaquePointer?
+    /// A process with transactions on several threads (the server) may not resize the map while
+    /// any of them is open (`mdb_env_set_mapsize`): it maps a large size once at open and sets
+    /// this, and then a full map, or another process's growth of it, is an error, not a resize.
+    public var fixedMapSize = false
 
     /// How a store is opened.
     public enum Access: Sendable, Equatable {
@@ -138,6 +146,11 @@ public final class Environment {
     func beginTransaction(readOnly: Bool) throws(LMDBError) -> OpaquePointer {
         var txn: OpaquePointer?
         var rc = mdb_txn_begin(handle, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
+        if rc == MDB_MAP_RESIZED && fixedMapSize {
+            throw LMDBError(
+                code: .mapResized,
+                operation: "mdb_txn_begin: another process grew the store's map beyond this server's \(mapSize >> 30) GiB; restart the server")
+        }
         if rc == MDB_MAP_RESIZED {
             // Another process grew the map: adopt its size and begin again.
             try check(mdb_env_set_mapsize(handle, 0), "mdb_env_set_mapsize(0)")
@@ -164,12 +177,55 @@ public final class Environment {
     /// When the map is full the transaction is abandoned, the map doubled and `body` run again,
     /// so `body` must compute everything it writes from the transaction it is given.
     public func write<T>(_ body: (Transaction) throws -> T) throws -> T {
-        try holdingWriterLock {
+        if let parent = groupParent { return try nested(parent, body) }
+        return try holdingWriterLock {
             do {
                 return try writeLocked(body)
             } catch let error as LMDBError where error.code == .ioError {
                 throw diskFull(error) ?? error
             }
+        }
+    }
+
+    /// Runs `body` as one group of writes: every `write` it makes (on this thread) runs in a
+    /// transaction nested in one write transaction, which is committed, durably, when `body`
+    /// returns: one sync for all of them (group commit). A `write` that throws leaves nothing of
+    /// itself and the others stand. A full map aborts the whole group, grows the map (unless
+    /// `fixedMapSize`) and runs `body` again from the start, so `body` must compute everything
+    /// from the transactions it is given. Nothing is durable, or visible to readers, before
+    /// `group` returns.
+    public func group<T>(_ body: () throws -> T) throws -> T {
+        precondition(groupParent == nil, "write groups do not nest")
+        return try holdingWriterLock {
+            do {
+                return try writeLocked { parent in
+                    groupParent = parent.handle
+                    defer { groupParent = nil }
+                    return try body()
+                }
+            } catch let error as LMDBError where error.code == .ioError {
+                throw diskFull(error) ?? error
+            }
+        }
+    }
+
+    /// One write of a group: a child transaction of `parent`, committed into it or aborted alone.
+    private func nested<T>(_ parent: OpaquePointer, _ body: (Transaction) throws -> T) throws -> T {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(handle, parent, 0, &txn), "mdb_txn_begin(nested)")
+        guard let txn else { throw LMDBError(code: .panic, operation: "mdb_txn_begin(nested)") }
+        let t = Transaction(txn)
+        do {
+            let result = try body(t)
+            t.isOpen = false
+            try check(mdb_txn_commit(txn), "mdb_txn_commit(nested)")
+            return result
+        } catch {
+            if t.isOpen {
+                t.isOpen = false
+                mdb_txn_abort(txn)
+            }
+            throw error
         }
     }
 
@@ -216,6 +272,10 @@ public final class Environment {
                     t.isOpen = false
                     mdb_txn_abort(txn)
                 }
+                if fixedMapSize {
+                    throw LMDBError(
+                        code: .mapFull, operation: "\(error.operation): the store's map of \(mapSize >> 30) GiB is full; restart the server")
+                }
                 try setMapSize(max(mapSize * 2, 1 << 20))
                 continue
             } catch {
@@ -248,6 +308,16 @@ public final class Environment {
             guard let created = try openDatabases(specs, create: true) else { throw LMDBError(code: .notFound, operation: "mdb_dbi_open") }
             return created
         }
+    }
+
+    /// The named databases of `names` that exist (a read-only store made by an older kstore
+    /// may lack a database a newer one adds; its readers treat it as empty).
+    public func openDatabasesIfPresent(_ names: [String]) throws -> [String: Database] {
+        var found: [String: Database] = [:]
+        for name in names {
+            if let one = try openDatabases([(name, DatabaseFlags())], create: false) { found.merge(one) { a, _ in a } }
+        }
+        return found
     }
 
     /// One attempt of `openDatabases(_:)`: nil when `create` is false and a database is missing.

@@ -124,7 +124,8 @@ public final class EventLog {
         } else {
             try EventLog.upgradeIfNeeded(env, path: path)
         }
-        let dbs = try env.openDatabases(EventLog.coreDatabases + auxiliary.map { ($0, DatabaseFlags()) })
+        var dbs = try env.openDatabases(EventLog.coreDatabases + (access.isReadOnly ? [] : auxiliary.map { ($0, DatabaseFlags()) }))
+        if access.isReadOnly { dbs.merge(try env.openDatabasesIfPresent(auxiliary)) { a, _ in a } }
         func db(_ name: String) throws -> Database {
             guard let d = dbs[name] else { throw LMDBError(code: .notFound, operation: "mdb_dbi_open(\(name))") }
             return d
@@ -134,7 +135,7 @@ public final class EventLog {
         ids = try db("ids")
         meta = try db("meta")
         var aux: [String: Database] = [:]
-        for name in auxiliary { aux[name] = try db(name) }
+        for name in auxiliary { aux[name] = access.isReadOnly ? dbs[name] : try db(name) }
         self.auxiliary = aux
         let metaDB = meta
         storeId = try env.read { txn in try txn.get(metaDB, Array("storeId".utf8))?.copiedBytes } ?? []
@@ -215,6 +216,18 @@ public final class EventLog {
         guard needed > size else { return }
         while size < needed { size *= 2 }
         try env.setMapSize(size)
+    }
+
+    /// Runs `body` as one group of writes committed in one durable transaction
+    /// (`Environment.group`): every append and auxiliary write it makes on this thread is
+    /// nested in it; one that throws leaves nothing of itself, the others stand.
+    public func group<T>(_ body: () throws -> T) throws -> T { try env.group(body) }
+
+    /// For a process with transactions on several threads: the map is never resized (see
+    /// `Environment.fixedMapSize`); open it with a large `mapSize` instead.
+    public var fixedMapSize: Bool {
+        get { env.fixedMapSize }
+        set { env.fixedMapSize = newValue }
     }
 
     // MARK: Reading

@@ -32,6 +32,7 @@ extension ClinicalEvent {
         case .ruleSetAdopted: _DataFieldNames.ruleSetAdopted
         case .actorRegistered: _DataFieldNames.actorRegistered
         case .actorRetired: _DataFieldNames.actorRetired
+        case .actorCredentialChanged: _DataFieldNames.actorCredentialChanged
         }
     }
 
@@ -112,17 +113,24 @@ extension ClinicalEvent {
             var m: [(String, JSONValue)] = [("throughSequence", jsonUInt64(e.throughSequence))]
             if let h = e.checkpointHash { m.append(("checkpointHash", .string(h))) }
             if let n = e.note { m.append(("note", .string(n))) }
+            if let s = e.signature { m.append(("signature", s.json)) }
             return .object(m)
         case .eventAmended(let e):
             return .object([("target", .string(e.target.lowercaseString)), ("reason", .string(e.reason)), ("data", .object(e.data))])
         case .eventVoided(let e):
             return .object([("target", .string(e.target.lowercaseString)), ("reason", .string(e.reason))])
         case .ruleSetAdopted(let e):
-            return .object([("version", .string(e.version)), ("contentHash", .string(e.contentHash)), ("content", .string(e.content))])
+            var m: [(String, JSONValue)] = [("version", .string(e.version)), ("contentHash", .string(e.contentHash)), ("content", .string(e.content))]
+            if let s = e.signature { m.append(("signature", s.json)) }
+            return .object(m)
         case .actorRegistered(let e):
-            return .object([("id", .string(e.id)), ("role", .string(e.role.rawValue)), ("osUser", .string(e.osUser))])
+            var m: [(String, JSONValue)] = [("id", .string(e.id)), ("role", .string(e.role.rawValue)), ("osUser", .string(e.osUser))]
+            if let n = e.name { m.append(("name", .string(n))) }
+            return .object(m)
         case .actorRetired(let e):
             return .object([("id", .string(e.id))])
+        case .actorCredentialChanged(let e):
+            return .object([("id", .string(e.id)), ("change", .string(e.change.rawValue))])
         }
     }
 
@@ -164,12 +172,13 @@ private enum _DataFieldNames {
     static let maintenanceDiscontinued: [String] = ["reason"]
     static let pregnancyStatusRecorded: [String] = ["status"]
     static let alertAcknowledged: [String] = ["alertId", "note"]
-    static let auditReviewed: [String] = ["throughSequence", "checkpointHash", "note"]
+    static let auditReviewed: [String] = ["throughSequence", "checkpointHash", "note", "signature"]
     static let eventAmended: [String] = ["target", "reason", "data"]
     static let eventVoided: [String] = ["target", "reason"]
-    static let ruleSetAdopted: [String] = ["version", "contentHash", "content"]
-    static let actorRegistered: [String] = ["id", "role", "osUser"]
+    static let ruleSetAdopted: [String] = ["version", "contentHash", "content", "signature"]
+    static let actorRegistered: [String] = ["id", "role", "osUser", "name"]
     static let actorRetired: [String] = ["id"]
+    static let actorCredentialChanged: [String] = ["id", "change"]
 }
 
 /// A number as JSON: an integer when it is one exactly (within ±2^53), else a double.
@@ -379,10 +388,14 @@ struct _DataValidator {
             let id = try readActorId(try required(m, "id", actorIdExpected), path("id"))
             let role = try requiredEnum(m, "role", Role.self)
             let osUser = try requiredText(m, "osUser")
-            return .actorRegistered(ActorRegistered(id: id, role: role, osUser: osUser))
+            return .actorRegistered(ActorRegistered(id: id, role: role, osUser: osUser, name: try optionalText(m, "name")))
 
         case .actorRetired:
             return .actorRetired(ActorRetired(id: try readActorId(try required(m, "id", actorIdExpected), path("id"))))
+
+        case .actorCredentialChanged:
+            let id = try readActorId(try required(m, "id", actorIdExpected), path("id"))
+            return .actorCredentialChanged(ActorCredentialChanged(id: id, change: try requiredEnum(m, "change", CredentialChange.self)))
         }
     }
 
@@ -473,5 +486,15 @@ struct _DataValidator {
                     months: try readInt(jMonths, 1...24, here() + ".months")))
         }
         return steps
+    }
+}
+
+extension ElectronicSignature {
+    /// `{"actor", "name", "meaning", "signedAt"}` as the event's data shows it.
+    public var json: JSONValue {
+        .object([
+            ("actor", .string(actorId)), ("name", .string(name)), ("meaning", .string(meaning.rawValue)),
+            ("signedAt", .string(signedAt.rfc3339)),
+        ])
     }
 }

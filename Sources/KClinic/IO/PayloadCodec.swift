@@ -19,6 +19,8 @@ public enum PayloadCodec {
     public static func currentSchemaVersion(_ type: EventType) -> UInt8 {
         switch type {
         case .infusionAdministered: 2
+        // v2: the electronic signature (reviews and adoptions), the printed name (actors).
+        case .auditReviewed, .ruleSetAdopted, .actorRegistered: 2
         default: 1
         }
     }
@@ -120,6 +122,7 @@ public enum PayloadCodec {
             w.writeVarUInt(e.throughSequence)
             w.writeOptionalString(e.checkpointHash)
             w.writeOptionalString(e.note)
+            writeSignature(e.signature, &w)
         case .eventAmended(let e):
             writeUUID(e.target, &w)
             w.writeString(e.reason)
@@ -135,12 +138,17 @@ public enum PayloadCodec {
             w.writeString(e.version)
             w.writeString(e.contentHash)
             w.writeString(e.content)
+            writeSignature(e.signature, &w)
         case .actorRegistered(let e):
             w.writeString(e.id)
             w.writeByte(e.role.code)
             w.writeString(e.osUser)
+            w.writeOptionalString(e.name)
         case .actorRetired(let e):
             w.writeString(e.id)
+        case .actorCredentialChanged(let e):
+            w.writeString(e.id)
+            w.writeByte(e.change.payloadCode)
         }
     }
 
@@ -235,7 +243,10 @@ public enum PayloadCodec {
         case .auditReviewed:
             let through = try r.readVarUInt()
             let hash = try r.readOptionalString()
-            event = .auditReviewed(AuditReviewed(throughSequence: through, checkpointHash: hash, note: try r.readOptionalString()))
+            let note = try r.readOptionalString()
+            // v1 ends here; v2 appends the signature.
+            let signature = schemaVersion >= 2 ? try readSignature(&r) : nil
+            event = .auditReviewed(AuditReviewed(throughSequence: through, checkpointHash: hash, note: note, signature: signature))
         case .eventAmended:
             let target = try readUUID(&r)
             let reason = try r.readString()
@@ -253,13 +264,20 @@ public enum PayloadCodec {
         case .ruleSetAdopted:
             let version = try r.readString()
             let hash = try r.readString()
-            event = .ruleSetAdopted(RuleSetAdopted(version: version, contentHash: hash, content: try r.readString()))
+            let content = try r.readString()
+            let signature = schemaVersion >= 2 ? try readSignature(&r) : nil
+            event = .ruleSetAdopted(RuleSetAdopted(version: version, contentHash: hash, content: content, signature: signature))
         case .actorRegistered:
             let id = try r.readString()
             let role = try readEnum(&r, Role.init(code:))
-            event = .actorRegistered(ActorRegistered(id: id, role: role, osUser: try r.readString()))
+            let osUser = try r.readString()
+            let name = schemaVersion >= 2 ? try r.readOptionalString() : nil
+            event = .actorRegistered(ActorRegistered(id: id, role: role, osUser: osUser, name: name))
         case .actorRetired:
             event = .actorRetired(ActorRetired(id: try r.readString()))
+        case .actorCredentialChanged:
+            let id = try r.readString()
+            event = .actorCredentialChanged(ActorCredentialChanged(id: id, change: try readEnum(&r, CredentialChange.init(payloadCode:))))
         }
         guard r.isAtEnd else { throw .invalidValue("\(r.remaining) trailing bytes after a \(type.rawValue) payload") }
         return event
@@ -278,6 +296,30 @@ public enum PayloadCodec {
     }
 
     // MARK: primitives
+
+    static func writeSignature(_ s: ElectronicSignature?, _ w: inout BinaryWriter) {
+        guard let s else {
+            w.writeByte(0)
+            return
+        }
+        w.writeByte(1)
+        w.writeString(s.actorId)
+        w.writeString(s.name)
+        w.writeByte(s.meaning.payloadCode)
+        w.writeVarInt(s.signedAt.epochMillis)
+        w.writeVarInt(Int64(s.signedAt.offsetMinutes))
+    }
+
+    static func readSignature(_ r: inout BinaryReader) throws(BinaryError) -> ElectronicSignature? {
+        guard try r.readBool() else { return nil }
+        let actorId = try r.readString()
+        let name = try r.readString()
+        let meaning = try readEnum(&r, SignatureMeaning.init(payloadCode:))
+        let millis = try r.readVarInt()
+        let offset = try r.readVarInt()
+        guard let minutes = Int16(exactly: offset), abs(minutes) < 24 * 60 else { throw .invalidValue("signature offset \(offset)") }
+        return ElectronicSignature(actorId: actorId, name: name, meaning: meaning, signedAt: Timestamp(epochMillis: millis, offsetMinutes: minutes))
+    }
 
     @inline(__always)
     static func writeOptionalInt(_ v: Int?, _ w: inout BinaryWriter) {
@@ -534,6 +576,28 @@ extension PregnancyStatus: _PayloadCoded {
         case .pregnant: 2
         case .notPregnant: 3
         case .postpartum: 4
+        }
+    }
+    static let _byPayloadCode = _makePayloadCodes()
+}
+
+extension SignatureMeaning: _PayloadCoded {
+    var payloadCode: UInt8 {
+        switch self {
+        case .reviewed: 1
+        case .approved: 2
+        case .responsibility: 3
+        }
+    }
+    static let _byPayloadCode = _makePayloadCodes()
+}
+
+extension CredentialChange: _PayloadCoded {
+    var payloadCode: UInt8 {
+        switch self {
+        case .passwordSet: 1
+        case .tokenIssued: 2
+        case .tokenRevoked: 3
         }
     }
     static let _byPayloadCode = _makePayloadCodes()

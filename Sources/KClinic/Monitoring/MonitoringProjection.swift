@@ -21,7 +21,7 @@ extension MonitoringState {
         var isInfusion = false
         var doc: (MonitoringDoc, isMadrs: Bool)?
         switch e.event {
-        case .eventAmended, .eventVoided, .auditReviewed, .ruleSetAdopted, .actorRegistered, .actorRetired:
+        case .eventAmended, .eventVoided, .auditReviewed, .ruleSetAdopted, .actorRegistered, .actorRetired, .actorCredentialChanged:
             return
         case .infusionAdministered:
             isInfusion = true

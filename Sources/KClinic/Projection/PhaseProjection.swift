@@ -17,7 +17,7 @@ public enum PhaseProjection {
 extension PhaseState {
     mutating func evolve(_ e: Recorded, rules: RuleSet) {
         switch e.event {
-        case .eventAmended, .eventVoided, .auditReviewed, .ruleSetAdopted, .actorRegistered, .actorRetired:
+        case .eventAmended, .eventVoided, .auditReviewed, .ruleSetAdopted, .actorRegistered, .actorRetired, .actorCredentialChanged:
             return
         default:
             break
@@ -99,7 +99,7 @@ extension PhaseState {
             acknowledge(a.alertId, ref)
         case .consentRecorded, .assessmentRecorded, .medicationChanged:
             break
-        case .eventAmended, .eventVoided, .auditReviewed, .ruleSetAdopted, .actorRegistered, .actorRetired:
+        case .eventAmended, .eventVoided, .auditReviewed, .ruleSetAdopted, .actorRegistered, .actorRetired, .actorCredentialChanged:
             break
         }
     }

@@ -1,0 +1,4 @@
+import Hummingbird
+import HummingbirdBcrypt
+import HummingbirdTLS
+import MultipartKit
