@@ -56,26 +56,9 @@ struct Audit: ParsableCommand {
 
         func run(_ store: ClinicStore) throws {
             let (all, broken) = try AccessLog.entries(store)
-            let entries = all.filter { e in
-                (osUser.map { e.osUser == $0 } ?? true)
-                    && (patient.map { p in e.patients.contains(p) || e.patientCount > AccessLog.listLimit } ?? true)
-            }
+            let entries = Documents.filterAccess(all, patient: patient, osUser: osUser)
             if json {
-                Output.json(
-                    .object([
-                        (
-                            "entries",
-                            .array(
-                                entries.map { e in
-                                    .object([
-                                        ("sequence", .int(Int64(e.sequence))), ("at", .string(EventMapping.formatMicros(e.atMicros))),
-                                        ("osUser", .string(e.osUser)), ("command", .string(e.command)),
-                                        ("patientCount", .int(Int64(e.patientCount))), ("patients", .array(e.patients.map { .string($0) })),
-                                    ])
-                                })
-                        ),
-                        ("chainIntact", .bool(broken.isEmpty)), ("brokenAt", .array(broken.map { .int(Int64($0)) })),
-                    ]))
+                Output.json(Documents.access(entries, broken: broken))
             } else {
                 var t = Table(["SEQ", "AT", "OS USER", "PATIENTS", "COMMAND"])
                 for e in entries {
@@ -108,11 +91,7 @@ struct Audit: ParsableCommand {
         func run(_ store: ClinicStore) throws {
             let r = try Review.record(store, through: through, actorId: actor, note: note)
             if json {
-                Output.json(
-                    .object([
-                        ("sequence", .int(Int64(r.sequence))), ("throughSequence", .int(Int64(r.through))),
-                        ("checkpointHash", .string(r.hash)),
-                    ]))
+                Output.json(Documents.review(r))
             } else {
                 Output.line(
                     "recorded review by \(actor) through sequence \(r.through) (hash \(r.hash.prefix(16))…) as sequence \(r.sequence)")
@@ -129,27 +108,7 @@ struct Audit: ParsableCommand {
             let u = try Review.unreviewed(store)
             let broken = try Review.brokenAttestations(store)
             if json {
-                Output.json(
-                    .object([
-                        ("head", .int(Int64(u.head))), ("reviewedThrough", .int(Int64(u.reviewedThrough))),
-                        (
-                            "ranges",
-                            .array(
-                                u.ranges.map {
-                                    .object([
-                                        ("from", .int(Int64($0.lowerBound))), ("through", .int(Int64($0.upperBound))),
-                                        ("events", .int(Int64($0.count))),
-                                    ])
-                                })
-                        ),
-                        (
-                            "alteredSinceReview",
-                            .array(
-                                broken.map {
-                                    .object([("review", .int(Int64($0.review.sequence))), ("through", .int(Int64($0.review.through)))])
-                                })
-                        ),
-                    ]))
+                Output.json(Documents.unreviewed(u, broken: broken))
             } else {
                 Output.line(u.reviewedThrough == 0 ? "nothing has been reviewed yet" : "reviewed through sequence \(u.reviewedThrough)")
                 if u.ranges.isEmpty {

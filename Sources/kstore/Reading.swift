@@ -19,14 +19,7 @@ struct Log: StoreCommand {
         let selected = try LogReading.events(store, patient: patient, type: type, from: from, limit: limit)
         try recordAccess(store, patients: selected.map(\.patient))
         if json {
-            var out: [UInt8] = [UInt8(ascii: "[")]
-            for (i, r) in selected.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(UInt8(ascii: "\n"))
-                JSONWriter.write(EventMapping.json(r), into: &out)
-            }
-            out.append(contentsOf: Array("\n]\n".utf8))
-            Output.writeBytes(out, to: 1)
+            Output.writeBytes(Documents.log(selected), to: 1)
             return
         }
         var table = Table(["SEQ", "PATIENT", "V", "OCCURRED", "TYPE", "ACTOR", "DATA"])

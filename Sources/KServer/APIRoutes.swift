@@ -1,0 +1,318 @@
+import Foundation
+import Hummingbird
+import KApp
+import KClinic
+
+/// The JSON API, version 1 (web.md): each document is the CLI's `--json` document for the
+/// same question, built by the same code (`Views`, `Documents`, `AuditTrailReader`).
+struct APIRoutes {
+    let server: WebServer
+
+    func add(to router: Router<WebContext>) {
+        let api = router.group("api/v1")
+        api.get("openapi.json") { _, _ in Response.jsonBytes(Array(OpenAPIDocument.json.utf8)) }
+        api.post("session") { request, _ in try await signIn(request) }
+        api.delete("session") { request, _ in try await signOut(request) }
+        api.get("phase") { request, _ in try await phase(request) }
+        api.get("due") { request, _ in try await due(request) }
+        api.get("audit") { request, _ in try await audit(request) }
+        api.get("alerts") { request, _ in try await alerts(request) }
+        api.get("log") { request, _ in try await log(request) }
+        api.get("trail") { request, _ in try await trail(request) }
+        api.get("verify") { request, _ in try await verify(request) }
+        api.get("unreviewed") { request, _ in try await unreviewed(request) }
+        api.get("access") { request, _ in try await access(request) }
+        api.post("events") { request, _ in try await events(request) }
+        api.post("reviews") { request, _ in try await review(request) }
+    }
+
+    // MARK: Signing in
+
+    func signIn(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: WebLimits.maxForm)
+        guard let doc = try? JSONParser.parse(Array(buffer: body)), case .string(let actor)? = doc["actor"],
+            case .string(let password)? = doc["password"]
+        else {
+            throw WebError.badRequest("send {\"actor\": ID, \"password\": P} as JSON")
+        }
+        let p = try await server.signIn(actor: actor, password: password)
+        return Response.json(
+            .object(
+                [("actor", .string(p.principal.actor.id)), ("role", .string(p.principal.actor.role.rawValue))]
+                    + (p.principal.name.map { [("name", JSONValue.string($0))] } ?? []) + [("csrf", .string(p.session.csrf))]),
+            status: .ok
+        ).with(cookie: server.sessionCookie(p.session.id))
+    }
+
+    func signOut(_ request: Request) async throws -> Response {
+        let p = try await server.require(request, Roles.everyone)
+        try server.checkCSRF(p, request)
+        if let s = p.session { server.sessions.end(s.id) }
+        return Response(status: .noContent).with(cookie: server.sessionCookie(nil))
+    }
+
+    // MARK: Queries
+
+    func phase(_ request: Request) async throws -> Response {
+        let principal = try await server.require(request, Roles.clinical)
+        let patient = try Parameters.patient(request.query("patient"))
+        let day = try Parameters.day(request.query("on")) ?? Parameters.today()
+        let asOf = try Parameters.timestamp(request.query("asOf"), "asOf").map { $0.epochMillis * 1000 }
+        let explain = try Parameters.flag(request.query("explain"), "explain")
+        let (doc, patients) = try await server.readers.run { store -> ([UInt8], [String]) in
+            let engine = ProjectionEngine(store: store)
+            engine.persists = false
+            let views = try engine.phase(patient: patient, on: day, asOf: asOf, explain: explain)
+            if let patient, views.isEmpty {
+                throw WebError(.notFound, "no events of patient \(patient) on or before \(day)")
+            }
+            var out: [UInt8] = []
+            if patient != nil, let v = views.first {
+                JSONWriter.writeLine(Views.phase(v), into: &out)
+            } else {
+                JSONWriter.writeLine(.array(views.map(Views.phase)), into: &out)
+            }
+            return (out, views.map(\.patient))
+        }
+        try await server.recordRead(principal, request, patients: patients)
+        return .jsonBytes(doc)
+    }
+
+    func due(_ request: Request) async throws -> Response {
+        let principal = try await server.require(request, Roles.clinical)
+        let patient = try Parameters.patient(request.query("patient"))
+        let day = try Parameters.day(request.query("on")) ?? Parameters.today()
+        let statuses = try Parameters.statuses(request.query("status"))
+        let (doc, patients) = try await server.readers.run { store -> ([UInt8], [String]) in
+            let engine = ProjectionEngine(store: store)
+            engine.persists = false
+            let items = try engine.due(patient: patient, on: day, asOf: nil).filter { statuses?.contains($0.status) ?? true }
+            var out: [UInt8] = []
+            JSONWriter.writeLine(.array(items.map(Views.due)), into: &out)
+            return (out, try patient.map { [$0] } ?? LogReading.patients(store))
+        }
+        try await server.recordRead(principal, request, patients: patients)
+        return .jsonBytes(doc)
+    }
+
+    func audit(_ request: Request) async throws -> Response {
+        let principal = try await server.require(request, Roles.clinicalAndCompliance)
+        let patient = try Parameters.patient(request.query("patient"))
+        let day = try Parameters.day(request.query("on")) ?? Parameters.today()
+        let (doc, patients) = try await server.readers.run { store -> ([UInt8], [String]) in
+            let engine = ProjectionEngine(store: store)
+            engine.persists = false
+            let findings = try engine.audit(patient: patient, on: day, asOf: nil)
+            var out: [UInt8] = []
+            JSONWriter.writeLine(.array(findings.map(Views.audit)), into: &out)
+            return (out, try patient.map { [$0] } ?? LogReading.patients(store))
+        }
+        try await server.recordRead(principal, request, patients: patients)
+        return .jsonBytes(doc)
+    }
+
+    func alerts(_ request: Request) async throws -> Response {
+        let principal = try await server.require(request, Roles.clinical)
+        let patient = try Parameters.patient(request.query("patient"))
+        let day = try Parameters.day(request.query("on")) ?? Parameters.today()
+        let all = try Parameters.flag(request.query("all"), "all")
+        let (doc, patients) = try await server.readers.run { store -> ([UInt8], [String]) in
+            let engine = ProjectionEngine(store: store)
+            engine.persists = false
+            let alerts = try engine.alerts(patient: patient, on: day, asOf: nil, all: all)
+            var out: [UInt8] = []
+            JSONWriter.writeLine(.array(alerts.map { Views.alert($0.1, patient: $0.0, on: day) }), into: &out)
+            return (out, try patient.map { [$0] } ?? LogReading.patients(store))
+        }
+        try await server.recordRead(principal, request, patients: patients)
+        return .jsonBytes(doc)
+    }
+
+    func log(_ request: Request) async throws -> Response {
+        let principal = try await server.require(request, Roles.everyone)
+        let patient = try Parameters.patient(request.query("patient"))
+        let type = try Parameters.eventType(request.query("type"))
+        let from = try Parameters.uint(request.query("from"), "from", min: 1) ?? 1
+        let limit = try Parameters.uint(request.query("limit"), "limit").map { Int(clamping: $0) }
+        let (doc, patients) = try await server.readers.run { store -> ([UInt8], [String]) in
+            let selected = try LogReading.events(store, patient: patient, type: type, from: from, limit: limit)
+            return (Documents.log(selected), selected.map(\.patient))
+        }
+        try await server.recordRead(principal, request, patients: patients)
+        return .jsonBytes(doc)
+    }
+
+    func trail(_ request: Request) async throws -> Response {
+        let principal = try await server.require(request, Roles.compliance)
+        let filter = AuditTrail.Filter(
+            patient: try Parameters.patient(request.query("patient")), actor: try Parameters.actorId(request.query("actor")),
+            type: try Parameters.eventType(request.query("type")), from: try Parameters.day(request.query("from"), "from"),
+            to: try Parameters.day(request.query("to"), "to"))
+        let (doc, patients) = try await server.readers.run { store -> ([UInt8], [String]) in
+            let trail = try AuditTrailReader(store, filter: filter)
+            var out: [UInt8] = []
+            try trail.writeJSONLine { out.append(contentsOf: $0) }
+            return (out, trail.patients)
+        }
+        try await server.recordRead(principal, request, patients: patients)
+        return .jsonBytes(doc)
+    }
+
+    func verify(_ request: Request) async throws -> Response {
+        _ = try await server.require(request, Roles.compliance)
+        return .jsonBytes(try await server.verifyDocument())
+    }
+
+    func unreviewed(_ request: Request) async throws -> Response {
+        _ = try await server.require(request, Roles.compliance)
+        let doc = try await server.readers.run { store -> [UInt8] in
+            var out: [UInt8] = []
+            JSONWriter.writeLine(Documents.unreviewed(try Review.unreviewed(store), broken: try Review.brokenAttestations(store)), into: &out)
+            return out
+        }
+        return .jsonBytes(doc)
+    }
+
+    func access(_ request: Request) async throws -> Response {
+        _ = try await server.require(request, Roles.compliance)
+        let patient = try Parameters.patient(request.query("patient"))
+        let osUser = try Parameters.actorId(request.query("osUser"), "osUser")
+        let doc = try await server.readers.run { store -> [UInt8] in
+            let (all, broken) = try AccessLog.entries(store)
+            var out: [UInt8] = []
+            JSONWriter.writeLine(Documents.access(Documents.filterAccess(all, patient: patient, osUser: osUser), broken: broken), into: &out)
+            return out
+        }
+        return .jsonBytes(doc)
+    }
+
+    // MARK: Writes
+
+    /// `POST /api/v1/events`: an NDJSON body imported as one file (the same validation,
+    /// permissions and atomicity), acknowledged after its commit.
+    func events(_ request: Request) async throws -> Response {
+        let principal = try await server.require(request, Roles.everyone)
+        try server.checkCSRF(principal, request)
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > WebLimits.maxBody {
+            throw WebError(.contentTooLarge, "the body is over 16 MiB; send a smaller file (split an import into several)")
+        }
+        let body = try await request.body.collect(upTo: WebLimits.maxBody)
+        let bytes = Array(buffer: body)
+        // A session or a person's token records as that actor; an interface's token for anyone.
+        let onBehalfOf: String? = principal.actor.role == .interface && principal.session == nil ? nil : principal.actor.id
+        let summary = try await server.writer.run { store -> ImportSummary in
+            var importer = Importer(store: store)
+            importer.onBehalfOf = onBehalfOf
+            return try importer.importNDJSON(bytes, source: "request")
+        }
+        return .json(summary.json)
+    }
+
+    /// `POST /api/v1/reviews`: a review signed with the password in the same request.
+    func review(_ request: Request) async throws -> Response {
+        let principal = try await server.require(request, [.compliance])
+        try server.checkCSRF(principal, request)
+        let body = try await request.body.collect(upTo: WebLimits.maxForm)
+        guard let doc = try? JSONParser.parse(Array(buffer: body)) else {
+            throw WebError.badRequest("send {\"throughSequence\", \"meaning\", \"note\"?, \"password\"} as JSON")
+        }
+        guard case .int(let through)? = doc["throughSequence"], through >= 1 else {
+            throw WebError(.unprocessableContent, "throughSequence: a sequence of this log (a whole number ≥ 1) is required")
+        }
+        guard case .string(let m)? = doc["meaning"], let meaning = SignatureMeaning(rawValue: m) else {
+            throw WebError(.unprocessableContent, "meaning: one of reviewed, approved, responsibility is required")
+        }
+        var note: String? = nil
+        if let n = doc["note"] {
+            guard case .string(let s) = n else { throw WebError(.unprocessableContent, "note: a string") }
+            note = s
+        }
+        guard case .string(let password)? = doc["password"] else {
+            throw WebError(.unprocessableContent, "password: the signer's password is required (it signs the review)")
+        }
+        let (recorded, signature) = try await server.signedReview(
+            principal, through: UInt64(through), meaning: meaning, note: note, password: password)
+        return .json(Documents.review(recorded, signature: signature))
+    }
+}
+
+extension WebServer {
+    /// Signs `actor` in with `password`: the same 401, after the same bcrypt work, for an
+    /// unknown actor, a wrong password, an actor without a password and a retired actor; 429
+    /// while the actor is locked out after five failures.
+    func signIn(actor: String, password: String) async throws -> (principal: Principal, session: Session) {
+        guard actor.utf8.count <= 64, password.utf8.count <= 1024 else {
+            throw WebError(.unauthorized, "the actor id or the password is wrong")
+        }
+        if sessions.lockedOut(actor) != nil {
+            throw WebError(.tooManyRequests, "too many failed sign-ins for \(actor): try again in 15 minutes, or ask an admin")
+        }
+        let ok = try await readers.run { store in try Credentials.checkPassword(store, actorId: actor, password: password) }
+        let record = try await registry().actors[actor]
+        guard ok, let record, record.active else {
+            sessions.fail(actor)
+            throw WebError(.unauthorized, "the actor id or the password is wrong")
+        }
+        sessions.succeeded(actor)
+        let session = sessions.create(actorId: actor)
+        return (Principal(actor: Actor(id: record.id, role: record.role), name: record.name, session: session), session)
+    }
+
+    /// Checks a signer's password (21 CFR 11.200: both components at signing); a wrong one
+    /// counts as a failed sign-in and records nothing.
+    func checkSignature(_ principal: Principal, password: String) async throws {
+        let id = principal.actor.id
+        if sessions.lockedOut(id) != nil {
+            throw WebError(.tooManyRequests, "too many failed sign-ins for \(id): try again in 15 minutes, or ask an admin")
+        }
+        let ok = try await readers.run { store in try Credentials.checkPassword(store, actorId: id, password: password) }
+        guard ok else {
+            sessions.fail(id)
+            throw WebError(.unauthorized, "the password is wrong: nothing was signed or recorded")
+        }
+        sessions.succeeded(id)
+    }
+
+    func signedReview(
+        _ principal: Principal, through: UInt64, meaning: SignatureMeaning, note: String?, password: String
+    ) async throws -> (Review.Recorded, ElectronicSignature) {
+        try await checkSignature(principal, password: password)
+        let signature = ElectronicSignature(
+            actorId: principal.actor.id, name: principal.printedName, meaning: meaning, signedAt: SystemClock.now())
+        let id = principal.actor.id
+        let recorded = try await writer.run { store in
+            try Review.record(store, through: through, actorId: id, note: note, signature: signature)
+        }
+        return (recorded, signature)
+    }
+
+    /// `kstore audit verify --json`, run as the CLI runs it (a child process walks the store,
+    /// so damage that would crash a reader is reported, not fatal to the server).
+    func verifyDocument() async throws -> [UInt8] {
+        let path = config.storePath
+        return try await readers.run { _ in
+            let outcome = try ChildProcess.run(ChildProcess.executable, ["audit", "verify", "--store", path, "--json"])
+            guard case .exited(let code) = outcome.ending, code == 0 || code == 1, !outcome.stdout.isEmpty else {
+                throw WebError(.internalServerError, "verify could not run; run `kstore audit verify` on the server")
+            }
+            return outcome.stdout
+        }
+    }
+
+    /// The session cookie (web.md: HttpOnly, SameSite=Strict, Secure under TLS, no Max-Age);
+    /// nil clears it.
+    func sessionCookie(_ id: String?) -> String {
+        var c = "kstore_session=\(id ?? ""); Path=/; HttpOnly; SameSite=Strict"
+        if tls { c += "; Secure" }
+        if id == nil { c += "; Max-Age=0" }
+        return c
+    }
+}
+
+extension Response {
+    func with(cookie: String) -> Response {
+        var r = self
+        r.headers.append(HTTPField(name: .setCookie, value: cookie))
+        return r
+    }
+}
