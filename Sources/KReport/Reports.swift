@@ -8,6 +8,12 @@ public enum Reports {
     /// The patient's page: header, course chart, phase explanation, due items, audit findings,
     /// alerts, and the event list with each correction beside what it corrects.
     public static func patient(_ p: PatientPage) -> String {
+        H.page(title: "Patient \(p.patient) on \(p.evaluationDay)", patientBody(p), reserving: 65_536 + 800 * p.events.count)
+    }
+
+    /// The patient page's content; `alertAction` adds a last column to the alerts table (the
+    /// web page's acknowledge form).
+    static func patientBody(_ p: PatientPage, alertAction: ((ProtocolAlert) -> Body)? = nil) -> [Body] {
         let v = p.phase
         let day = p.evaluationDay
         let interval =
@@ -113,7 +119,10 @@ public enum Reports {
                 ]))
 
         body.append(auditSection(p.audit, day: day, showPatient: false))
-        body.append(alertSection(p.alerts.map { (p.patient, $0) }, day: day, showPatient: false, title: "Alerts (R7)"))
+        body.append(
+            alertSection(
+                p.alerts.map { (p.patient, $0) }, day: day, showPatient: false, title: "Alerts (R7)",
+                action: alertAction.map { f in { _, a in f(a) } }))
 
         body.append(
             H.el(
@@ -126,7 +135,7 @@ public enum Reports {
                     eventTable(p.events, showPatient: false),
                 ]))
         body.append(H.el("footer", [], text: "kstore report patient · \(p.patient) · evaluated on \(day) · rule set \(p.rulesVersion)"))
-        return H.page(title: "Patient \(p.patient) on \(day)", body, reserving: 65_536 + 800 * p.events.count)
+        return body
     }
 
     // MARK: Today
@@ -134,6 +143,12 @@ public enum Reports {
     /// The clinic's day: counts, then infusions due and overdue, monitoring, alerts by severity,
     /// documentation gaps; the most urgent first in each.
     public static func today(_ t: TodayPage) -> String {
+        let rows = t.infusions.count + t.monitoring.count + t.alerts.count + t.gaps.count
+        return H.page(title: "Today \(t.evaluationDay)", todayBody(t), reserving: 65_536 + 400 * rows)
+    }
+
+    /// The today page's content, each patient id written by `patientCell` (the web page links it).
+    static func todayBody(_ t: TodayPage, patientCell: (String) -> Body = H.t) -> [Body] {
         let day = t.evaluationDay
         let infusions = t.infusions.sorted {
             ($1.infusionOverdueDays, $0.patient) < ($0.infusionOverdueDays, $1.patient)
@@ -188,7 +203,8 @@ public enum Reports {
                                 let over = v.infusionOverdueDays
                                 return H.row(
                                     [
-                                        over > 0 ? H.badge("overdue", "\(over) d overdue") : H.badge("due", "due today"), H.t(v.patient),
+                                        over > 0 ? H.badge("overdue", "\(over) d overdue") : H.badge("due", "due today"),
+                                        patientCell(v.patient),
                                         H.t(v.nextInfusionDue?.description ?? "-"), H.t(v.status.rawValue), H.t(v.phase.rawValue),
                                         H.t(v.interval.map { "\($0.days) d" } ?? "-"),
                                     ], [("data-patient", v.patient)])
@@ -206,17 +222,19 @@ public enum Reports {
                             rows: monitoring.map { d in
                                 H.row(
                                     [
-                                        H.badge(d.status.rawValue, d.status.rawValue), H.t(d.patient), H.t(d.item),
+                                        H.badge(d.status.rawValue, d.status.rawValue), patientCell(d.patient), H.t(d.item),
                                         H.t(d.lastDone?.description ?? "never"),
                                         H.t(d.dueBy?.description ?? "-"),
                                     ], [("data-patient", d.patient), ("data-status", d.status.rawValue)])
                             }),
                 ]))
-        body.append(alertSection(alerts.map { ($0.patient, $0.alert) }, day: day, showPatient: true, title: "Active alerts by severity"))
-        body.append(auditSection(t.gaps, day: day, showPatient: true))
+        body.append(
+            alertSection(
+                alerts.map { ($0.patient, $0.alert) }, day: day, showPatient: true, title: "Active alerts by severity",
+                patientCell: patientCell))
+        body.append(auditSection(t.gaps, day: day, showPatient: true, patientCell: patientCell))
         body.append(H.el("footer", [], text: "kstore report today · \(day) · rule set \(t.rulesVersion)"))
-        return H.page(
-            title: "Today \(day)", body, reserving: 65_536 + 400 * (infusions.count + monitoring.count + alerts.count + t.gaps.count))
+        return body
     }
 
     // MARK: Trail
@@ -252,33 +270,41 @@ public enum Reports {
                     ]),
                 ])
         ]
-        body.append(
-            H.el(
-                "section", [("aria-labelledby", "h-trail")],
-                [
-                    H.el("h2", [("id", "h-trail")], text: "Events as recorded"),
-                    eventTable(t.entries, showPatient: true),
-                ]))
-        body.append(
-            H.el(
-                "section", [("aria-labelledby", "h-actors")],
-                [
-                    H.el("h2", [("id", "h-actors")], text: "Actors"),
-                    H.table(
-                        "actors", headers: ["Actor", "Roles", "Events", "Corrections made", "Corrected by others", "Late entries"],
-                        rows: t.actors.map { a in
-                            H.row([
-                                H.t(a.id), H.t(a.roles), H.t(String(a.events)), H.t(String(a.corrections)),
-                                H.t(String(a.correctedByOthers)),
-                                H.t(String(a.lateEntries)),
-                            ])
-                        }),
-                ]))
+        body.append(trailEventsSection(t))
+        body.append(trailActorsSection(t))
         body.append(
             H.el(
                 "footer", [],
                 text: "kstore report trail · \(filters) · head \(t.headHash) · a copy in human readable form (21 CFR 11.10(b))"))
         return H.page(title: "Audit trail", body, reserving: 65_536 + 800 * t.entries.count)
+    }
+
+    /// The trail's event table under its heading.
+    static func trailEventsSection(_ t: TrailPage, title: String = "Events as recorded") -> Body {
+        H.el(
+            "section", [("aria-labelledby", "h-trail")],
+            [
+                H.el("h2", [("id", "h-trail")], text: title),
+                eventTable(t.entries, showPatient: true),
+            ])
+    }
+
+    /// The trail's actors table under its heading.
+    static func trailActorsSection(_ t: TrailPage) -> Body {
+        H.el(
+            "section", [("aria-labelledby", "h-actors")],
+            [
+                H.el("h2", [("id", "h-actors")], text: "Actors"),
+                H.table(
+                    "actors", headers: ["Actor", "Roles", "Events", "Corrections made", "Corrected by others", "Late entries"],
+                    rows: t.actors.map { a in
+                        H.row([
+                            H.t(a.id), H.t(a.roles), H.t(String(a.events)), H.t(String(a.corrections)),
+                            H.t(String(a.correctedByOthers)),
+                            H.t(String(a.lateEntries)),
+                        ])
+                    }),
+            ])
     }
 
     // MARK: Parts
@@ -287,7 +313,7 @@ public enum Reports {
         H.el("dl", [("class", "facts")], facts.map { f in H.el("div", [], [H.el("dt", [], text: f.0), H.el("dd", [], [f.1])]) })
     }
 
-    static func auditSection(_ findings: [AuditFinding], day: Day, showPatient: Bool) -> Body {
+    static func auditSection(_ findings: [AuditFinding], day: Day, showPatient: Bool, patientCell: (String) -> Body = H.t) -> Body {
         let rank: [AuditScope: Int] = [.baseline: 0, .visit: 1, .quarter: 2, .year: 3]
         let sorted = findings.sorted {
             ($0.date ?? $0.periodStart ?? day, rank[$0.scope] ?? 9, $0.patient) < (
@@ -310,15 +336,19 @@ public enum Reports {
                                 H.t(f.scope.rawValue), H.el("span", [("class", "nowrap")], text: when),
                                 H.t(f.missing.joined(separator: ", ")),
                             ]
-                            if showPatient { cells.insert(H.t(f.patient), at: 0) }
+                            if showPatient { cells.insert(patientCell(f.patient), at: 0) }
                             return H.row(cells, [("data-patient", f.patient)])
                         }),
             ])
     }
 
-    static func alertSection(_ alerts: [(String, ProtocolAlert)], day: Day, showPatient: Bool, title: String) -> Body {
+    static func alertSection(
+        _ alerts: [(String, ProtocolAlert)], day: Day, showPatient: Bool, title: String, patientCell: (String) -> Body = H.t,
+        action: ((String, ProtocolAlert) -> Body)? = nil
+    ) -> Body {
         var headers = ["Severity", "Raised", "Kind", "State", "Detail"]
         if showPatient { headers.insert("Patient", at: 0) }
+        if action != nil { headers.append("Action") }
         return H.el(
             "section", [("aria-labelledby", "h-alerts")],
             [
@@ -335,7 +365,8 @@ public enum Reports {
                                 H.t(a.kind.rawValue), H.t(active ? "active" : "acknowledged"),
                                 H.el("span", [], [H.t(a.detail), H.el("br"), H.el("code", [], text: a.id)]),
                             ]
-                            if showPatient { cells.insert(H.t(patient), at: 0) }
+                            if showPatient { cells.insert(patientCell(patient), at: 0) }
+                            if let action { cells.append(active ? action(patient, a) : .empty) }
                             return H.row(cells, [("data-alert", a.id), ("data-active", active ? "true" : "false")])
                         }),
             ])

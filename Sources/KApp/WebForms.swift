@@ -1,0 +1,139 @@
+import Foundation
+import KClinic
+import KReport
+
+/// The web's charting forms (`/patients/{id}/record`) on the import pipeline's side: a posted
+/// form becomes one import line (events.md's format), which the server runs through `Importer`
+/// like any other, so a refusal is the CLI's own sentence; `formField(forLineErrorField:)` only
+/// decides beside which field the page shows it.
+public enum WebForms {
+    /// Fields that could not be turned into JSON at all (a number field holding "abc"): form
+    /// field name → one sentence in the CLI's form (`data.value: … (…)`).
+    public struct Refused: Error, Sendable, Equatable {
+        public var fields: [String: String]
+        public init(fields: [String: String]) { self.fields = fields }
+    }
+
+    /// The import line for the form of `type` as posted: numbers as JSON numbers, a ticked
+    /// checkbox ("on") true and an absent one false, empty optional fields (and empty required
+    /// ones, so the import names them missing) left out, `occurredAt` from the datetime-local
+    /// value read in `utcOffsetMinutes` (the clinic's offset), `now` in that offset when empty.
+    /// Fields the form does not have (`csrf`, `type`…) are ignored.
+    public static func importLine(
+        type: EventType, fields: [String: String], patient: String, actor: Actor, now: Timestamp, utcOffsetMinutes: Int,
+        eventId: UUID? = nil
+    ) -> Result<[UInt8], Refused> {
+        guard let form = RecordForm.form(for: type) else {
+            return .failure(Refused(fields: ["": "type: \(type.rawValue) has no charting form (one of the forms offered)"]))
+        }
+        var refused: [String: String] = [:]
+        var data: [(String, JSONValue)] = []
+        for f in form.fields {
+            let raw = fields[f.name] ?? ""
+            let value: JSONValue?
+            switch f.kind {
+            case .checkbox:
+                value = .bool(raw == "on" || raw == "true" || raw == "1")
+            case .integer(let min, let max):
+                value = number(raw, field: f.name, expected: "an integer from \(min) to \(max)", refused: &refused)
+            case .number(let min, let max, _):
+                value = number(raw, field: f.name, expected: "a number from \(bound(min)) to \(bound(max))", refused: &refused)
+            case .select, .text, .textarea:
+                value = raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : .string(raw)
+            }
+            if let value { insert(value, at: f.name.split(separator: ".").map(String.init), into: &data) }
+        }
+        guard refused.isEmpty else { return .failure(Refused(fields: refused)) }
+
+        var line: [(String, JSONValue)] = []
+        if let eventId { line.append(("eventId", .string(eventId.uuidString.lowercased()))) }
+        line += [
+            ("type", .string(type.rawValue)),
+            ("patient", .string(patient)),
+            ("occurredAt", .string(occurredAt(fields[RecordForm.occurredAtField] ?? "", utcOffsetMinutes: utcOffsetMinutes, now: now))),
+            ("actor", .object([("id", .string(actor.id)), ("role", .string(actor.role.rawValue))])),
+            ("data", .object(data)),
+        ]
+        var out: [UInt8] = []
+        JSONWriter.writeLine(.object(line), into: &out)
+        return .success(out)
+    }
+
+    /// RFC 3339 from a datetime-local value (`YYYY-MM-DDTHH:MM`, seconds optional) and the
+    /// offset in minutes; `now` in that offset when empty. Anything else is passed on as typed,
+    /// for the import to refuse in its own words.
+    public static func occurredAt(_ text: String, utcOffsetMinutes: Int, now: Timestamp) -> String {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if t.isEmpty { return Timestamp(epochMillis: now.epochMillis, offsetMinutes: Int16(clamping: utcOffsetMinutes)).rfc3339 }
+        let o = utcOffsetMinutes
+        let offset =
+            o == 0
+            ? "Z"
+            : (o < 0 ? "-" : "+") + String(format: "%02d:%02d", abs(o) / 60, abs(o) % 60)
+        let u = Array(t.utf8)
+        func digits(_ r: Range<Int>) -> Bool { r.allSatisfy { u[$0] >= 0x30 && u[$0] <= 0x39 } }
+        guard u.count >= 16, digits(0..<4), u[4] == 0x2D, digits(5..<7), u[7] == 0x2D, digits(8..<10), u[10] == 0x54 || u[10] == 0x20,
+            digits(11..<13), u[13] == 0x3A, digits(14..<16)
+        else { return t }
+        let minutes = String(decoding: u[0..<10], as: UTF8.self) + "T" + String(decoding: u[11..<16], as: UTF8.self)
+        if u.count == 16 { return minutes + ":00" + offset }
+        guard u[16] == 0x3A, u.count >= 19, digits(17..<19) else { return t }
+        if u.count == 19 { return minutes + String(decoding: u[16..<19], as: UTF8.self) + offset }
+        guard u[19] == 0x2E, u.count > 20, digits(20..<u.count) else { return t }
+        return minutes + String(decoding: u[16...], as: UTF8.self) + offset
+    }
+
+    /// The form field beside which an import refusal of `field` (a `LineError`/`InputError`
+    /// field path) is shown: `data.value` → `value`, `data.dose` and `data.dose.value` →
+    /// `dose.value`, `data.dose.unit` → `dose.unit`, `occurredAt` → `occurredAt`; anything not
+    /// a form field (`patient`, `actor.role`, `type`, `data`, `expectedVersion`, `line`) → `""`,
+    /// the form as a whole.
+    public static func formField(forLineErrorField field: String) -> String {
+        if field == RecordForm.occurredAtField { return field }
+        guard field.hasPrefix("data.") else { return "" }
+        let parts = field.dropFirst(5).split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard let first = parts.first, !first.isEmpty else { return "" }
+        if first == "dose" { return parts.count > 1 && parts[1] == "unit" ? "dose.unit" : "dose.value" }
+        return first
+    }
+
+    // MARK: Parts
+
+    private static func number(
+        _ raw: String, field: String, expected: String, refused: inout [String: String]
+    ) -> JSONValue? {
+        let s = raw.trimmingCharacters(in: .whitespaces)
+        if s.isEmpty { return nil }
+        if let i = Int64(s) { return .int(i) }
+        if let d = Double(s), d.isFinite,
+            s.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D || $0 == 0x2B || $0 == 0x65 || $0 == 0x45 })
+        {
+            return .double(d)
+        }
+        let shown = s.count > 40 ? String(s.prefix(40)) + "…" : s
+        refused[field] = "data.\(field): \(JSONWriter.string(.string(shown))) is not a number (\(expected))"
+        return nil
+    }
+
+    private static func bound(_ d: Double) -> String {
+        d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+    }
+
+    /// Sets `value` at the nested `path` of an ordered object.
+    private static func insert(_ value: JSONValue, at path: [String], into object: inout [(String, JSONValue)]) {
+        guard let key = path.first else { return }
+        if path.count == 1 {
+            object.append((key, value))
+            return
+        }
+        var inner: [(String, JSONValue)] = []
+        if let i = object.firstIndex(where: { $0.0 == key }) {
+            if case .object(let m) = object[i].1 { inner = m }
+            insert(value, at: Array(path.dropFirst()), into: &inner)
+            object[i].1 = .object(inner)
+        } else {
+            insert(value, at: Array(path.dropFirst()), into: &inner)
+            object.append((key, .object(inner)))
+        }
+    }
+}

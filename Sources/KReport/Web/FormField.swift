@@ -1,0 +1,29 @@
+/// One input of a charting form: its posted name (the data field of events.md, `dose.value` for
+/// a nested one), the label a nurse reads, the kind of input, whether it is required, a hint.
+public struct FormField: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// A decimal number; `step` nil: any.
+        case number(min: Double, max: Double, step: Double?)
+        case integer(min: Int, max: Int)
+        /// One of these values (the stable names of events.md).
+        case select([String])
+        /// A boolean: posted as "on" when ticked, absent otherwise.
+        case checkbox
+        case text
+        case textarea
+    }
+
+    public var name: String
+    public var label: String
+    public var kind: Kind
+    public var required: Bool
+    public var hint: String?
+
+    public init(name: String, label: String, kind: Kind, required: Bool = true, hint: String? = nil) {
+        self.name = name
+        self.label = label
+        self.kind = kind
+        self.required = required
+        self.hint = hint
+    }
+}
