@@ -16,6 +16,7 @@
 #
 # Environment: API_CHECK_MAX_EXAMPLES (default 50 per operation), API_CHECK_SEED (default 1;
 # "random" for a new seed each run), API_CHECK_REPORT_DIR (a JUnit report is written there when set).
+# Schemathesis keeps the failures it found in ./.schemathesis (git-ignored) for `st replay ID`.
 set -euo pipefail
 usage() {
   echo "usage: tools/api-check.sh BASE_URL TOKEN   (e.g. tools/api-check.sh http://127.0.0.1:8480 \"\$TOKEN\")" >&2
@@ -65,6 +66,7 @@ schemathesis --config-file "$config" run "$here/docs/openapi.json" \
   --max-examples "$examples" \
   "${seed_args[@]}" \
   --generation-with-security-parameters false \
+  --generation-database none \
   --workers 1 \
   --request-timeout 10 \
   --max-failures 50 \
