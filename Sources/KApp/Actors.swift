@@ -283,7 +283,8 @@ extension Role {
 extension Actors {
     /// The registry, when `$actors` has changed since `version` (nil: unchanged): a server
     /// checks on every request that its actor is still active without re-reading the stream.
-    public static func registry(_ store: ClinicStore, ifChangedSince version: UInt64?) throws -> (version: UInt64, registry: ActorRegistry)? {
+    public static func registry(_ store: ClinicStore, ifChangedSince version: UInt64?) throws -> (version: UInt64, registry: ActorRegistry)?
+    {
         try store.log.read { reader in
             let v = try reader.streamVersion(SystemStream.actors)
             if v == version { return nil }

@@ -44,7 +44,8 @@ public enum Credentials {
     /// Sets `actorId`'s web password. Refused (exit 77) unless the changer is an admin or the
     /// actor itself; refused (65) for an unknown or retired actor or a weak password.
     @discardableResult
-    public static func setPassword(_ store: ClinicStore, actorId: String, password: String, by changer: Changer = .osUser) throws -> UInt64 {
+    public static func setPassword(_ store: ClinicStore, actorId: String, password: String, by changer: Changer = .osUser) throws -> UInt64
+    {
         if let weak = weakness(password) { throw AppError.badInput([.option("password", weak)]) }
         // bcrypt is slow on purpose (~0.25 s at cost 12): hashed before the write transaction.
         let hash = Bcrypt.hash(password, cost: bcryptCost)
@@ -55,11 +56,15 @@ public enum Credentials {
 
     /// Issues a new bearer token for `actorId` (the old one stops working) and returns it: it is
     /// shown once and only its hash is kept.
-    public static func issueToken(_ store: ClinicStore, actorId: String, by changer: Changer = .osUser) throws -> (token: String, sequence: UInt64) {
+    public static func issueToken(_ store: ClinicStore, actorId: String, by changer: Changer = .osUser) throws -> (
+        token: String, sequence: UInt64
+    ) {
         var secret = [UInt8](repeating: 0, count: 32)
         var rng = SystemRandomNumberGenerator()
         for i in secret.indices { secret[i] = UInt8.random(in: 0...255, using: &rng) }
-        let token = "kst_" + Data(secret).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+        let token =
+            "kst_"
+            + Data(secret).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let digest = tokenDigest(token)
         let seq = try change(store, actorId: actorId, change: .tokenIssued, by: changer) { txn, db in
@@ -104,7 +109,7 @@ public enum Credentials {
     static let dummyHash = Bcrypt.hash("kstore: no such actor or no password", cost: bcryptCost)
 
     /// The actor a bearer token belongs to, if it is a current token.
-    public static func actor(forToken token: String) -> (ClinicStore) throws -> String? {
+    public static func actor(forToken token: String) -> @Sendable (ClinicStore) throws -> String? {
         let digest = tokenDigest(token)
         return { store in
             try store.log.read { reader in
@@ -169,7 +174,8 @@ public enum Credentials {
             }
         case .webActor(let actor):
             guard actor.role == .admin || actor.id == actorId else {
-                throw AppError.notPermitted(.web("\(actor.id) (\(actor.role.rawValue)) may not set \(actorId)'s credentials; an admin may, or \(actorId) itself"))
+                throw AppError.notPermitted(
+                    .web("\(actor.id) (\(actor.role.rawValue)) may not set \(actorId)'s credentials; an admin may, or \(actorId) itself"))
             }
             by = actor
         }

@@ -52,6 +52,9 @@ public struct Importer {
     public var onAppended: ((Int) -> Void)?
     /// Shared by this importer's imports (a long-running importer loads the registry once).
     let registryCache = RegistryCache()
+    /// Set by the web interface: every line's `actor.id` must be this signed-in actor
+    /// (web.md); nil lets an interface name any registered actor, as `kstore import` does.
+    public var onBehalfOf: String?
 
     public init(store: ClinicStore) { self.store = store }
 
@@ -195,6 +198,9 @@ public struct Importer {
             {
                 clinicianCorrected = target
             }
+        }
+        if let signedIn = onBehalfOf, incoming.actor.id != signedIn {
+            throw PermissionDenied(index: 0, refusal: .notTheSignedInActor(actorId: incoming.actor.id, signedIn: signedIn))
         }
         if let refusal = try registryCache.check(
             reader, actor: incoming.actor, type: incoming.type, osUser: store.osUser, originalActor: originalActor,

@@ -59,7 +59,8 @@ extension ProjectionEngine {
                 let event = EventMapping.newEvent(
                     eventId: UUID(), patient: SystemStream.rules, occurredAt: store.now,
                     actor: adopter ?? Actor(id: store.osUser, role: .admin), osUser: store.osUser,
-                    event: .ruleSetAdopted(RuleSetAdopted(version: newRules.version, contentHash: hash, content: text, signature: signature)))
+                    event: .ruleSetAdopted(
+                        RuleSetAdopted(version: newRules.version, contentHash: hash, content: text, signature: signature)))
                 try store.log.append(
                     [event], clockMicros: store.clockMicros,
                     thenInSameTransaction: { writer, outcomes in

@@ -54,9 +54,18 @@ extension ProjectionEngine {
 
 extension AuditTrail {
     /// The trail as a document: its entries, and verify's result and head over the whole log.
-    public static func page(_ store: ClinicStore, filter: Filter) throws -> (page: TrailPage, trail: AuditTrail) {
+    /// `verified`: verify's result when the caller has it already (the server runs verify in a
+    /// child process, as the CLI does, rather than in its own).
+    public static func page(
+        _ store: ClinicStore, filter: Filter, verified: (ok: Bool, events: UInt64, head: String, problems: [String])? = nil
+    ) throws -> (page: TrailPage, trail: AuditTrail) {
         let trail = try build(store, filter: filter)
-        let report = try LogAudit.verify(store)
+        let report =
+            try verified
+            ?? {
+                let r = try LogAudit.verify(store)
+                return (r.ok, r.events, r.headHash, r.problems.map(\.description))
+            }()
         var filters: [(String, String)] = []
         if let p = filter.patient { filters.append(("patient", p)) }
         if let a = filter.actor { filters.append(("actor", a)) }
@@ -65,8 +74,8 @@ extension AuditTrail {
         if let t = filter.to { filters.append(("to", t.description)) }
         if filter.from != nil || filter.to != nil { filters.append(("dates by", filter.dates.rawValue)) }
         let page = TrailPage(
-            filters: filters, storeId: store.storeIdHex, verifyOK: report.ok, verifiedEvents: report.events, headHash: report.headHash,
-            problems: report.problems.map(\.description), lateEntryHours: trail.lateEntryHours, rulesVersion: trail.rulesVersion,
+            filters: filters, storeId: store.storeIdHex, verifyOK: report.ok, verifiedEvents: report.events, headHash: report.head,
+            problems: report.problems, lateEntryHours: trail.lateEntryHours, rulesVersion: trail.rulesVersion,
             entries: trail.entries.map(ReportRows.row),
             actors: trail.actors.map { a in
                 TrailPage.ActorRow(

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import KApp
 import KClinic
@@ -83,10 +84,11 @@ struct APIRoutes {
         let patient = try Parameters.patient(request.query("patient"))
         let day = try Parameters.day(request.query("on")) ?? Parameters.today()
         let statuses = try Parameters.statuses(request.query("status"))
+        let asOf = try Parameters.timestamp(request.query("asOf"), "asOf").map { $0.epochMillis * 1000 }
         let (doc, patients) = try await server.readers.run { store -> ([UInt8], [String]) in
             let engine = ProjectionEngine(store: store)
             engine.persists = false
-            let items = try engine.due(patient: patient, on: day, asOf: nil).filter { statuses?.contains($0.status) ?? true }
+            let items = try engine.due(patient: patient, on: day, asOf: asOf).filter { statuses?.contains($0.status) ?? true }
             var out: [UInt8] = []
             JSONWriter.writeLine(.array(items.map(Views.due)), into: &out)
             return (out, try patient.map { [$0] } ?? LogReading.patients(store))
@@ -99,10 +101,11 @@ struct APIRoutes {
         let principal = try await server.require(request, Roles.clinicalAndCompliance)
         let patient = try Parameters.patient(request.query("patient"))
         let day = try Parameters.day(request.query("on")) ?? Parameters.today()
+        let asOf = try Parameters.timestamp(request.query("asOf"), "asOf").map { $0.epochMillis * 1000 }
         let (doc, patients) = try await server.readers.run { store -> ([UInt8], [String]) in
             let engine = ProjectionEngine(store: store)
             engine.persists = false
-            let findings = try engine.audit(patient: patient, on: day, asOf: nil)
+            let findings = try engine.audit(patient: patient, on: day, asOf: asOf)
             var out: [UInt8] = []
             JSONWriter.writeLine(.array(findings.map(Views.audit)), into: &out)
             return (out, try patient.map { [$0] } ?? LogReading.patients(store))
@@ -116,10 +119,11 @@ struct APIRoutes {
         let patient = try Parameters.patient(request.query("patient"))
         let day = try Parameters.day(request.query("on")) ?? Parameters.today()
         let all = try Parameters.flag(request.query("all"), "all")
+        let asOf = try Parameters.timestamp(request.query("asOf"), "asOf").map { $0.epochMillis * 1000 }
         let (doc, patients) = try await server.readers.run { store -> ([UInt8], [String]) in
             let engine = ProjectionEngine(store: store)
             engine.persists = false
-            let alerts = try engine.alerts(patient: patient, on: day, asOf: nil, all: all)
+            let alerts = try engine.alerts(patient: patient, on: day, asOf: asOf, all: all)
             var out: [UInt8] = []
             JSONWriter.writeLine(.array(alerts.map { Views.alert($0.1, patient: $0.0, on: day) }), into: &out)
             return (out, try patient.map { [$0] } ?? LogReading.patients(store))
@@ -167,7 +171,8 @@ struct APIRoutes {
         _ = try await server.require(request, Roles.compliance)
         let doc = try await server.readers.run { store -> [UInt8] in
             var out: [UInt8] = []
-            JSONWriter.writeLine(Documents.unreviewed(try Review.unreviewed(store), broken: try Review.brokenAttestations(store)), into: &out)
+            JSONWriter.writeLine(
+                Documents.unreviewed(try Review.unreviewed(store), broken: try Review.brokenAttestations(store)), into: &out)
             return out
         }
         return .jsonBytes(doc)
@@ -180,7 +185,8 @@ struct APIRoutes {
         let doc = try await server.readers.run { store -> [UInt8] in
             let (all, broken) = try AccessLog.entries(store)
             var out: [UInt8] = []
-            JSONWriter.writeLine(Documents.access(Documents.filterAccess(all, patient: patient, osUser: osUser), broken: broken), into: &out)
+            JSONWriter.writeLine(
+                Documents.access(Documents.filterAccess(all, patient: patient, osUser: osUser), broken: broken), into: &out)
             return out
         }
         return .jsonBytes(doc)

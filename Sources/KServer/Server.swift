@@ -1,11 +1,15 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdHTTP2
 import HummingbirdTLS
 import KApp
 import KClinic
 import Logging
 import NIOCore
+import NIOSSL
+import ServiceLifecycle
 
 /// `kstore serve`: what it listens on and how.
 public struct ServerConfiguration: Sendable {
@@ -40,6 +44,7 @@ final class WebServer: @unchecked Sendable {
     let readers: StoreReaders
     let writer: StoreWriter
     let sessions: SessionStore
+    let pending = PendingRules()
     let tls: Bool
     /// The OS user the server runs as (a registered interface account).
     let osUser: String
@@ -71,7 +76,8 @@ final class WebServer: @unchecked Sendable {
     /// Records, durably and before the response is sent, that `principal` read these patients'
     /// data through `request` (the access log, as the CLI's reads).
     func recordRead(_ principal: Principal, _ request: Request, patients: [String]) async throws {
-        let command = "kstore serve: \(principal.actor.id) (\(principal.actor.role.rawValue)) \(request.method.rawValue) \(request.pathAndQuery)"
+        let command =
+            "kstore serve: \(principal.actor.id) (\(principal.actor.role.rawValue)) \(request.method.rawValue) \(request.pathAndQuery)"
         let shown = patients.filter { !$0.hasPrefix("$") }
         do {
             try await writer.run { store in try AccessLog.record(store, command: String(command.prefix(2000)), patients: shown) }
@@ -100,7 +106,8 @@ public enum Server {
                 exitCode: 64)
         }
         if (config.tlsCertificate == nil) != (config.tlsKey == nil) {
-            throw Refusal(description: "--tls-cert and --tls-key go together (the certificate chain and its private key, PEM)", exitCode: 64)
+            throw Refusal(
+                description: "--tls-cert and --tls-key go together (the certificate chain and its private key, PEM)", exitCode: 64)
         }
         // One map of 1 TiB (address space, not disk): the map is never resized while reader
         // threads hold transactions.
@@ -136,7 +143,8 @@ public enum Server {
                 c.minimumTLSVersion = .tlsv12
                 tlsConfig = c
             } catch {
-                throw Refusal(description: "cannot read the TLS certificate or key (\(error)); give PEM files this OS user may read", exitCode: 64)
+                throw Refusal(
+                    description: "cannot read the TLS certificate or key (\(error)); give PEM files this OS user may read", exitCode: 64)
             }
             builder = try .http2Upgrade(
                 tlsConfiguration: tlsConfig,
@@ -149,7 +157,9 @@ public enum Server {
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.port
-                announce("kstore serve: listening on \(config.tlsCertificate == nil ? "http" : "https")://\(config.host):\(port) (store \(config.storePath))")
+                announce(
+                    "kstore serve: listening on \(config.tlsCertificate == nil ? "http" : "https")://\(config.host):\(port) (store \(config.storePath))"
+                )
             },
             logger: logger)
         defer {

@@ -149,7 +149,8 @@ public final class Environment {
         if rc == MDB_MAP_RESIZED && fixedMapSize {
             throw LMDBError(
                 code: .mapResized,
-                operation: "mdb_txn_begin: another process grew the store's map beyond this server's \(mapSize >> 30) GiB; restart the server")
+                operation:
+                    "mdb_txn_begin: another process grew the store's map beyond this server's \(mapSize >> 30) GiB; restart the server")
         }
         if rc == MDB_MAP_RESIZED {
             // Another process grew the map: adopt its size and begin again.
@@ -274,7 +275,8 @@ public final class Environment {
                 }
                 if fixedMapSize {
                     throw LMDBError(
-                        code: .mapFull, operation: "\(error.operation): the store's map of \(mapSize >> 30) GiB is full; restart the server")
+                        code: .mapFull, operation: "\(error.operation): the store's map of \(mapSize >> 30) GiB is full; restart the server"
+                    )
                 }
                 try setMapSize(max(mapSize * 2, 1 << 20))
                 continue

@@ -2,7 +2,7 @@ import ArgumentParser
 import KApp
 
 @main
-struct KStoreCommand: ParsableCommand {
+struct KStoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kstore",
         abstract: "An event-sourced patient record store for ketamine maintenance therapy.",
@@ -12,7 +12,7 @@ struct KStoreCommand: ParsableCommand {
             """,
         subcommands: [
             Init.self, Import.self, Append.self, Amend.self, VoidCommand.self, Log.self, Query.self, Replay.self, Rules.self,
-            ActorCommand.self, Audit.self, BackupCommand.self, Report.self,
+            ActorCommand.self, Audit.self, BackupCommand.self, Report.self, Serve.self,
         ]
     )
 }

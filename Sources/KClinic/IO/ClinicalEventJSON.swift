@@ -120,7 +120,9 @@ extension ClinicalEvent {
         case .eventVoided(let e):
             return .object([("target", .string(e.target.lowercaseString)), ("reason", .string(e.reason))])
         case .ruleSetAdopted(let e):
-            var m: [(String, JSONValue)] = [("version", .string(e.version)), ("contentHash", .string(e.contentHash)), ("content", .string(e.content))]
+            var m: [(String, JSONValue)] = [
+                ("version", .string(e.version)), ("contentHash", .string(e.contentHash)), ("content", .string(e.content)),
+            ]
             if let s = e.signature { m.append(("signature", s.json)) }
             return .object(m)
         case .actorRegistered(let e):

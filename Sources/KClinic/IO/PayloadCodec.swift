@@ -318,7 +318,8 @@ public enum PayloadCodec {
         let millis = try r.readVarInt()
         let offset = try r.readVarInt()
         guard let minutes = Int16(exactly: offset), abs(minutes) < 24 * 60 else { throw .invalidValue("signature offset \(offset)") }
-        return ElectronicSignature(actorId: actorId, name: name, meaning: meaning, signedAt: Timestamp(epochMillis: millis, offsetMinutes: minutes))
+        return ElectronicSignature(
+            actorId: actorId, name: name, meaning: meaning, signedAt: Timestamp(epochMillis: millis, offsetMinutes: minutes))
     }
 
     @inline(__always)

@@ -45,6 +45,9 @@ extension WebPages {
         let general = errors.filter { !known.contains($0.key) }.sorted { $0.key < $1.key }.map(\.value)
 
         var children: [Body] = [chrome.csrfField, hidden("type", form.type.rawValue)]
+        // Each rendering of a form carries its own event id: sent twice (a double click, a
+        // resubmitted page), the second is a duplicate and records nothing.
+        if let eventId = values["eventId.\(form.type.rawValue)"] { children.append(hidden("eventId", eventId)) }
         if !general.isEmpty {
             children.append(
                 H.el(

@@ -1,4 +1,0 @@
-import Hummingbird
-import HummingbirdBcrypt
-import HummingbirdTLS
-import MultipartKit
