@@ -15,6 +15,9 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+# The web server's security check (tools/web-security-check.py): a test certificate, HTTP/2.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
   echo "installing: ${need[*]}" >&2
@@ -24,3 +27,5 @@ fi
 command -v swift >/dev/null 2>&1 || { echo "the Swift toolchain (6.x) is required: swift not found on PATH" >&2; exit 69; }
 # fhir.resources (R4B models) for tools/validate-fhir.py, which checks `kstore audit export --format fhir`.
 python3 -c 'import fhir.resources' 2>/dev/null || pip install -q "fhir.resources==7.1.0"
+# schemathesis checks the HTTP API against docs/openapi.json (tools/api-check.sh).
+command -v schemathesis >/dev/null 2>&1 || pip install -q "schemathesis==4.32.5"

@@ -182,8 +182,11 @@ struct APIRoutes {
         _ = try await server.require(request, Roles.compliance)
         let patient = try Parameters.patient(request.query("patient"))
         let osUser = try Parameters.actorId(request.query("osUser"), "osUser")
+        let path = server.config.storePath
         let doc = try await server.readers.run { store -> [UInt8] in
-            let (all, broken) = try AccessLog.entries(store)
+            var (all, broken) = try AccessLog.entries(store)
+            // The commands as typed name the store's path: not for a browser (web.md).
+            for i in all.indices { all[i].command = WebError.scrub(all[i].command, store: path) }
             var out: [UInt8] = []
             JSONWriter.writeLine(
                 Documents.access(Documents.filterAccess(all, patient: patient, osUser: osUser), broken: broken), into: &out)

@@ -914,7 +914,8 @@ enum OpenAPIDocument {
                   "EventVoided",
                   "RuleSetAdopted",
                   "ActorRegistered",
-                  "ActorRetired"
+                  "ActorRetired",
+                  "ActorCredentialChanged"
                 ]
               },
               "Role": {
@@ -2079,11 +2080,18 @@ enum OpenAPIDocument {
                       ],
                       "properties": {
                         "line": {
-                          "type": "integer",
+                          "type": [
+                            "integer",
+                            "null"
+                          ],
                           "minimum": 1
                         },
                         "field": {
-                          "type": "string"
+                          "type": [
+                            "string",
+                            "null"
+                          ],
+                          "description": "the field path as the CLI names it (data.value, occurredAt); null when the refusal is of the whole line (who records it, a duplicate id)"
                         },
                         "message": {
                           "type": "string"

@@ -386,6 +386,7 @@ struct PageRoutes {
         )
         let (okNow, eventsNow, headNow, problemsNow) = (ok, events, head, problems)
         let trailFilter = AuditTrail.Filter(patient: filter.patient, actor: filter.actor, from: filter.from, to: filter.to)
+        let path = server.config.storePath
         let (page, shown) = try await server.readers.run { store -> (AuditPage, [String]) in
             let u = try Review.unreviewed(store)
             let broken = try Review.brokenAttestations(store)
@@ -393,7 +394,8 @@ struct PageRoutes {
             let (entries, _) = try AccessLog.entries(store)
             let access = entries.suffix(200).reversed().map { e in
                 AuditPage.Access(
-                    sequence: e.sequence, at: EventMapping.formatMicros(e.atMicros), osUser: e.osUser, command: e.command,
+                    sequence: e.sequence, at: EventMapping.formatMicros(e.atMicros), osUser: e.osUser,
+                    command: WebError.scrub(e.command, store: path),
                     patients: e.patients.isEmpty && e.patientCount > 0 ? ["all \(e.patientCount) patients"] : e.patients)
             }
             let page = AuditPage(

@@ -22,6 +22,10 @@ public struct ServerConfiguration: Sendable {
     public var idleLimit: Double = 15 * 60
     /// Threads for reads (LMDB read transactions and bcrypt).
     public var readerThreads = max(2, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+    /// Seconds a client has to send a request's head, and then its body (a slow client does
+    /// not hold a connection forever).
+    public var headerSeconds: Int64 = 30
+    public var bodySeconds: Int64 = 120
 
     public init(storePath: String, host: String, port: Int, tlsCertificate: String?, tlsKey: String?) {
         self.storePath = storePath
@@ -132,7 +136,8 @@ public enum Server {
         var logger = Logger(label: "kstore-serve")
         logger.logLevel = .warning
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [RequestDeadlineHandler(headerSeconds: 30, bodySeconds: 120)], idleTimeout: .seconds(60))
+            additionalChannelHandlers: [RequestDeadlineHandler(headerSeconds: config.headerSeconds, bodySeconds: config.bodySeconds)],
+            idleTimeout: .seconds(60))
         let builder: HTTPServerBuilder
         if let cert = config.tlsCertificate, let key = config.tlsKey {
             let tlsConfig: TLSConfiguration

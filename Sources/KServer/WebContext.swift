@@ -63,7 +63,7 @@ struct WebError: Error {
     }
 
     static func scrub(_ s: String, store: String) -> String {
-        s.replacingOccurrences(of: store, with: "the store")
+        s.replacingOccurrences(of: store, with: "STORE")
     }
 }
 

@@ -37,6 +37,8 @@ struct Serve: AsyncParsableCommand {
         if let idle = ProcessInfo.processInfo.environment["KSTORE_WEB_IDLE_SECONDS"].flatMap(Double.init), idle > 0 {
             config.idleLimit = idle
         }
+        // For the security tests: shorter deadlines for a slow client.
+        if let s = ProcessInfo.processInfo.environment["KSTORE_WEB_HEADER_SECONDS"].flatMap(Int64.init), s > 0 { config.headerSeconds = s }
         do {
             try await Server.run(config) { line in Output.write(line + "\n", to: 2) }
         } catch let refusal as Server.Refusal {
