@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     /// not hold a connection forever).
     public var headerSeconds: Int64 = 30
     public var bodySeconds: Int64 = 120
+    /// Writes committed together at most (group commit); 1: one transaction a request.
+    public var maxGroup = 256
 
     public init(storePath: String, host: String, port: Int, tlsCertificate: String?, tlsKey: String?) {
         self.storePath = storePath
@@ -59,7 +61,7 @@ final class WebServer: @unchecked Sendable {
         self.config = config
         shared = SharedStore(store)
         readers = StoreReaders(shared, threads: config.readerThreads)
-        writer = StoreWriter(shared)
+        writer = StoreWriter(shared, maxGroup: config.maxGroup)
         sessions = SessionStore(idleLimit: config.idleLimit)
         tls = config.tlsCertificate != nil
         osUser = store.osUser
@@ -167,11 +169,11 @@ public enum Server {
                 )
             },
             logger: logger)
-        defer {
-            server.writer.close()
-            server.readers.close()
-        }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        server.writer.close()
+        server.readers.close()
+        let (groups, jobs) = server.writer.counts
+        announce("kstore serve: stopped; \(jobs) writes committed in \(groups) durable transactions")
     }
 }
 

@@ -100,20 +100,23 @@ final class StoreWriter: @unchecked Sendable {
     private let queue = JobQueue()
     private let shared: SharedStore
     private var thread: Thread?
-    /// Jobs in one group at most (bounds a transaction's size and a request's wait).
-    static let maxGroup = 256
+    /// Jobs in one group at most (bounds a transaction's size and a request's wait); 1 turns
+    /// group commit off (one durable transaction a request), for the measurement.
+    let maxGroup: Int
     /// Groups committed and jobs in them (for the measurements in BENCHMARKS.md).
     private let stats = NSLock()
     private var groupsCommitted = 0
     private var jobsCommitted = 0
     private let done = DispatchSemaphore(value: 0)
 
-    init(_ shared: SharedStore) {
+    init(_ shared: SharedStore, maxGroup: Int = 256) {
         self.shared = shared
+        self.maxGroup = max(1, maxGroup)
+        let maxGroup = self.maxGroup
         let queue = self.queue
         let done = self.done
         let t = Thread { [unowned self] in
-            while let jobs = queue.take(max: StoreWriter.maxGroup) { self.commit(jobs) }
+            while let jobs = queue.take(max: maxGroup) { self.commit(jobs) }
             done.signal()
         }
         t.name = "kstore-writer"

@@ -39,6 +39,8 @@ struct Serve: AsyncParsableCommand {
         }
         // For the security tests: shorter deadlines for a slow client.
         if let s = ProcessInfo.processInfo.environment["KSTORE_WEB_HEADER_SECONDS"].flatMap(Int64.init), s > 0 { config.headerSeconds = s }
+        // For the measurement of group commit (BENCHMARKS.md): 1 commits each write alone.
+        if let g = ProcessInfo.processInfo.environment["KSTORE_WEB_GROUP_MAX"].flatMap(Int.init), g > 0 { config.maxGroup = g }
         do {
             try await Server.run(config) { line in Output.write(line + "\n", to: 2) }
         } catch let refusal as Server.Refusal {

@@ -99,8 +99,28 @@ struct IOEventRoundTripTests {
 struct IOPayloadCodecTests {
     @Test func schemaVersions() {
         for t in EventType.allCases {
-            #expect(PayloadCodec.currentSchemaVersion(t) == (t == .infusionAdministered ? 2 : 1))
+            let two: Set<EventType> = [.infusionAdministered, .auditReviewed, .ruleSetAdopted, .actorRegistered]
+            #expect(PayloadCodec.currentSchemaVersion(t) == (two.contains(t) ? 2 : 1))
         }
+    }
+
+    /// Payloads written at schema v1 by earlier kstores (no signature, no printed name) still
+    /// decode, byte for byte as they were written, and upcast to the current shape.
+    @Test func version1SystemPayloadsUpcast() throws {
+        // AuditReviewed v1: varuint through · optional checkpointHash · optional note.
+        let review: [UInt8] = [0x0C, 1, 2, 0x61, 0x62, 0]
+        #expect(
+            try decode(.auditReviewed, 1, review).get()
+                == .auditReviewed(AuditReviewed(throughSequence: 12, checkpointHash: "ab", note: nil, signature: nil)))
+        // ActorRegistered v1: id · role code · osUser.
+        let actor: [UInt8] = [2, 0x72, 0x6B, 2, 3, 0x6B, 0x69, 0x6D]
+        #expect(try decode(.actorRegistered, 1, actor).get() == .actorRegistered(ActorRegistered(id: "rk", role: .nurse, osUser: "kim")))
+        // RuleSetAdopted v1: version · hash · content.
+        let rules: [UInt8] = [1, 0x31, 1, 0x68, 2, 0x7B, 0x7D]
+        #expect(
+            try decode(.ruleSetAdopted, 1, rules).get() == .ruleSetAdopted(RuleSetAdopted(version: "1", contentHash: "h", content: "{}")))
+        // The same bytes are not a v2 payload (its signature flag is missing): refused, not misread.
+        #expect((try? decode(.auditReviewed, 2, review).get()) == nil)
     }
 
     /// The layout is a stored format: pin a few payloads byte for byte.

@@ -98,6 +98,23 @@ let ioSystemEvents: [ClinicalEvent] = [
     .actorRegistered(ActorRegistered(id: "ehr-feed", role: .interface, osUser: "svc_ehr")),
     .actorRegistered(ActorRegistered(id: "dr.lee", role: .clinician, osUser: "lee")),
     .actorRetired(ActorRetired(id: "rn.kim")),
+    // Schema v2: signatures, printed names, credential changes (issue 13).
+    .auditReviewed(
+        AuditReviewed(
+            throughSequence: 420, checkpointHash: "cd34", note: "weekly",
+            signature: ElectronicSignature(
+                actorId: "cm.ruiz", name: "Dana Ruiz", meaning: .reviewed,
+                signedAt: Timestamp(epochMillis: 1_796_000_000_000, offsetMinutes: 0)))),
+    .ruleSetAdopted(
+        RuleSetAdopted(
+            version: "2026.2", contentHash: String(repeating: "e", count: 64), content: "{}",
+            signature: ElectronicSignature(
+                actorId: "admin", name: "A. Admin", meaning: .approved,
+                signedAt: Timestamp(epochMillis: 1_796_000_000_000, offsetMinutes: -300)))),
+    .actorRegistered(ActorRegistered(id: "rn.kim", role: .nurse, osUser: "kim", name: "Jae Kim, RN")),
+    .actorCredentialChanged(ActorCredentialChanged(id: "rn.kim", change: .passwordSet)),
+    .actorCredentialChanged(ActorCredentialChanged(id: "ehr-feed", change: .tokenIssued)),
+    .actorCredentialChanged(ActorCredentialChanged(id: "ehr-feed", change: .tokenRevoked)),
 ]
 
 /// The lines of `/work/shared/spec/examples/NAME`, located relative to this file (nil when the

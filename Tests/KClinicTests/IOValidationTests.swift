@@ -535,7 +535,7 @@ struct IONameTableTests {
         // …and every one survives the payload codec.
         for r in Role.allCases {
             let e = ClinicalEvent.actorRegistered(ActorRegistered(id: "a", role: r, osUser: "u"))
-            #expect(try PayloadCodec.decode(type: .actorRegistered, schemaVersion: 1, bytes: PayloadCodec.encode(e)) == e)
+            #expect(try PayloadCodec.decode(type: .actorRegistered, schemaVersion: 2, bytes: PayloadCodec.encode(e)) == e)
         }
     }
 }

@@ -17,7 +17,7 @@ import Testing
                 ("DrugHolidayStarted", 12), ("DrugHolidayEnded", 13), ("TaperStarted", 14),
                 ("MaintenanceDiscontinued", 15), ("PregnancyStatusRecorded", 16), ("AlertAcknowledged", 17),
                 ("AuditReviewed", 18), ("EventAmended", 19), ("EventVoided", 20),
-                ("RuleSetAdopted", 100), ("ActorRegistered", 101), ("ActorRetired", 102),
+                ("RuleSetAdopted", 100), ("ActorRegistered", 101), ("ActorRetired", 102), ("ActorCredentialChanged", 103),
             ])
     }
 
@@ -56,6 +56,8 @@ import Testing
             ])
         checkPayload(MedicationAction.self, [("start", 1), ("stop", 2), ("change", 3)])
         checkPayload(PregnancyStatus.self, [("planning", 1), ("pregnant", 2), ("not-pregnant", 3), ("postpartum", 4)])
+        checkPayload(SignatureMeaning.self, [("reviewed", 1), ("approved", 2), ("responsibility", 3)])
+        checkPayload(CredentialChange.self, [("password-set", 1), ("token-issued", 2), ("token-revoked", 3)])
     }
 
     private func checkPayload<E: _PayloadCoded & RawRepresentable & Equatable>(

@@ -258,6 +258,21 @@ struct _DataValidator {
         return try readText(v, required: false, path(key))
     }
 
+    /// `signature` `{actor, name, meaning, signedAt}` of a signed review or adoption, if present.
+    func optionalSignature(_ m: [(String, JSONValue)]) throws(InputError) -> ElectronicSignature? {
+        guard let v = value(m, "signature") else { return nil }
+        let expected = "an object {actor, name, meaning, signedAt}"
+        guard case .object(let s) = v else { throw wrongKind(path("signature"), v, expected) }
+        let actor = try readActorId(try required(s, "actor", actorIdExpected), path("signature.actor"))
+        let name = try readText(try required(s, "name", expected), required: true, path("signature.name"))
+        let meaning = try readEnum(
+            try required(s, "meaning", enumExpected(SignatureMeaning.self)), SignatureMeaning.self, path("signature.meaning"))
+        guard case .string(let at) = try required(s, "signedAt", "an RFC 3339 timestamp"), let signedAt = try? Timestamp(rfc3339: at) else {
+            throw InputError(field: path("signature.signedAt"), problem: "is not a timestamp", expected: "RFC 3339 with an offset")
+        }
+        return ElectronicSignature(actorId: actor, name: name, meaning: meaning, signedAt: signedAt)
+    }
+
     func requiredUUID(_ m: [(String, JSONValue)], _ key: String) throws(InputError) -> UUID {
         try readUUID(try required(m, key, uuidExpected), path(key))
     }
@@ -364,7 +379,8 @@ struct _DataValidator {
             let through = try readUInt64(try required(m, "throughSequence", uint64Expected), path("throughSequence"))
             let hash = try optionalText(m, "checkpointHash")
             let note = try optionalText(m, "note")
-            return .auditReviewed(AuditReviewed(throughSequence: through, checkpointHash: hash, note: note))
+            return .auditReviewed(
+                AuditReviewed(throughSequence: through, checkpointHash: hash, note: note, signature: try optionalSignature(m)))
 
         case .eventAmended:
             let target = try requiredUUID(m, "target")
@@ -384,7 +400,8 @@ struct _DataValidator {
             let version = try requiredText(m, "version")
             let hash = try requiredText(m, "contentHash")
             let content = try requiredText(m, "content", max: Int.max)
-            return .ruleSetAdopted(RuleSetAdopted(version: version, contentHash: hash, content: content))
+            return .ruleSetAdopted(
+                RuleSetAdopted(version: version, contentHash: hash, content: content, signature: try optionalSignature(m)))
 
         case .actorRegistered:
             let id = try readActorId(try required(m, "id", actorIdExpected), path("id"))
