@@ -205,14 +205,18 @@ def checks_on(srv, kstore, store, me, quick, schemathesis=True):
     check(s == 404 and "error" in json.loads(body), f"an unknown API route is a 404 with a sentence (got {s})")
 
     # Signing in: the same 401 for an unknown actor and a wrong password, in about the same time.
-    t0 = time.time()
-    s1, _, b1, _ = srv.request("POST", "/api/v1/session", {"actor": "no.such.actor", "password": PASSWORD})
-    t1 = time.time()
-    s2, _, b2, _ = srv.request("POST", "/api/v1/session", {"actor": "rn.silva", "password": "wrong password here"})
-    t2 = time.time()
+    unknown, wrong = [], []
+    for i in range(3):  # alternated, medians: the machine may be busy
+        t0 = time.time()
+        s1, _, b1, _ = srv.request("POST", "/api/v1/session", {"actor": f"no.such.actor{i}", "password": PASSWORD})
+        t1 = time.time()
+        s2, _, b2, _ = srv.request("POST", "/api/v1/session", {"actor": "rn.silva", "password": "wrong password here"})
+        t2 = time.time()
+        unknown.append(t1 - t0)
+        wrong.append(t2 - t1)
     check(s1 == 401 and s2 == 401 and b1 == b2, f"unknown actor and wrong password give the same 401 ({s1} {b1} / {s2} {b2})")
-    d1, d2 = t1 - t0, t2 - t1
-    check(abs(d1 - d2) < max(0.5 * max(d1, d2), 0.08), f"and take about the same time ({d1:.3f} s, {d2:.3f} s)")
+    d1, d2 = sorted(unknown)[1], sorted(wrong)[1]
+    check(abs(d1 - d2) < max(0.35 * max(d1, d2), 0.08), f"and take about the same time (medians {d1:.3f} s, {d2:.3f} s)")
 
     status, nurse, nurse_csrf = sign_in(srv, "rn.kim")
     check(status == 200 and nurse and nurse_csrf, "a nurse signs in")
@@ -333,6 +337,50 @@ def checks_on(srv, kstore, store, me, quick, schemathesis=True):
           f"a signed review ({s} {body[:200]})")
     r = run(kstore, ["audit", "trail"], store=store)
     check("Dana Ruiz" in r.stdout and '"meaning":"reviewed"' in r.stdout, "the trail shows the signature's name and meaning")
+
+    # The signature in the FHIR export (Provenance.signature), which validates as R4.
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    s, h, body, _ = srv.request("GET", f"/audit/export?from={today}&to={today}&format=fhir", cookie=compliance)
+    sig = [json.loads(l) for l in body.decode().splitlines() if '"signature"' in l and '"Provenance"' in l]
+    check(s == 200 and "attachment" in h.get("content-disposition", "") and sig and sig[0]["signature"][0]["who"]["display"] == "Dana Ruiz",
+          f"the FHIR export download carries the signed review as a Provenance with its signature ({s}, {len(sig)})")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with tempfile.NamedTemporaryFile("wb", suffix=".ndjson", delete=False) as f:
+        f.write(body)
+    r = subprocess.run([sys.executable, os.path.join(root, "tools/validate-fhir.py"), f.name], capture_output=True, text=True)
+    os.unlink(f.name)
+    check(r.returncode == 0, f"the web's FHIR export validates (tools/validate-fhir.py): {r.stdout[-300:]}{r.stderr[-300:]}")
+
+    # The CLI and the server share the store: API writes from 8 threads while `kstore import` runs.
+    import threading
+    before = log_count(kstore, store)
+    lines = []
+    for i in range(400):
+        lines.append(json.dumps({"type": "VitalsRecorded", "patient": "C2", "occurredAt": f"2026-11-29T10:{i // 60:02d}:{i % 60:02d}-05:00",
+                                 "actor": {"id": "rn.kim", "role": "nurse"}, "data": {"systolic": 100 + i % 50, "diastolic": 70}}))
+    batch = os.path.join(os.path.dirname(store), "batch.ndjson")
+    with open(batch, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    statuses = []
+
+    def writer(t):
+        for i in range(25):
+            l = json.dumps({"type": "ScoreRecorded", "patient": "C3", "occurredAt": f"2026-11-28T{t:02d}:{i:02d}:00-05:00",
+                            "actor": {"id": "rn.kim", "role": "nurse"}, "data": {"instrument": "PHQ2", "value": (t + i) % 7}})
+            st, _, _, _ = srv.request("POST", "/api/v1/events", body=l, headers={"X-CSRF-Token": nurse_csrf}, cookie=nurse)
+            statuses.append(st)
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    r = run(kstore, ["import", batch], store=store)
+    for t in threads:
+        t.join()
+    after = log_count(kstore, store)
+    v = run(kstore, ["audit", "verify"], store=store)
+    check(r.returncode == 0 and statuses.count(200) == 200 and after == before + 600 and v.returncode == 0,
+          f"200 API writes and a 400-line CLI import side by side: all acknowledged, all present, verify ok "
+          f"(import {r.returncode}, {statuses.count(200)} × 200, {after - before} new, verify {v.returncode})")
 
     # Bearer tokens.
     r = run(kstore, ["actor", "token", "--id", "dr.hale"], store=store)

@@ -105,6 +105,10 @@ public enum Credentials {
         return Bcrypt.verify(password, hash: stored)
     }
 
+    /// Computes the stand-in hash now (a server calls it at start), so that the first sign-in of
+    /// an unknown actor does not take a bcrypt longer than a known one's.
+    public static func prepare() { _ = dummyHash }
+
     /// A hash of no password anyone has, verified against when there is nothing to verify.
     static let dummyHash = Bcrypt.hash("kstore: no such actor or no password", cost: bcryptCost)
 

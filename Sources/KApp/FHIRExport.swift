@@ -53,6 +53,7 @@ public enum FHIRExport {
                 let r = try EventMapping.recorded(view)
                 out.append(auditEvent(r, observer: observer))
                 if let p = provenance(r) { out.append(p) }
+                if let s = signatureProvenance(r) { out.append(s) }
             }
             return true
         }
@@ -180,6 +181,69 @@ public enum FHIRExport {
             ),
             ("source", source(observer)),
             ("entity", .array(entities)),
+        ])
+    }
+
+    /// A signed review or rule-set adoption (issue 13): a Provenance whose `signature` carries
+    /// the signer, the instant and the meaning (ASTM E1762 signature types: reviewed → Review
+    /// Signature, approved → Validation Signature, responsibility → Author's Signature), the
+    /// printed name as the signer's display.
+    static func signatureProvenance(_ r: Recorded) -> JSONValue? {
+        let signature: ElectronicSignature
+        switch r.event {
+        case .auditReviewed(let a):
+            guard let s = a.signature else { return nil }
+            signature = s
+        case .ruleSetAdopted(let a):
+            guard let s = a.signature else { return nil }
+            signature = s
+        default:
+            return nil
+        }
+        let (code, display) =
+            switch signature.meaning {
+            case .reviewed: ("1.2.840.10065.1.12.1.13", "Review Signature")
+            case .approved: ("1.2.840.10065.1.12.1.6", "Validation Signature")
+            case .responsibility: ("1.2.840.10065.1.12.1.1", "Author's Signature")
+            }
+        let who: JSONValue = .object([
+            ("identifier", .object([("system", .string("urn:kstore:actor")), ("value", .string(signature.actorId))])),
+            ("display", .string(signature.name)),
+        ])
+        return .object([
+            ("resourceType", .string("Provenance")),
+            ("id", .string("signature-" + id(r.eventId))),
+            ("target", .array([identifier("urn:kstore:event", id(r.eventId))])),
+            ("recorded", .string(EventMapping.formatMicros(r.recordedAtMicros))),
+            ("reason", .array([.object([("text", .string("signed: \(signature.meaning.rawValue)"))])])),
+            (
+                "agent",
+                .array([
+                    .object([
+                        ("type", concept(provenanceParticipant, "author", "Author")),
+                        ("role", .array([concept("urn:kstore:role", r.actor.role.rawValue, r.actor.role.rawValue)])),
+                        ("who", who),
+                    ])
+                ])
+            ),
+            (
+                "signature",
+                .array([
+                    .object([
+                        (
+                            "type",
+                            .array([
+                                .object([
+                                    ("system", .string("urn:iso-astm:E1762-95:2013")), ("code", .string(code)),
+                                    ("display", .string(display)),
+                                ])
+                            ])
+                        ),
+                        ("when", .string(signature.signedAt.rfc3339)),
+                        ("who", who),
+                    ])
+                ])
+            ),
         ])
     }
 

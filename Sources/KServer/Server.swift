@@ -128,6 +128,7 @@ public enum Server {
         }
         // Stored projections at the head before the first request (readers never write them).
         _ = try ProjectionEngine(store: store).catchUp()
+        Credentials.prepare()
 
         let server = WebServer(config: config, store: store)
         let router = Router(context: WebContext.self)
