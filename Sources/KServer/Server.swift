@@ -170,6 +170,18 @@ public enum Server {
                 )
             },
             logger: logger)
+        // web.md: SIGTERM finishes the requests in flight in at most 10 s. The graceful shutdown
+        // waits for every connection; one that hangs is cut off here. Whatever was acknowledged is
+        // committed already (each answer waits for its commit); what was not, was not promised.
+        let watchdog = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+        watchdog.setEventHandler {
+            DispatchQueue.global().asyncAfter(deadline: .now() + 10) {
+                FileHandle.standardError.write(Data("kstore serve: requests still open 10 s after SIGTERM were cut off\n".utf8))
+                exit(0)
+            }
+        }
+        watchdog.resume()
+        defer { watchdog.cancel() }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         server.writer.close()
         server.readers.close()

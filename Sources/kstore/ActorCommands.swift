@@ -57,12 +57,13 @@ struct ActorCommand: ParsableCommand {
                             .object([
                                 ("id", .string(a.id)), ("role", .string(a.role.rawValue)), ("osUser", .string(a.osUser)),
                                 ("active", .bool(a.active)), ("registeredAt", .int(Int64(a.registeredAt))),
+                                ("name", a.name.map { .string($0) } ?? .null),
                             ])
                         }))
                 return
             }
-            var t = Table(["ID", "ROLE", "OS USER", "STATE", "REGISTERED AT"])
-            for a in actors { t.add([a.id, a.role.rawValue, a.osUser, a.active ? "active" : "retired", "#\(a.registeredAt)"]) }
+            var t = Table(["ID", "NAME", "ROLE", "OS USER", "STATE", "REGISTERED AT"])
+            for a in actors { t.add([a.id, a.name ?? "-", a.role.rawValue, a.osUser, a.active ? "active" : "retired", "#\(a.registeredAt)"]) }
             Output.writeBytes(Array(t.render().utf8), to: 1)
         }
     }
