@@ -61,4 +61,11 @@ echo
 echo "== kstore audit verify"
 $k audit verify
 echo
+echo "== the web interface: demo passwords for a nurse, a clinician, a compliance officer and the admin"
+for actor in rn.kim dr.hale "$(id -un)"; do printf 'demo password 1\n' | $k actor passwd --id "$actor"; done
+$k actor add --id cm.ruiz --role compliance --os-user ruiz --name "Dana Ruiz" >/dev/null 2>&1 || true
+printf 'demo password 1\n' | $k actor passwd --id cm.ruiz
+echo
 echo "The store is in $store and the reports in demo-reports/; try: KSTORE_PATH=$store $k log --patient C1 --limit 20"
+echo "The web interface: KSTORE_PATH=$store $k serve   then open http://127.0.0.1:8480 and sign in as rn.kim,"
+echo "dr.hale, cm.ruiz or $(id -un) with the password 'demo password 1' (a demo store only: set real ones with kstore actor passwd)."

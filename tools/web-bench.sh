@@ -34,15 +34,16 @@ stop() {
   tail -1 "$work/serve.log"
 }
 load() { # NAME ARGS…
-  local name=$1
+  local name=$1 file
+  file=${1//[^A-Za-z0-9]/_}
   shift
   wrk -t2 -c64 -d2s "$@" >/dev/null 2>&1 || true
-  wrk -t2 -c64 -d"${duration}s" --latency "$@" >"$work/$name.txt" 2>"$work/$name.err" || true
+  wrk -t2 -c64 -d"${duration}s" --latency "$@" >"$work/$file.txt" 2>"$work/$file.err" || true
   local rps p50 p99 errs
-  rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.txt")
-  p50=$(awk '$1=="50%" {print $2}' "$work/$name.txt")
-  p99=$(awk '$1=="99%" {print $2}' "$work/$name.txt")
-  errs=$(grep -c '^status' "$work/$name.err" || true)
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/$file.txt")
+  p50=$(awk '$1=="50%" {print $2}' "$work/$file.txt")
+  p99=$(awk '$1=="99%" {print $2}' "$work/$file.txt")
+  errs=$(grep -c '^status' "$work/$file.err" || true)
   printf '%-34s %10s req/s   p50 %8s   p99 %8s   non-200: %s\n' "$name" "$rps" "$p50" "$p99" "$errs"
 }
 
@@ -62,4 +63,5 @@ for i in $(seq 50); do
 done
 end=$(date +%s.%N)
 python3 -c "print(f'{\"kstore append (a process each)\":34s} {50/($end-$start):10.1f} appends/s')"
+echo "events in the store: $("$k" log --store "$store" --json | grep -c '"sequence"') (fixtures: 1,410 + admin events)"
 "$k" audit verify --store "$store" | head -1
