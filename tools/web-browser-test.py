@@ -172,19 +172,35 @@ class Pages:
         u = urllib.parse.urlsplit(self.d.current_url)
         return u.path + (("?" + u.query) if u.query else "")
 
+    def settle(self):
+        WebDriverWait(self.d, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
     def get(self, path):
         self.d.get(self.url(path))
+        self.settle()
+
+    def retry(self, f):
+        """f() again when the document changed under it (a navigation just committed)."""
+        for attempt in range(5):
+            try:
+                return f()
+            except WebDriverException:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
 
     def css(self, sel):
-        return self.d.find_elements(By.CSS_SELECTOR, sel)
+        return self.retry(lambda: self.d.find_elements(By.CSS_SELECTOR, sel))
 
     def one(self, sel):
         found = self.css(sel)
         return found[0] if found else None
 
     def text(self, sel):
-        e = self.one(sel)
-        return e.text if e else ""
+        def read():
+            found = self.d.find_elements(By.CSS_SELECTOR, sel)
+            return found[0].text if found else ""
+        return self.retry(read)
 
     def size(self, width):
         self.d.set_window_size(width, 1000)
@@ -220,7 +236,7 @@ class Pages:
         self.size(1280)
         self.shot(os.path.join(self.out, f"{stem}-1280.png"))
         self.size(768)
-        res = self.d.execute_script(PROBE)
+        res = self.retry(lambda: self.d.execute_script(PROBE))
         self.run.check(res["count"] == 0 and res["scrollWidth"] <= res["viewport"],
                        f"{stem} @768: nothing wider than the viewport",
                        f"scrollWidth {res['scrollWidth']} / {res['viewport']}, {res['count']} overflowing {res['overflowing'][:4]}")
@@ -239,15 +255,22 @@ class Pages:
         except TimeoutException:
             return False
         WebDriverWait(self.d, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        time.sleep(0.05)
         return True
 
     def sign_in(self, actor, password=PASSWORD):
         self.get("/login")
         self.page("login-" + actor)
-        self.one("#actor").clear()
-        self.one("#actor").send_keys(actor)
-        self.one("#password").send_keys(password)
-        self.submit(self.one("form[action='/login'] button[type=submit]"))
+
+        def fill():
+            a = self.d.find_element(By.ID, "actor")
+            a.clear()
+            a.send_keys(actor)
+            pw = self.d.find_element(By.ID, "password")
+            pw.clear()
+            pw.send_keys(password)
+            return self.d.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]")
+        self.submit(self.retry(fill))
 
     def sign_out(self):
         self.submit(self.one("form[action='/logout'] button"))
@@ -381,6 +404,7 @@ def nurse(p, r, k, store, today):
     r_.check("403" in p.d.title and bool(sentence), "the injected ScheduleAdjusted is a 403 page with a sentence",
              f"title {p.d.title!r}, {p.text('main')[:200]!r}")
     r_.check(count_events(k, store, patient, "ScheduleAdjusted") == adjusted, "and nothing was recorded")
+    r_.check(p.one("nav.top form[action='/logout']") is not None, "the 403 page keeps the signed-in navigation")
     p.page("forbidden", allowed_errors=("status of 403",))
 
     # The patient page again: the new point, the due table changed.
@@ -403,6 +427,7 @@ def nurse(p, r, k, store, today):
     r_.check(p.path().startswith("/login"), "signing out leads to /login", p.path())
     p.page("signed-out")
     p.d.back()
+    p.settle()
     r_.check(p.path().startswith("/login"), "the back button after signing out asks to sign in again", p.path())
     p.get(f"/patients/{patient}")
     r_.check(p.path().startswith("/login") and p.one("#password") is not None,
@@ -419,13 +444,19 @@ def compliance(p, k, store):
     reviews = log_lines(k, store).count("ReviewSigned") + log_lines(k, store).count("Review")
 
     def sign(password, meaning):
-        form = p.one("form[action='/audit/review']")
+        # Filling the form is retried if the page was still settling; the click is not (it signs).
+        p.submit(p.retry(lambda: fill(password, meaning)))
+
+    def fill(password, meaning):
+        form = p.d.find_element(By.CSS_SELECTOR, "form[action='/audit/review']")
         Select(form.find_element(By.NAME, "meaning")).select_by_value(meaning)
         note = form.find_element(By.NAME, "note")
         note.clear()
         note.send_keys("Monthly review of the log")
-        form.find_element(By.NAME, "password").send_keys(password)
-        p.submit(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        pw = form.find_element(By.NAME, "password")
+        pw.clear()
+        pw.send_keys(password)
+        return form.find_element(By.CSS_SELECTOR, "button[type=submit]")
 
     sign("not my password", "reviewed")
     err = p.text("form[action='/audit/review'] .form-error")
