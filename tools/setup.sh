@@ -3,8 +3,8 @@
 # LMDB's library and headers (liblmdb-dev) and its tools (lmdb-utils: the import-kill drill
 # watches with mdb_stat), SQLite's (libsqlite3-dev, for the benchmark's baseline in
 # Benchmarks/), and headless Chromium with pdftoppm (chromium, poppler-utils) for the reports'
-# browser check (tools/report-screenshots.py, run by `swift test`). Idempotent; quiet when all
-# is present.
+# browser check (tools/report-screenshots.py, run by `swift test`), chromium-driver and selenium
+# for the web pages' (tools/web-browser-test.py). Idempotent; quiet when all is present.
 set -euo pipefail
 need=()
 pkg-config --exists lmdb 2>/dev/null || need+=(liblmdb-dev)
@@ -18,6 +18,8 @@ command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 # The web server's security check (tools/web-security-check.py): a test certificate, HTTP/2.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# chromedriver: tools/web-browser-test.py drives Chromium through Selenium against `kstore serve`.
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
   echo "installing: ${need[*]}" >&2
@@ -25,7 +27,8 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 command -v swift >/dev/null 2>&1 || { echo "the Swift toolchain (6.x) is required: swift not found on PATH" >&2; exit 69; }
-# fhir.resources (R4B models) for tools/validate-fhir.py, which checks `kstore audit export --format fhir`.
-python3 -c 'import fhir.resources' 2>/dev/null || pip install -q "fhir.resources==7.1.0"
+# fhir.resources (R4B models) for tools/validate-fhir.py, which checks `kstore audit export --format fhir`;
+# selenium for tools/web-browser-test.py (the pages of `kstore serve` in a real browser).
+python3 -c 'import fhir.resources, selenium' 2>/dev/null || pip install -q "fhir.resources==7.1.0" "selenium>=4.10"
 # schemathesis checks the HTTP API against docs/openapi.json (tools/api-check.sh).
 command -v schemathesis >/dev/null 2>&1 || pip install -q "schemathesis==4.32.5"

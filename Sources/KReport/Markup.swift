@@ -16,7 +16,7 @@ indirect enum Body {
     /// Nothing.
     case empty
 
-    private static let void: Set<String> = ["br", "meta", "hr", "img", "wbr"]
+    private static let void: Set<String> = ["br", "meta", "hr", "img", "wbr", "input", "link"]
 
     /// Writes the node: names and attribute keys are KReport's literals, every value is escaped.
     func render(into out: inout String) {
@@ -94,7 +94,9 @@ enum H {
     }
 
     /// A whole page: one self-contained document, the style inline, no script.
-    static func page(title: String, css extra: String = "", _ body: [Body], reserving capacity: Int = 1 << 16) -> String {
+    static func page(
+        title: String, css extra: String = "", head: [Body] = [], _ body: [Body], reserving capacity: Int = 1 << 16
+    ) -> String {
         var out = "<!DOCTYPE html>"
         out.reserveCapacity(capacity)
         let html = Body.element(
@@ -107,7 +109,7 @@ enum H {
                         .element("meta", [("name", "viewport"), ("content", "width=device-width, initial-scale=1")], []),
                         .element("title", [], [.text(title)]),
                         .element("style", [], [.trusted(Style.css + extra)]),
-                    ]),
+                    ] + head),
                 .element("body", [], body),
             ])
         html.render(into: &out)
@@ -146,6 +148,7 @@ enum Style {
         h3{font-size:1rem;margin:16px 0 6px}
         p{margin:6px 0}
         .sub{color:var(--muted);margin:0 0 12px}
+        .sig{border-left:4px solid #0d3c61;background:#f3f7fb;padding:2px 8px;margin:0 0 4px}
         .facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:8px;margin:12px 0;padding:0}
         .facts div{border:1px solid var(--line);border-radius:6px;padding:6px 10px;background:var(--bg);min-width:0}
         .facts dt{font-size:.78rem;color:var(--muted);text-transform:uppercase;letter-spacing:.03em}

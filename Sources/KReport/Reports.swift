@@ -372,6 +372,23 @@ public enum Reports {
             ])
     }
 
+    /// A signed event's signature in words (21 CFR 11.50: the printed name, the instant, the
+    /// meaning), above its data; nothing for an unsigned event.
+    static func signatureLine(_ data: String) -> Body {
+        guard data.contains("\"signature\""), let doc = try? JSONParser.parse(Array(data.utf8)), let sig = doc["signature"] else {
+            return .empty
+        }
+        func text(_ key: String) -> String? {
+            if case .string(let s)? = sig[key] { return s }
+            return nil
+        }
+        guard let meaning = text("meaning"), let at = text("signedAt") else { return .empty }
+        let who = [text("name"), text("actor").map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")
+        return H.el(
+            "div", [("class", "sig"), ("data-meaning", meaning)],
+            [H.el("b", [], text: "Signed by \(who)"), H.t(" · meaning: \(meaning) · \(at)")])
+    }
+
     static func eventTable(_ rows: [EventRow], showPatient: Bool) -> Body {
         var headers = ["Seq", "Occurred / recorded", "Type", "Recorded by", "Data as recorded and corrections"]
         if showPatient { headers.insert("Patient", at: 1) }
@@ -381,7 +398,7 @@ public enum Reports {
                 var flags: [Body] = []
                 if r.late { flags.append(H.badge("late", "late \(r.lateBy ?? "")")) }
                 if let v = r.voidedBy { flags.append(H.badge("void", "voided by #\(v)")) }
-                var detail: [Body] = [H.json(r.data)]
+                var detail: [Body] = [signatureLine(r.data), H.json(r.data)]
                 if let c = r.corrects {
                     var what = "corrects "
                     what += c.sequence.map { "#\($0)" } ?? c.eventId

@@ -225,7 +225,7 @@ struct PageRoutes {
         case .answer(let r): return r
         case .allowed(let a): p = a
         }
-        let banner = request.query("recorded").map { "Recorded \($0.prefix(80))" }
+        let banner = request.query("recorded").map { String($0.prefix(120)) }
         return .html(try await recordPageBody(p, id, values: [:], errors: [:], submitted: nil, banner: banner))
     }
 
@@ -260,12 +260,17 @@ struct PageRoutes {
         case .allowed(let a): p = a
         }
         try server.checkCSRF(p, request, form: form)
-        guard let typeName = form["type"], let type = EventType(rawValue: typeName), RecordForm.form(for: type) != nil else {
-            throw WebError.badRequest("the form has no event type this page charts")
+        // Refusals are answered here, not thrown: the error page keeps the signed-in navigation.
+        guard let typeName = form["type"], let type = EventType(rawValue: typeName), let recordForm = RecordForm.form(for: type) else {
+            return PageRoutes.errorPage(p, WebError.badRequest("the form has no event type this page charts"))
         }
         let table = try await server.readers.run { store in try ProjectionEngine(store: store).rulesInForce().rules.permissions }
         guard table.may(p.actor.role, record: type) else {
-            throw WebError.forbidden("\(p.actor.role.article) \(p.actor.role.rawValue) may not record \(type.rawValue); a clinician may")
+            return PageRoutes.errorPage(
+                p,
+                WebError.forbidden(
+                    "\(p.actor.role.article) \(p.actor.role.rawValue) may not record \(type.rawValue) (\(recordForm.title.lowercased())); a clinician may"
+                ))
         }
         let eventId = form["eventId"].flatMap { UUID(uuidString: $0) }
         let offset = TimeZone.current.secondsFromGMT(for: Date()) / 60
@@ -287,7 +292,10 @@ struct PageRoutes {
                 importer.onBehalfOf = actorId
                 return try importer.importNDJSON(line, source: "form")
             }
-            let what = summary.imported > 0 ? "\(type.rawValue) as sequence \(summary.lastSequence ?? 0)" : "nothing new (already recorded)"
+            let what =
+                summary.imported > 0
+                ? "\(recordForm.title) recorded for \(id) as sequence \(summary.lastSequence ?? 0)"
+                : "nothing new: this form was already recorded"
             return .redirect("/patients/\(id)/record?recorded=" + (what.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
         } catch {
             let e = server.webError(error)
@@ -358,6 +366,8 @@ struct PageRoutes {
         case .answer(let r): return r
         case .allowed(let a): p = a
         }
+        // A signed review redirects here with its acknowledgement in `notice`.
+        let notice = notice ?? request.query("notice").map { String($0.prefix(300)) }
         let filter = AuditPage.Filter(
             patient: try Parameters.patient(request.query("patient")), actor: try Parameters.actorId(request.query("actor")),
             from: try Parameters.day(request.query("from"), "from"), to: try Parameters.day(request.query("to"), "to"))
@@ -576,21 +586,29 @@ struct PageRoutes {
         } catch {
             return try await admin(request, error: "the rule file is not a rule set: \(error)", status: .unprocessableContent)
         }
+        let hash = RuleSetJSON.canonical(rules).hash
+        server.pending.set(hash, rules, actor: p.actor.id)
+        return try await diffPage(request, p, rules, hash: hash, error: nil, status: .ok)
+    }
+
+    /// The replay diff of an uploaded rule set and its signed adoption form (again, with the
+    /// sentence, after a refused signature).
+    func diffPage(
+        _ request: Request, _ p: Principal, _ rules: RuleSet, hash: String, error: String?, status: HTTPResponse.Status
+    ) async throws -> Response {
         let day = Parameters.today()
         let (report, current) = try await server.readers.run { store -> (ReplayReport, RulesInForce) in
             let engine = ProjectionEngine(store: store)
             engine.persists = false
             return (try engine.replay(newRules: rules, apply: false, on: day), try engine.rulesInForce())
         }
-        let hash = RuleSetJSON.canonical(rules).hash
-        server.pending.set(hash, rules, actor: p.actor.id)
         try await server.recordRead(p, request, patients: Array(Set(report.changes.map(\.patient))))
         let page = RuleDiffPage(
             uploadedVersion: rules.version, uploadedHash: hash, currentVersion: current.rules.version, currentHash: current.hash,
             changes: report.changes.map {
                 RuleDiffPage.Change(patient: $0.patient, field: $0.field, before: Views.cell($0.before), after: Views.cell($0.after))
-            })
-        return .html(WebPages.ruleDiff(PageRoutes.chrome(p, path: "/admin"), page))
+            }, error: error)
+        return .html(WebPages.ruleDiff(PageRoutes.chrome(p, path: "/admin"), page), status: status)
     }
 
     static func boundary(_ contentType: String) -> String? {
@@ -620,7 +638,8 @@ struct PageRoutes {
         do {
             try await server.checkSignature(p, password: form["password"] ?? "")
         } catch {
-            return try await admin(request, error: server.webError(error).sentence, status: server.webError(error).status)
+            let e = server.webError(error)
+            return try await diffPage(request, p, rules, hash: hash, error: e.sentence, status: e.status)
         }
         let signature = ElectronicSignature(actorId: p.actor.id, name: p.printedName, meaning: .approved, signedAt: SystemClock.now())
         let day = Parameters.today()

@@ -45,11 +45,26 @@ extension WebPages {
         let base = "/admin/actors/" + segment(a.id)
         let idPart = segment(a.id)
         var parts: [Body] = []
-        if a.active {
+        // Retiring is final and ends the actor's sessions: behind a disclosure (two deliberate
+        // taps, no script), and never offered for the admin signed in (who would lock out).
+        if a.active && a.id != chrome.actorId {
             parts.append(
                 H.el(
-                    "form", [("method", "post"), ("action", base + "/retire")],
-                    [chrome.csrfField, H.el("button", [("type", "submit"), ("class", "danger")], text: "Retire \(a.id)")]))
+                    "details", [("class", "no-print")],
+                    [
+                        H.el("summary", [], text: "Retire…"),
+                        H.el(
+                            "form", [("method", "post"), ("action", base + "/retire")],
+                            [
+                                chrome.csrfField,
+                                H.el(
+                                    "p", [("class", "hint")],
+                                    text:
+                                        "\(a.name ?? a.id) can no longer sign in or be recorded as acting; their sessions end. This cannot be undone."
+                                ),
+                                H.el("button", [("type", "submit"), ("class", "danger")], text: "Retire \(a.id)"),
+                            ]),
+                    ]))
         }
         parts.append(
             H.el(

@@ -33,7 +33,7 @@ extension WebPages {
         }
         unreviewed.append(
             page.unreviewed.isEmpty
-                ? H.el("p", [("class", "empty")], text: "Every event is reviewed.")
+                ? H.el("p", [("class", "empty")], text: "Nothing is waiting for review.")
                 : H.table(
                     "unreviewed", headers: ["From", "Through", "Events"],
                     rows: page.unreviewed.map { r in H.row([H.t("#\(r.from)"), H.t("#\(r.through)"), H.t(String(r.events))]) }))
@@ -43,8 +43,23 @@ extension WebPages {
         content.append(section("h-review", "Sign a review", [reviewForm(chrome, page)]))
 
         // The trail.
-        content.append(trailFilterForm(page.filter))
-        content.append(Reports.trailEventsSection(page.trail, title: "Audit trail (\(page.trail.entries.count) events)"))
+        // The trail: its filters, then the latest events first (the review just signed on top);
+        // the whole trail, oldest first, is `kstore report trail` or a narrower filter.
+        let all = page.trail.entries.count
+        let latest = Array(page.trail.entries.suffix(trailShown).reversed())
+        content.append(
+            section(
+                "h-trail", "Audit trail (\(all) event\(all == 1 ? "" : "s"))",
+                [
+                    trailFilterForm(page.filter),
+                    H.el(
+                        "p", [("class", "sub")],
+                        text: all > latest.count
+                            ? "The latest \(latest.count) of \(all), newest first; filter by patient, actor or dates to see others."
+                            : "Newest first."),
+                    latest.isEmpty
+                        ? H.el("p", [("class", "empty")], text: "No events match.") : Reports.eventTable(latest, showPatient: true),
+                ]))
         content.append(Reports.trailActorsSection(page.trail))
 
         // The access log.
@@ -86,6 +101,9 @@ extension WebPages {
         return document(
             title: "Audit", chrome: chrome, content, reserving: 65_536 + 800 * page.trail.entries.count + 200 * page.access.count)
     }
+
+    /// How many trail events the page shows, newest first.
+    static let trailShown = 200
 
     static func dateField(_ id: String, name: String, label: String, value: Day?) -> Body {
         field(id: id, label: label, input: input("date", name: name, id: id, value: value?.description ?? ""))

@@ -66,7 +66,7 @@ extension WebPages {
         if form.fields.isEmpty && form.type == .taperStarted {
             children.append(H.el("p", [("class", "hint")], text: "The taper follows the rule set's default steps."))
         }
-        children.append(H.el("button", [("type", "submit")], text: "Record " + form.title.lowercased()))
+        children.append(H.el("button", [("type", "submit")], text: buttonLabel(form)))
         var detailsAttributes = [("class", "rec"), ("id", "form-" + form.type.rawValue), ("data-type", form.type.rawValue)]
         if posted { detailsAttributes.append(("open", "")) }
         return H.el(
@@ -79,6 +79,16 @@ extension WebPages {
                         + (general.isEmpty ? [] : [("aria-describedby", prefix + "error")]),
                     children),
             ])
+    }
+
+    /// "Record the score", "Record vital signs"; a clinician's decision is its own verb
+    /// ("Adjust the interval").
+    static func buttonLabel(_ form: RecordForm) -> String {
+        if form.clinicianDecision { return form.title }
+        var title = form.title
+        if let paren = title.range(of: " (") { title = String(title[..<paren.lowerBound]) }
+        guard let first = title.first else { return "Record" }
+        return "Record " + first.lowercased() + title.dropFirst()
     }
 
     static func formField(_ f: FormField, id: String, value: String?, error: String?) -> Body {

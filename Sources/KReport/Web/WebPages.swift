@@ -72,7 +72,9 @@ public enum WebPages {
         var body: [Body] = []
         if let chrome { body.append(chrome.nav) }
         body.append(H.el("main", [("id", "main")], content.map(wrapTables)))
-        return H.page(title: title + " · kstore", css: css, body, reserving: capacity)
+        // An empty icon: without it the browser asks for /favicon.ico, a 404 in its console.
+        let icon = H.el("link", [("rel", "icon"), ("href", "data:,")])
+        return H.page(title: title + " · kstore", css: css, head: [icon], body, reserving: capacity)
     }
 
     /// Every table inside `b` in a `div.scroll`, so a wide one scrolls inside the page.
@@ -187,6 +189,8 @@ public enum WebPages {
         nav.top a[aria-current=page]{text-decoration:none;border-bottom:3px solid #0d3c61}
         nav.top .me{margin-left:auto;display:flex;flex-wrap:wrap;align-items:center;gap:8px}
         form.inline{display:inline;margin:0}
+        a.action-link{display:inline-block;min-height:42px;box-sizing:border-box;padding:9px 18px;border:2px solid #0d3c61;border-radius:6px;background:#0d3c61;color:#fff;font-weight:600;text-decoration:none}
+        a.action-link:focus,a.action-link:hover{background:#174f7d}
         .scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}
         .scroll table{margin:6px 0 12px}
         main{min-width:0}
@@ -216,7 +220,7 @@ public enum WebPages {
         .sign{border-left:4px solid #0d3c61;padding:6px 10px;background:#f3f7fb;max-width:640px}
         .actions details{margin:4px 0}
         .actions form{margin:4px 0}
-        @media (max-width:800px){nav.top .me{margin-left:0}form.box{padding:10px}}
+        @media (max-width:800px){nav.top .me{margin-left:0}form.box{padding:10px}.scroll table.events{min-width:940px}}
         @media print{nav.top,form,.picker,details.rec,.no-print{display:none !important}.scroll{overflow:visible}}
         """
 }
