@@ -29,6 +29,6 @@ fi
 command -v swift >/dev/null 2>&1 || { echo "the Swift toolchain (6.x) is required: swift not found on PATH" >&2; exit 69; }
 # fhir.resources (R4B models) for tools/validate-fhir.py, which checks `kstore audit export --format fhir`;
 # selenium for tools/web-browser-test.py (the pages of `kstore serve` in a real browser).
-python3 -c 'import fhir.resources, selenium' 2>/dev/null || pip install -q "fhir.resources==7.1.0" "selenium>=4.10"
+python3 -c 'import fhir.resources, selenium' 2>/dev/null || pip install -q "fhir.resources==7.1.0" "selenium==4.51.0"
 # schemathesis checks the HTTP API against docs/openapi.json (tools/api-check.sh).
 command -v schemathesis >/dev/null 2>&1 || pip install -q "schemathesis==4.32.5"

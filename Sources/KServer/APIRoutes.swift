@@ -209,11 +209,7 @@ struct APIRoutes {
         let bytes = Array(buffer: body)
         // A session or a person's token records as that actor; an interface's token for anyone.
         let onBehalfOf: String? = principal.actor.role == .interface && principal.session == nil ? nil : principal.actor.id
-        let summary = try await server.writer.run { store -> ImportSummary in
-            var importer = Importer(store: store)
-            importer.onBehalfOf = onBehalfOf
-            return try importer.importNDJSON(bytes, source: "request")
-        }
+        let summary = try await server.importLines(bytes, as: onBehalfOf, source: "request")
         return .json(summary.json)
     }
 
@@ -293,6 +289,16 @@ extension WebServer {
             try Review.record(store, through: through, actorId: id, note: note, signature: signature)
         }
         return (recorded, signature)
+    }
+
+    /// Imports `bytes` as one NDJSON file (all lines or none) on the writer thread, every line's
+    /// actor required to be `actorId` when given; returns after the durable commit.
+    func importLines(_ bytes: [UInt8], as actorId: String?, source: String) async throws -> ImportSummary {
+        try await writer.run { store in
+            var importer = Importer(store: store)
+            importer.onBehalfOf = actorId
+            return try importer.importNDJSON(bytes, source: source)
+        }
     }
 
     /// `kstore audit verify --json`, run as the CLI runs it (a child process walks the store,

@@ -56,6 +56,14 @@ struct PageRoutes {
     enum Gate {
         case allowed(Principal)
         case answer(Response)
+
+        /// What to answer instead of the page (only asked when not `allowed`).
+        var answer: Response {
+            switch self {
+            case .answer(let r): r
+            case .allowed: Response(status: .internalServerError)
+            }
+        }
     }
 
     /// The signed-in principal of a page, or the answer to give instead: the sign-in page (for a
@@ -161,11 +169,8 @@ struct PageRoutes {
     func day(_ request: Request) throws -> Day { try Parameters.day(request.query("on")) ?? Parameters.today() }
 
     func today(_ request: Request) async throws -> Response {
-        let p: Principal
-        switch try await gate(request, [.clinician, .nurse]) {
-        case .answer(let r): return r
-        case .allowed(let a): p = a
-        }
+        let gated = try await gate(request, [.clinician, .nurse])
+        guard case .allowed(let p) = gated else { return gated.answer }
         let day = try day(request)
         let page = try await server.readers.run { store in
             let engine = ProjectionEngine(store: store)
@@ -178,11 +183,8 @@ struct PageRoutes {
     }
 
     func patients(_ request: Request) async throws -> Response {
-        let p: Principal
-        switch try await gate(request, [.clinician, .nurse]) {
-        case .answer(let r): return r
-        case .allowed(let a): p = a
-        }
+        let gated = try await gate(request, [.clinician, .nurse])
+        guard case .allowed(let p) = gated else { return gated.answer }
         let day = try day(request)
         let q = request.query("q").map { String($0.prefix(64)) }
         let rows = try await server.readers.run { store in
@@ -197,11 +199,8 @@ struct PageRoutes {
     }
 
     func patient(_ request: Request, _ id: String) async throws -> Response {
-        let p: Principal
-        switch try await gate(request, [.clinician, .nurse]) {
-        case .answer(let r): return r
-        case .allowed(let a): p = a
-        }
+        let gated = try await gate(request, [.clinician, .nurse])
+        guard case .allowed(let p) = gated else { return gated.answer }
         let day = try day(request)
         let (page, table) = try await server.readers.run { store -> (PatientPage?, PermissionTable) in
             let engine = ProjectionEngine(store: store)
@@ -220,11 +219,8 @@ struct PageRoutes {
     // MARK: Charting
 
     func recordPage(_ request: Request, _ id: String) async throws -> Response {
-        let p: Principal
-        switch try await gate(request, [.clinician, .nurse]) {
-        case .answer(let r): return r
-        case .allowed(let a): p = a
-        }
+        let gated = try await gate(request, [.clinician, .nurse])
+        guard case .allowed(let p) = gated else { return gated.answer }
         let banner = request.query("recorded").map { String($0.prefix(120)) }
         return .html(try await recordPageBody(p, id, values: [:], errors: [:], submitted: nil, banner: banner))
     }
@@ -254,11 +250,8 @@ struct PageRoutes {
     /// (the same checks and sentences as `kstore import`), acknowledged after its commit.
     func record(_ request: Request, _ id: String) async throws -> Response {
         let form = try await readForm(request)
-        let p: Principal
-        switch try await gate(request, [.clinician, .nurse], form: form) {
-        case .answer(let r): return r
-        case .allowed(let a): p = a
-        }
+        let gated = try await gate(request, [.clinician, .nurse], form: form)
+        guard case .allowed(let p) = gated else { return gated.answer }
         try server.checkCSRF(p, request, form: form)
         // Refusals are answered here, not thrown: the error page keeps the signed-in navigation.
         guard let typeName = form["type"], let type = EventType(rawValue: typeName), let recordForm = RecordForm.form(for: type) else {
@@ -287,11 +280,7 @@ struct PageRoutes {
         let actorId = p.actor.id
         let line = built
         do {
-            let summary = try await server.writer.run { store -> ImportSummary in
-                var importer = Importer(store: store)
-                importer.onBehalfOf = actorId
-                return try importer.importNDJSON(line, source: "form")
-            }
+            let summary = try await server.importLines(line, as: actorId, source: "form")
             let what =
                 summary.imported > 0
                 ? "\(recordForm.title) recorded for \(id) as sequence \(summary.lastSequence ?? 0)"
@@ -318,11 +307,8 @@ struct PageRoutes {
 
     func acknowledge(_ request: Request, _ id: String, _ alert: String) async throws -> Response {
         let form = try await readForm(request)
-        let p: Principal
-        switch try await gate(request, [.clinician, .nurse], form: form) {
-        case .answer(let r): return r
-        case .allowed(let a): p = a
-        }
+        let gated = try await gate(request, [.clinician, .nurse], form: form)
+        guard case .allowed(let p) = gated else { return gated.answer }
         try server.checkCSRF(p, request, form: form)
         var data: [(String, JSONValue)] = [("alertId", .string(String(alert.prefix(200))))]
         if let note = form["note"], !note.trimmingCharacters(in: .whitespaces).isEmpty { data.append(("note", .string(note))) }
@@ -337,11 +323,7 @@ struct PageRoutes {
         let actorId = p.actor.id
         let notice: String
         do {
-            let s = try await server.writer.run { store -> ImportSummary in
-                var importer = Importer(store: store)
-                importer.onBehalfOf = actorId
-                return try importer.importNDJSON(line, source: "form")
-            }
+            let s = try await server.importLines(line, as: actorId, source: "form")
             notice = "Alert acknowledged (sequence \(s.lastSequence ?? 0))"
         } catch {
             var e = server.webError(error)
@@ -361,11 +343,8 @@ struct PageRoutes {
     func audit(_ request: Request, notice: String? = nil, reviewError: String? = nil, status: HTTPResponse.Status = .ok) async throws
         -> Response
     {
-        let p: Principal
-        switch try await gate(request, Roles.compliance) {
-        case .answer(let r): return r
-        case .allowed(let a): p = a
-        }
+        let gated = try await gate(request, Roles.compliance)
+        guard case .allowed(let p) = gated else { return gated.answer }
         // A signed review redirects here with its acknowledgement in `notice`.
         let notice = notice ?? request.query("notice").map { String($0.prefix(300)) }
         let filter = AuditPage.Filter(
@@ -423,11 +402,8 @@ struct PageRoutes {
 
     func review(_ request: Request) async throws -> Response {
         let form = try await readForm(request)
-        let p: Principal
-        switch try await gate(request, [.compliance], form: form) {
-        case .answer(let r): return r
-        case .allowed(let a): p = a
-        }
+        let gated = try await gate(request, [.compliance], form: form)
+        guard case .allowed(let p) = gated else { return gated.answer }
         try server.checkCSRF(p, request, form: form)
         guard let through = form["throughSequence"].flatMap({ UInt64($0) }), through >= 1 else {
             return try await audit(
@@ -449,11 +425,8 @@ struct PageRoutes {
     }
 
     func export(_ request: Request) async throws -> Response {
-        let p: Principal
-        switch try await gate(request, Roles.compliance) {
-        case .answer(let r): return r
-        case .allowed(let a): p = a
-        }
+        let gated = try await gate(request, Roles.compliance)
+        guard case .allowed(let p) = gated else { return gated.answer }
         guard let from = try Parameters.day(request.query("from"), "from"), let to = try Parameters.day(request.query("to"), "to") else {
             throw WebError.badRequest("from and to: the first and last day (YYYY-MM-DD) to export")
         }
@@ -481,11 +454,8 @@ struct PageRoutes {
 
     func admin(_ request: Request, notice: String? = nil, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response
     {
-        let p: Principal
-        switch try await gate(request, [.admin]) {
-        case .answer(let r): return r
-        case .allowed(let a): p = a
-        }
+        let gated = try await gate(request, [.admin])
+        guard case .allowed(let p) = gated else { return gated.answer }
         let notice = notice ?? request.query("notice").map { String($0.prefix(300)) }
         let page = try await server.readers.run { store -> AdminPage in
             let actors = try Actors.list(store)
@@ -505,11 +475,8 @@ struct PageRoutes {
     func adminChange(
         _ request: Request, form: [String: String], _ change: @escaping @Sendable (ClinicStore, Actor) throws -> String
     ) async throws -> Response {
-        let p: Principal
-        switch try await gate(request, [.admin], form: form) {
-        case .answer(let r): return r
-        case .allowed(let a): p = a
-        }
+        let gated = try await gate(request, [.admin], form: form)
+        guard case .allowed(let p) = gated else { return gated.answer }
         try server.checkCSRF(p, request, form: form)
         let admin = p.actor
         do {
@@ -560,11 +527,8 @@ struct PageRoutes {
 
     /// A rule file uploaded: its replay diff, patient by patient, and the signed adopt form.
     func uploadRules(_ request: Request) async throws -> Response {
-        let p: Principal
-        switch try await gate(request, [.admin]) {
-        case .answer(let r): return r
-        case .allowed(let a): p = a
-        }
+        let gated = try await gate(request, [.admin])
+        guard case .allowed(let p) = gated else { return gated.answer }
         let body = try await request.body.collect(upTo: WebLimits.maxForm)
         guard let contentType = request.headers[.contentType], let boundary = PageRoutes.boundary(contentType) else {
             throw WebError.badRequest("upload the rule file as multipart/form-data (the form's file field `rules`)")
@@ -625,11 +589,8 @@ struct PageRoutes {
     /// Adopts the uploaded rule set, signed with the admin's password (meaning `approved`).
     func adoptRules(_ request: Request) async throws -> Response {
         let form = try await readForm(request)
-        let p: Principal
-        switch try await gate(request, [.admin], form: form) {
-        case .answer(let r): return r
-        case .allowed(let a): p = a
-        }
+        let gated = try await gate(request, [.admin], form: form)
+        guard case .allowed(let p) = gated else { return gated.answer }
         try server.checkCSRF(p, request, form: form)
         guard let hash = form["contentHash"], let rules = server.pending.get(hash, actor: p.actor.id) else {
             return try await admin(

@@ -216,7 +216,14 @@ struct GuardMiddleware: RouterMiddleware {
             if e.status == .internalServerError {
                 FileHandle.standardError.write(Data("kstore serve: \(request.method.rawValue) \(request.uri.path): \(error)\n".utf8))
             }
-            response = api ? .error(e) : PageRoutes.errorPage(context.principal, e)
+            if api {
+                response = .error(e)
+            } else {
+                // A page's refusal keeps the navigation of whoever is signed in.
+                var principal: Principal? = nil
+                if case .principal(let p)? = try? await server.authenticate(request) { principal = p }
+                response = PageRoutes.errorPage(principal, e)
+            }
         }
         response.headers[.cacheControl] = "no-store"
         response.headers[.contentSecurityPolicy] =

@@ -63,7 +63,9 @@ struct ActorCommand: ParsableCommand {
                 return
             }
             var t = Table(["ID", "NAME", "ROLE", "OS USER", "STATE", "REGISTERED AT"])
-            for a in actors { t.add([a.id, a.name ?? "-", a.role.rawValue, a.osUser, a.active ? "active" : "retired", "#\(a.registeredAt)"]) }
+            for a in actors {
+                t.add([a.id, a.name ?? "-", a.role.rawValue, a.osUser, a.active ? "active" : "retired", "#\(a.registeredAt)"])
+            }
             Output.writeBytes(Array(t.render().utf8), to: 1)
         }
     }
