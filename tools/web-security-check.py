@@ -156,6 +156,22 @@ def main():
                 check(s1 == 200 and s2 == 401 and b"15 minutes" in body, f"a session ends after the idle limit ({s1}, {s2} {body[:80]})")
                 s3, h, _, _ = idle.request("GET", "/patients", cookie=cookie)
                 check(s3 == 303 and h.get("location", "").startswith("/login"), "an expired session's page asks to sign in again")
+                # A form sent after the session ended: the sign-in page keeps what was typed, and
+                # after signing in the form is shown again, filled in, to be saved.
+                _, cookie, csrf = sign_in(idle, "rn.kim")
+                time.sleep(3)
+                form = f"csrf={csrf}&type=VitalsRecorded&systolic=131&diastolic=84&heartRate=77"
+                s4, _, body, _ = idle.request("POST", "/patients/C1/record", body=form,
+                                              headers={"Content-Type": "application/x-www-form-urlencoded"}, cookie=cookie)
+                text = body.decode(errors="replace")
+                check(s4 == 401 and 'name="carry.systolic"' in text and 'value="131"' in text and "carry.csrf" not in text,
+                      f"a form sent after the session ended comes back as the sign-in page keeping what was typed ({s4})")
+                carried = "&".join(f"carry.{k}={v}" for k, v in [("type", "VitalsRecorded"), ("systolic", "131"), ("diastolic", "84"), ("heartRate", "77")])
+                s5, _, body, setc = idle.request("POST", "/login", body=f"actor=rn.kim&password={PASSWORD.replace(' ', '+')}&next=/patients/C1/record&{carried}",
+                                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+                text = body.decode(errors="replace")
+                check(s5 == 200 and setc and "kstore_session=" in setc and 'value="131"' in text and 'value="84"' in text,
+                      f"after signing in, the form is shown again with the values typed ({s5})")
             finally:
                 idle.stop()
 
