@@ -341,7 +341,8 @@ public enum CourseChart {
         // Step backs and relapses: markers at the top of the main panel.
         s.open("g", [("class", "markers")])
         for m in h.markers where m.day >= start && m.day <= end {
-            let cx = xc(m.day)
+            // Kept inside the plot: a marker on the evaluation date would sit on the right axis's labels.
+            let cx = min(xc(m.day), left + plotW - 6)
             switch m.kind {
             case .stepBack:
                 let yy = mainTop + 8

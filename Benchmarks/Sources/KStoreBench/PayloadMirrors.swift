@@ -96,7 +96,7 @@ enum MirrorDecoder {
         case .eventVoided:
             let d = try decoder.decode(EventVoidedData.self, from: payload)
             return .eventVoided(EventVoided(target: d.target, reason: d.reason))
-        case .ruleSetAdopted, .actorRegistered, .actorRetired:
+        case .ruleSetAdopted, .actorRegistered, .actorRetired, .actorCredentialChanged:
             throw Unsupported(description: "no Decodable mirror for \(type.rawValue) (a system event: no import writes it)")
         }
     }
