@@ -115,8 +115,10 @@ final class StoreWriter: @unchecked Sendable {
         let maxGroup = self.maxGroup
         let queue = self.queue
         let done = self.done
+        let shared = self.shared
         let t = Thread { [unowned self] in
             while let jobs = queue.take(max: maxGroup) { self.commit(jobs) }
+            if self.uncaught > 0 { _ = try? ProjectionEngine(store: shared.store).catchUp() }
             done.signal()
         }
         t.name = "kstore-writer"
@@ -136,6 +138,9 @@ final class StoreWriter: @unchecked Sendable {
     }
 
     private var batch: [Pending] = []
+    /// Events appended since the stored projections were last caught up, and when that was.
+    private var uncaught: UInt64 = 0
+    private var lastCatchUp: UInt64 = 0
 
     private func commit(_ jobs: [Job]) {
         // Each Job registers its Pending in `batch` when run.
@@ -158,9 +163,17 @@ final class StoreWriter: @unchecked Sendable {
         stats.unlock()
         for p in batch { p.finish(outcome) }
         batch.removeAll(keepingCapacity: true)
-        // Keep the stored projections at the head (cheap: only new events are folded).
+        // Keep the stored projections near the head, so the readers' in-memory catch-up stays
+        // small: at most every second, or every 2,000 new events (each catch-up is a durable
+        // write of its own; after every group it would cost a second sync per group).
         if case .success = outcome, let after = try? store.log.count(), after > before {
-            _ = try? ProjectionEngine(store: store).catchUp()
+            uncaught += after - before
+            let now = DispatchTime.now().uptimeNanoseconds
+            if uncaught >= 2_000 || now - lastCatchUp >= 1_000_000_000 {
+                _ = try? ProjectionEngine(store: store).catchUp()
+                uncaught = 0
+                lastCatchUp = now
+            }
         }
     }
 
