@@ -44,6 +44,13 @@ private final class JobQueue: @unchecked Sendable {
         return taken
     }
 
+    /// Whether no job is waiting.
+    var isEmpty: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return jobs.isEmpty
+    }
+
     func close() {
         condition.lock()
         closed = true
@@ -164,12 +171,13 @@ final class StoreWriter: @unchecked Sendable {
         for p in batch { p.finish(outcome) }
         batch.removeAll(keepingCapacity: true)
         // Keep the stored projections near the head, so the readers' in-memory catch-up stays
-        // small: at most every second, or every 2,000 new events (each catch-up is a durable
-        // write of its own; after every group it would cost a second sync per group).
-        if case .success = outcome, let after = try? store.log.count(), after > before {
-            uncaught += after - before
+        // small: when nothing else is waiting, else at most every second or 2,000 new events
+        // (each catch-up is a durable write of its own; after every group under load it would
+        // cost a second sync a group).
+        if case .success = outcome, let after = try? store.log.count(), after > before { uncaught += after - before }
+        if uncaught > 0 {
             let now = DispatchTime.now().uptimeNanoseconds
-            if uncaught >= 2_000 || now - lastCatchUp >= 1_000_000_000 {
+            if queue.isEmpty || uncaught >= 2_000 || now - lastCatchUp >= 1_000_000_000 {
                 _ = try? ProjectionEngine(store: store).catchUp()
                 uncaught = 0
                 lastCatchUp = now
