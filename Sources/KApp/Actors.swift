@@ -272,7 +272,7 @@ public enum Actors {
 
 extension Role {
     /// "a" or "an", as the role's name is spoken ("an admin", "a nurse").
-    var article: String {
+    public var article: String {
         switch self {
         case .admin, .interface: "an"
         case .clinician, .nurse, .compliance: "a"

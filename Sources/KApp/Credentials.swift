@@ -59,13 +59,7 @@ public enum Credentials {
     public static func issueToken(_ store: ClinicStore, actorId: String, by changer: Changer = .osUser) throws -> (
         token: String, sequence: UInt64
     ) {
-        var secret = [UInt8](repeating: 0, count: 32)
-        var rng = SystemRandomNumberGenerator()
-        for i in secret.indices { secret[i] = UInt8.random(in: 0...255, using: &rng) }
-        let token =
-            "kst_"
-            + Data(secret).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let token = "kst_" + randomSecret()
         let digest = tokenDigest(token)
         let seq = try change(store, actorId: actorId, change: .tokenIssued, by: changer) { txn, db in
             try removeToken(actorId, txn, db)
@@ -140,6 +134,14 @@ public enum Credentials {
             }
             return out
         }
+    }
+
+    /// `bytes` random bytes as URL-safe base64 without padding (tokens, session ids, CSRF tokens).
+    public static func randomSecret(bytes: Int = 32) -> String {
+        var rng = SystemRandomNumberGenerator()
+        let raw = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        return Data(raw).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
     }
 
     static func tokenDigest(_ token: String) -> String {

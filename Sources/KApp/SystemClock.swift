@@ -16,6 +16,12 @@ public enum SystemClock {
     }
 
     /// Today's date in the machine's local time zone (the default evaluation date).
+    /// Today in local time as a `Day`: every query's default evaluation date (CLI and server).
+    public static func today() -> Day {
+        let t = localToday()
+        return Day(year: t.year, month: t.month, day: t.day) ?? Day(ordinal: 0)
+    }
+
     public static func localToday() -> (year: Int, month: Int, day: Int) {
         var t = time(nil)
         var tmv = tm()

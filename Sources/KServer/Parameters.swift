@@ -72,10 +72,7 @@ enum Parameters {
     }
 
     /// Today in local time: the default evaluation date, as the CLI's.
-    static func today() -> Day {
-        let t = SystemClock.localToday()
-        return Day(year: t.year, month: t.month, day: t.day) ?? Day(ordinal: 0)
-    }
+    static func today() -> Day { SystemClock.today() }
 }
 
 /// An `application/x-www-form-urlencoded` body (or query) as name → value (the last wins).

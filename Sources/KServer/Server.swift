@@ -300,12 +300,3 @@ enum Roles {
     static let compliance: Set<Role> = [.compliance, .admin]
     static let everyone: Set<Role> = Set(Role.allCases)
 }
-
-extension Role {
-    var article: String {
-        switch self {
-        case .admin, .interface: "an"
-        case .clinician, .nurse, .compliance: "a"
-        }
-    }
-}

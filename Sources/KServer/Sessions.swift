@@ -1,14 +1,10 @@
 import Crypto
 import Foundation
+import KApp
 import KClinic
 
 /// Random URL-safe text of `bytes` random bytes (session ids, CSRF tokens).
-func randomToken(bytes: Int = 32) -> String {
-    var rng = SystemRandomNumberGenerator()
-    let raw = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &rng) }
-    return Data(raw).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        .replacingOccurrences(of: "=", with: "")
-}
+func randomToken(bytes: Int = 32) -> String { Credentials.randomSecret(bytes: bytes) }
 
 /// Compares two secrets in time that depends only on their lengths.
 func constantTimeEqual(_ a: String, _ b: String) -> Bool {

@@ -15,10 +15,7 @@ struct WhenOptions: ParsableArguments {
 }
 
 /// Today's date in local time: the default evaluation date.
-func today() -> Day {
-    let t = SystemClock.localToday()
-    return Day(year: t.year, month: t.month, day: t.day) ?? Day(ordinal: 0)
-}
+func today() -> Day { SystemClock.today() }
 
 struct Query: ParsableCommand {
     static let configuration = CommandConfiguration(
