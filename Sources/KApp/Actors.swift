@@ -37,6 +37,9 @@ public enum ActorRefusal: Error, Equatable, Sendable, CustomStringConvertible {
     case notTheSigner(osUser: String, actorId: String, registeredOSUser: String)
     /// A line sent through the web interface names another actor than the one signed in.
     case notTheSignedInActor(actorId: String, signedIn: String)
+    /// session.md: a witness must be a registered, active clinician or nurse other than the
+    /// recorder (and the amender).
+    case badWitness(witness: String, reason: String)
 
     public var description: String {
         switch self {
@@ -54,6 +57,8 @@ public enum ActorRefusal: Error, Equatable, Sendable, CustomStringConvertible {
             "\(role.article) \(role.rawValue) may not record \(type.rawValue)"
         case .notTheSigner(let osUser, let id, let registered):
             "OS user \(osUser) may not sign a review as \(id): a review is signed by the reviewer's own OS user (\(registered)), never by another account or an interface; run `kstore audit review` as \(registered)"
+        case .badWitness(let id, let reason):
+            "witness \(id) \(reason): a witness is a registered, active clinician or nurse other than the one recording"
         case .notTheSignedInActor(let id, let signedIn):
             "actor.id is \(id), but \(signedIn) is signed in: a line is recorded only as the actor who sends it"
         case .wrongOSUser(let osUser, let id, let registered):
@@ -121,7 +126,7 @@ public struct ActorRegistry: Sendable {
     /// `clinicianCorrected` the target when a clinician has already corrected it.
     public func check(
         actor: Actor, type: EventType, osUser: String, originalActor: String?, clinicianCorrected: UUID? = nil,
-        signedWithPassword: Bool = false
+        signedWithPassword: Bool = false, lotAcknowledgement: Bool = false
     ) -> ActorRefusal? {
         guard let record = actors[actor.id] else { return .unregistered(actor) }
         guard record.active else { return .retired(actorId: actor.id) }
@@ -137,6 +142,9 @@ public struct ActorRegistry: Sendable {
             {
                 return .clinicianCorrected(actor, eventId: target)
             }
+        } else if lotAcknowledgement {
+            // session.md: a lot alert is acknowledged by a clinician or an admin.
+            if !PermissionTable.mayAcknowledgeLotAlert(actor.role) { return .roleMayNotRecord(actor.role, type) }
         } else if !table.may(actor.role, record: type) {
             return .roleMayNotRecord(actor.role, type)
         }
@@ -149,6 +157,20 @@ public struct ActorRegistry: Sendable {
         guard record.osUser == osUser || isInterface(osUser) else {
             return .wrongOSUser(osUser: osUser, actorId: actor.id, registeredOSUser: record.osUser)
         }
+        return nil
+    }
+}
+
+extension ActorRegistry {
+    /// session.md: nil when `id` may witness an event recorded by `recorder` (amended by `amender`).
+    public func checkWitness(_ id: String, recorder: String, amender: String? = nil) -> ActorRefusal? {
+        guard let w = actors[id] else { return .badWitness(witness: id, reason: "is not a registered actor") }
+        guard w.active else { return .badWitness(witness: id, reason: "was retired") }
+        guard w.role == .clinician || w.role == .nurse else {
+            return .badWitness(witness: id, reason: "is \(w.role.article) \(w.role.rawValue)")
+        }
+        if id == recorder { return .badWitness(witness: id, reason: "is the one who recorded it") }
+        if let amender, id == amender { return .badWitness(witness: id, reason: "is the one amending it") }
         return nil
     }
 }

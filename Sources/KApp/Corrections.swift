@@ -10,7 +10,8 @@ enum StoreChecks {
     /// `history`: the patient's corrections when the caller has already read them (one read of
     /// the stream a correction; an import line's permission check needs them too).
     static func check(
-        _ event: ClinicalEvent, patient: String, now: Timestamp, reader: LogReader, history known: CorrectionHistory? = nil
+        _ event: ClinicalEvent, patient: String, at: Timestamp? = nil, now: Timestamp, reader: LogReader,
+        history known: CorrectionHistory? = nil
     ) throws -> InputError? {
         switch event {
         case .eventAmended(let a):
@@ -29,12 +30,16 @@ enum StoreChecks {
                 return voided(a.target)
             }
             let effective = CorrectionResolution.applying(history.amendmentsInForce(of: a.target), to: original.event)
+            if let e = SessionChecks.frozen(effective, a.data) { return e }
+            let merged: ClinicalEvent
             do {
-                _ = try effective.amended(with: a.data, now: now)
+                merged = try effective.amended(with: a.data, now: now)
             } catch {
                 return error.prefixed("data.")
             }
-            return nil
+            // session.md: the amended event as a whole, with its link (not the log-order rules).
+            return try SessionChecks.check(
+                merged, patient: patient, at: original.occurredAt, original: false, reader: reader, target: a.target)
         case .eventVoided(let v):
             guard let target = try targetRecord(v.target, patient: patient, reader: reader) else {
                 return missing(v.target, patient: patient)
@@ -60,7 +65,8 @@ enum StoreChecks {
             }
             return nil
         default:
-            return nil
+            guard let at else { return nil }
+            return try SessionChecks.check(event, patient: patient, at: at, original: true, reader: reader)
         }
     }
 

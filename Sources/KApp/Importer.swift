@@ -151,6 +151,33 @@ public struct Importer {
 
     /// Appends `incoming` (line `line`), or notes the store's refusal of it in `tally`.
     func append(_ incoming: IncomingEvent, line: Int, now: Timestamp, appender: LogAppender, tally: inout ImportTally) throws {
+        var incoming = incoming
+        if incoming.patient.isEmpty {
+            // session.md: a correction of a stock event carries no patient; its stream is the
+            // target's lot.
+            let target: UUID?
+            switch incoming.event {
+            case .eventAmended(let a): target = a.target
+            case .eventVoided(let v): target = v.target
+            default: target = nil
+            }
+            if let target, let seq = try appender.reader.sequence(forEventId: EventMapping.uuidBytes(target)),
+                let view = try appender.reader.record(seq), LotStream.lot(ofStream: view.stream) != nil
+            {
+                incoming.patient = view.stream
+            } else {
+                tally.refused(
+                    line,
+                    .badInput([
+                        LineError(
+                            file: tally.source, line: line,
+                            InputError(
+                                field: "patient", problem: "is missing",
+                                expected: "the patient of the corrected event (only a correction of a stock event carries none)"))
+                    ]))
+                return
+            }
+        }
         let record = newEvent(incoming)
         do {
             tally.written(try appender.append(record) { reader in try storeChecks(incoming, now: now, reader: reader) })
@@ -202,13 +229,33 @@ public struct Importer {
         if let signedIn = onBehalfOf, incoming.actor.id != signedIn {
             throw PermissionDenied(index: 0, refusal: .notTheSignedInActor(actorId: incoming.actor.id, signedIn: signedIn))
         }
+        var lotAcknowledgement = false
+        if case .alertAcknowledged(let a) = incoming.event, a.lot != nil { lotAcknowledgement = true }
         if let refusal = try registryCache.check(
             reader, actor: incoming.actor, type: incoming.type, osUser: store.osUser, originalActor: originalActor,
-            clinicianCorrected: clinicianCorrected)
+            clinicianCorrected: clinicianCorrected, lotAcknowledgement: lotAcknowledgement)
         {
             throw PermissionDenied(index: 0, refusal: refusal)
         }
-        if let problem = try StoreChecks.check(incoming.event, patient: incoming.patient, now: now, reader: reader, history: history) {
+        // session.md: a witness is a registered, active clinician or nurse other than the
+        // recorder (and, in an amendment of the witness, other than the amender).
+        var witness = incoming.event.witness
+        var recorder = incoming.actor.id
+        if case .eventAmended(let a) = incoming.event, let w = a.data.first(where: { $0.0 == "witness" })?.1, case .string(let id) = w {
+            witness = id
+            recorder = originalActor ?? recorder
+        }
+        if let witness {
+            let registry = try registryCache.registry(reader)
+            if let refusal = registry.checkWitness(
+                witness, recorder: recorder, amender: incoming.type == .eventAmended ? incoming.actor.id : nil)
+            {
+                throw PermissionDenied(index: 0, refusal: refusal)
+            }
+        }
+        if let problem = try StoreChecks.check(
+            incoming.event, patient: incoming.patient, at: incoming.occurredAt, now: now, reader: reader, history: history)
+        {
             throw StoreCheckRefusal(error: problem)
         }
     }

@@ -33,7 +33,7 @@ public final class ProjectionEngine {
     /// revision 4 (early maintenance closes the series, R12 by clinical date, the discontinuation
     /// date, format 2 of `PhaseState`). Bump it whenever a fold's answer for the same events
     /// changes, so that stores made by an older kstore are rebuilt instead of caught up.
-    static let foldVersion: UInt8 = 2
+    static let foldVersion: UInt8 = 3
 
     var projectionsDB: Database? { store.log.auxiliary["projections"] }
     var metaDB: Database? { store.log.auxiliary["projmeta"] }

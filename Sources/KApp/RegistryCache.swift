@@ -31,10 +31,14 @@ final class RegistryCache {
 
     /// `ActorRegistry.check` against this transaction's registry (nil: permitted).
     func check(
-        _ reader: LogReader, actor: Actor, type: EventType, osUser: String, originalActor: String?, clinicianCorrected: UUID? = nil
+        _ reader: LogReader, actor: Actor, type: EventType, osUser: String, originalActor: String?, clinicianCorrected: UUID? = nil,
+        lotAcknowledgement: Bool = false
     ) throws -> ActorRefusal? {
         let registry = try load(reader).registry
-        guard originalActor == nil else {
+        guard originalActor == nil, !lotAcknowledgement else {
+            if lotAcknowledgement {
+                return registry.check(actor: actor, type: type, osUser: osUser, originalActor: nil, lotAcknowledgement: true)
+            }
             return registry.check(
                 actor: actor, type: type, osUser: osUser, originalActor: originalActor, clinicianCorrected: clinicianCorrected)
         }

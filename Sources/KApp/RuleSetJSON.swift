@@ -59,6 +59,22 @@ public enum RuleSetJSON {
             ("hybridBaseDays", .int(Int64(r.hybridBaseDays))),
             ("phaseEndWeeks", .array(r.phaseEndWeeks.map { .int(Int64($0)) })),
             ("lateEntryHours", .int(Int64(r.lateEntryHours))),
+            ("preDoseBpMinutes", .int(Int64(r.session.preDoseBpMinutes))),
+            ("postDoseBpFromMinutes", .int(Int64(r.session.postDoseBpFromMinutes))),
+            ("postDoseBpToMinutes", .int(Int64(r.session.postDoseBpToMinutes))),
+            ("dischargeBpMinutes", .int(Int64(r.session.dischargeBpMinutes))),
+            (
+                "minObservationMinutes",
+                .object(Drug.allCases.map { ($0.rawValue, .int(Int64(r.session.minObservation($0)))) })
+            ),
+            ("sessionBpSystolicMax", .int(Int64(r.session.sessionBpSystolicMax))),
+            ("sessionBpDiastolicMax", .int(Int64(r.session.sessionBpDiastolicMax))),
+            ("spo2Min", .double(r.session.spo2Min)),
+            ("sedationAlertMax", .int(Int64(r.session.sedationAlertMax))),
+            ("sessionAuditFrom", r.session.sessionAuditFrom.map { .string($0.description) } ?? .null),
+            ("remsFormDays", .int(Int64(r.session.remsFormDays))),
+            ("inventoryToleranceMg", .double(r.session.inventoryToleranceMg.double)),
+            ("inventoryMonths", .int(Int64(r.session.inventoryMonths))),
             (
                 "permissions",
                 .object(

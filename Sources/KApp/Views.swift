@@ -48,10 +48,13 @@ public enum Views {
 
     /// `query due` for one item.
     public static func due(_ d: DueItem) -> JSONValue {
-        .object([
-            ("patient", .string(d.patient)), ("item", .string(d.item)), ("lastDone", opt(d.lastDone)),
-            ("dueFrom", opt(d.dueFrom)), ("dueBy", opt(d.dueBy)), ("status", .string(d.status.rawValue)),
-        ])
+        var fields: [(String, JSONValue)] = [("patient", .string(d.patient)), ("item", .string(d.item))]
+        // R14: a rems-form row names its session.
+        if let s = d.session { fields.append(("session", .string(s.uuidString.lowercased()))) }
+        fields += [
+            ("lastDone", opt(d.lastDone)), ("dueFrom", opt(d.dueFrom)), ("dueBy", opt(d.dueBy)), ("status", .string(d.status.rawValue)),
+        ]
+        return .object(fields)
     }
 
     /// `query audit` for one finding (`date` for baseline and visit, the period for windows).
@@ -60,6 +63,7 @@ public enum Views {
         if let d = f.date { fields.append(("date", .string(d.description))) }
         if let a = f.periodStart { fields.append(("periodStart", .string(a.description))) }
         if let b = f.periodEnd { fields.append(("periodEnd", .string(b.description))) }
+        if let i = f.infusion { fields.append(("infusion", .string(i.uuidString.lowercased()))) }
         fields.append(("missing", .array(f.missing.map { .string($0) })))
         return .object(fields)
     }
@@ -69,8 +73,9 @@ public enum Views {
     public static func dueFields(_ items: [DueItem]) -> [String: JSONValue] {
         var out: [String: JSONValue] = [:]
         for d in items {
-            out["due.\(d.item).dueBy"] = opt(d.dueBy)
-            out["due.\(d.item).status"] = .string(d.status.rawValue)
+            let name = d.session.map { "\(d.item)[\($0.uuidString.lowercased())]" } ?? d.item
+            out["due.\(name).dueBy"] = opt(d.dueBy)
+            out["due.\(name).status"] = .string(d.status.rawValue)
         }
         return out
     }

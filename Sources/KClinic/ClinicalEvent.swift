@@ -28,6 +28,14 @@ public enum ClinicalEvent: Sendable, Equatable {
     case actorRegistered(ActorRegistered)
     case actorRetired(ActorRetired)
     case actorCredentialChanged(ActorCredentialChanged)
+    case observationRecorded(ObservationRecorded)
+    case dischargeRecorded(DischargeRecorded)
+    case remsFormSubmitted(RemsFormSubmitted)
+    case stockReceived(StockReceived)
+    case stockWasted(StockWasted)
+    case stockDisposed(StockDisposed)
+    case stockAdjusted(StockAdjusted)
+    case inventoryCounted(InventoryCounted)
 
     public var type: EventType {
         switch self {
@@ -55,6 +63,14 @@ public enum ClinicalEvent: Sendable, Equatable {
         case .actorRegistered: .actorRegistered
         case .actorRetired: .actorRetired
         case .actorCredentialChanged: .actorCredentialChanged
+        case .observationRecorded: .observationRecorded
+        case .dischargeRecorded: .dischargeRecorded
+        case .remsFormSubmitted: .remsFormSubmitted
+        case .stockReceived: .stockReceived
+        case .stockWasted: .stockWasted
+        case .stockDisposed: .stockDisposed
+        case .stockAdjusted: .stockAdjusted
+        case .inventoryCounted: .inventoryCounted
         }
     }
 }
@@ -108,11 +124,34 @@ public struct InfusionAdministered: Sendable, Equatable {
     public var dose: Dose
     public var series: Series
     public var justification: String?
-    public init(route: Route, dose: Dose, series: Series, justification: String? = nil) {
+    /// session.md (schema v3): nil as recorded before the field existed, read as ketamine.
+    public var drug: Drug?
+    public var weightKg: Double?
+    public var lot: String?
+    public var durationMinutes: Int?
+    public init(
+        route: Route, dose: Dose, series: Series, justification: String? = nil, drug: Drug? = nil, weightKg: Double? = nil,
+        lot: String? = nil, durationMinutes: Int? = nil
+    ) {
         self.route = route
         self.dose = dose
         self.series = series
         self.justification = justification
+        self.drug = drug
+        self.weightKg = weightKg
+        self.lot = lot
+        self.durationMinutes = durationMinutes
+    }
+
+    /// The drug given (ketamine when the record names none).
+    public var givenDrug: Drug { drug ?? .ketamine }
+
+    /// session.md "Amount given", exact: the dose in mg, or mg/kg × `weightKg`; nil when unknown.
+    public var amountGiven: Milligrams? {
+        switch dose.unit {
+        case .mg: Milligrams(dose.value)
+        case .mgPerKg: weightKg.flatMap { w in Milligrams(dose.value).flatMap { v in Milligrams(w).flatMap { v.times($0) } } }
+        }
     }
 }
 
@@ -291,9 +330,12 @@ public struct PregnancyStatusRecorded: Sendable, Equatable {
 public struct AlertAcknowledged: Sendable, Equatable {
     public var alertId: String
     public var note: String?
-    public init(alertId: String, note: String? = nil) {
+    /// A lot alert's acknowledgement (R15) names the lot instead of a patient (schema v2).
+    public var lot: String?
+    public init(alertId: String, note: String? = nil, lot: String? = nil) {
         self.alertId = alertId
         self.note = note
+        self.lot = lot
     }
 }
 

@@ -22,6 +22,15 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
     case auditReviewed = "AuditReviewed"
     case eventAmended = "EventAmended"
     case eventVoided = "EventVoided"
+    // The infusion session and the controlled-substance log (session.md).
+    case observationRecorded = "ObservationRecorded"
+    case dischargeRecorded = "DischargeRecorded"
+    case remsFormSubmitted = "RemsFormSubmitted"
+    case stockReceived = "StockReceived"
+    case stockWasted = "StockWasted"
+    case stockDisposed = "StockDisposed"
+    case stockAdjusted = "StockAdjusted"
+    case inventoryCounted = "InventoryCounted"
     // System streams (no patient): the store's own administration.
     case ruleSetAdopted = "RuleSetAdopted"
     case actorRegistered = "ActorRegistered"
@@ -53,6 +62,14 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
         case .auditReviewed: 18
         case .eventAmended: 19
         case .eventVoided: 20
+        case .observationRecorded: 21
+        case .dischargeRecorded: 22
+        case .remsFormSubmitted: 23
+        case .stockReceived: 24
+        case .stockWasted: 25
+        case .stockDisposed: 26
+        case .stockAdjusted: 27
+        case .inventoryCounted: 28
         case .ruleSetAdopted: 100
         case .actorRegistered: 101
         case .actorRetired: 102

@@ -20,7 +20,7 @@ func today() -> Day { SystemClock.today() }
 struct Query: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Projections computed from the log: protocol phase and schedule.",
-        subcommands: [Phase.self, Due.self, Audit.self, Alerts.self]
+        subcommands: [Phase.self, Due.self, Audit.self, Alerts.self, Inventory.self, Dispensing.self]
     )
 
     struct Due: StoreCommand {

@@ -17,6 +17,8 @@ import Testing
                 ("DrugHolidayStarted", 12), ("DrugHolidayEnded", 13), ("TaperStarted", 14),
                 ("MaintenanceDiscontinued", 15), ("PregnancyStatusRecorded", 16), ("AlertAcknowledged", 17),
                 ("AuditReviewed", 18), ("EventAmended", 19), ("EventVoided", 20),
+                ("ObservationRecorded", 21), ("DischargeRecorded", 22), ("RemsFormSubmitted", 23), ("StockReceived", 24),
+                ("StockWasted", 25), ("StockDisposed", 26), ("StockAdjusted", 27), ("InventoryCounted", 28),
                 ("RuleSetAdopted", 100), ("ActorRegistered", 101), ("ActorRetired", 102), ("ActorCredentialChanged", 103),
             ])
     }
@@ -58,6 +60,10 @@ import Testing
         checkPayload(PregnancyStatus.self, [("planning", 1), ("pregnant", 2), ("not-pregnant", 3), ("postpartum", 4)])
         checkPayload(SignatureMeaning.self, [("reviewed", 1), ("approved", 2), ("responsibility", 3)])
         checkPayload(CredentialChange.self, [("password-set", 1), ("token-issued", 2), ("token-revoked", 3)])
+        checkPayload(Drug.self, [("ketamine", 1), ("esketamine", 2)])
+        checkPayload(DisposalMethod.self, [("reverse-distributor", 1), ("destroyed", 2), ("returned", 3)])
+        checkPayload(AdjustmentReason.self, [("loss", 1), ("theft", 2), ("breakage", 3), ("count-correction", 4)])
+        checkPayload(CountKind.self, [("routine", 1), ("biennial", 2)])
     }
 
     private func checkPayload<E: _PayloadCoded & RawRepresentable & Equatable>(
@@ -104,6 +110,9 @@ import Testing
             ("non-response", 5), ("lft-abnormal", 6), ("urology-referral", 7), ("substance-use", 8),
             ("psychotic-symptoms", 9), ("bp-high", 10), ("pregnancy-planning", 11), ("infusion-during-pregnancy", 12),
             ("holiday-overrun", 13), ("booster-indicated", 14), ("relapse", 15), ("discontinuation-eligible", 16),
+            ("dosed-above-bp-limit", 17), ("session-bp-high", 18), ("desaturation", 19), ("deep-sedation", 20),
+            ("early-discharge", 21), ("discharged-without-criteria", 22), ("discharged-without-escort", 23), ("transferred", 24),
+            ("inventory-discrepancy", 25), ("lot-overdrawn", 26),
         ]
         #expect(AlertKind.allCases.map { ($0.rawValue, $0.code) }.elementsEqual(expected, by: { $0 == $1 }))
         for code in 0...UInt8.max {

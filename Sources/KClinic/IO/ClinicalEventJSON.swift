@@ -33,6 +33,14 @@ extension ClinicalEvent {
         case .actorRegistered: _DataFieldNames.actorRegistered
         case .actorRetired: _DataFieldNames.actorRetired
         case .actorCredentialChanged: _DataFieldNames.actorCredentialChanged
+        case .observationRecorded: _DataFieldNames.observationRecorded
+        case .dischargeRecorded: _DataFieldNames.dischargeRecorded
+        case .remsFormSubmitted: _DataFieldNames.remsFormSubmitted
+        case .stockReceived: _DataFieldNames.stockReceived
+        case .stockWasted: _DataFieldNames.stockWasted
+        case .stockDisposed: _DataFieldNames.stockDisposed
+        case .stockAdjusted: _DataFieldNames.stockAdjusted
+        case .inventoryCounted: _DataFieldNames.inventoryCounted
         }
     }
 
@@ -61,6 +69,10 @@ extension ClinicalEvent {
                 ("series", .string(e.series.rawValue)),
             ]
             if let j = e.justification { m.append(("justification", .string(j))) }
+            if let d = e.drug { m.append(("drug", .string(d.rawValue))) }
+            if let w = e.weightKg { m.append(("weightKg", jsonNumber(w))) }
+            if let l = e.lot { m.append(("lot", .string(l))) }
+            if let d = e.durationMinutes { m.append(("durationMinutes", .int(Int64(d)))) }
             return .object(m)
         case .scoreRecorded(let e):
             return .object([("instrument", .string(e.instrument.rawValue)), ("value", .int(Int64(e.value)))])
@@ -108,6 +120,7 @@ extension ClinicalEvent {
         case .alertAcknowledged(let e):
             var m: [(String, JSONValue)] = [("alertId", .string(e.alertId))]
             if let n = e.note { m.append(("note", .string(n))) }
+            if let l = e.lot { m.append(("lot", .string(l))) }
             return .object(m)
         case .auditReviewed(let e):
             var m: [(String, JSONValue)] = [("throughSequence", jsonUInt64(e.throughSequence))]
@@ -133,6 +146,58 @@ extension ClinicalEvent {
             return .object([("id", .string(e.id))])
         case .actorCredentialChanged(let e):
             return .object([("id", .string(e.id)), ("change", .string(e.change.rawValue))])
+        case .observationRecorded(let e):
+            var m: [(String, JSONValue)] = [("infusion", .string(e.infusion.lowercaseString))]
+            if let v = e.systolic { m.append(("systolic", .int(Int64(v)))) }
+            if let v = e.diastolic { m.append(("diastolic", .int(Int64(v)))) }
+            if let v = e.heartRate { m.append(("heartRate", .int(Int64(v)))) }
+            if let v = e.spo2 { m.append(("spo2", jsonNumber(v))) }
+            if let v = e.moaas { m.append(("moaas", .int(Int64(v)))) }
+            if let v = e.cadss { m.append(("cadss", .int(Int64(v)))) }
+            if let v = e.respiratoryDepression { m.append(("respiratoryDepression", .bool(v))) }
+            return .object(m)
+        case .dischargeRecorded(let e):
+            var m: [(String, JSONValue)] = [
+                ("infusion", .string(e.infusion.lowercaseString)), ("criteriaMet", .bool(e.criteriaMet)), ("escort", .bool(e.escort)),
+            ]
+            if let t = e.transferred { m.append(("transferred", .bool(t))) }
+            if let n = e.note { m.append(("note", .string(n))) }
+            return .object(m)
+        case .remsFormSubmitted(let e):
+            var m: [(String, JSONValue)] = [("infusion", .string(e.infusion.lowercaseString))]
+            if let r = e.reference { m.append(("reference", .string(r))) }
+            return .object(m)
+        case .stockReceived(let e):
+            var m: [(String, JSONValue)] = [
+                ("drug", .string(e.drug.rawValue)), ("lot", .string(e.lot)), ("quantityMg", jsonNumber(e.quantityMg)),
+                ("supplier", .string(e.supplier)),
+            ]
+            if let i = e.invoice { m.append(("invoice", .string(i))) }
+            if let c = e.concentrationMgPerMl { m.append(("concentrationMgPerMl", jsonNumber(c))) }
+            return .object(m)
+        case .stockWasted(let e):
+            var m: [(String, JSONValue)] = [
+                ("lot", .string(e.lot)), ("quantityMg", jsonNumber(e.quantityMg)), ("witness", .string(e.witness)),
+                ("reason", .string(e.reason)),
+            ]
+            if let i = e.infusion { m.append(("infusion", .string(i.lowercaseString))) }
+            return .object(m)
+        case .stockDisposed(let e):
+            var m: [(String, JSONValue)] = [
+                ("lot", .string(e.lot)), ("quantityMg", jsonNumber(e.quantityMg)), ("method", .string(e.method.rawValue)),
+                ("witness", .string(e.witness)),
+            ]
+            if let r = e.reference { m.append(("reference", .string(r))) }
+            return .object(m)
+        case .stockAdjusted(let e):
+            var m: [(String, JSONValue)] = [
+                ("lot", .string(e.lot)), ("quantityMg", jsonNumber(e.quantityMg)), ("reason", .string(e.reason.rawValue)),
+                ("witness", .string(e.witness)),
+            ]
+            if let r = e.reference { m.append(("reference", .string(r))) }
+            return .object(m)
+        case .inventoryCounted(let e):
+            return .object([("lot", .string(e.lot)), ("onHandMg", jsonNumber(e.onHandMg)), ("kind", .string(e.kind.rawValue))])
         }
     }
 
@@ -159,7 +224,7 @@ extension ClinicalEvent {
 private enum _DataFieldNames {
     static let patientEnrolled: [String] = ["protocol", "birthYear", "substanceUseHistory"]
     static let consentRecorded: [String] = ["kind"]
-    static let infusionAdministered: [String] = ["route", "dose", "series", "justification"]
+    static let infusionAdministered: [String] = ["route", "dose", "series", "justification", "drug", "weightKg", "lot", "durationMinutes"]
     static let scoreRecorded: [String] = ["instrument", "value"]
     static let labResulted: [String] = ["test", "abnormal", "values"]
     static let vitalsRecorded: [String] = ["systolic", "diastolic", "heartRate"]
@@ -173,7 +238,17 @@ private enum _DataFieldNames {
     static let taperStarted: [String] = ["steps"]
     static let maintenanceDiscontinued: [String] = ["reason"]
     static let pregnancyStatusRecorded: [String] = ["status"]
-    static let alertAcknowledged: [String] = ["alertId", "note"]
+    static let alertAcknowledged: [String] = ["alertId", "note", "lot"]
+    static let observationRecorded: [String] = [
+        "infusion", "systolic", "diastolic", "heartRate", "spo2", "moaas", "cadss", "respiratoryDepression",
+    ]
+    static let dischargeRecorded: [String] = ["infusion", "criteriaMet", "escort", "transferred", "note"]
+    static let remsFormSubmitted: [String] = ["infusion", "reference"]
+    static let stockReceived: [String] = ["drug", "lot", "quantityMg", "supplier", "invoice", "concentrationMgPerMl"]
+    static let stockWasted: [String] = ["lot", "quantityMg", "witness", "reason", "infusion"]
+    static let stockDisposed: [String] = ["lot", "quantityMg", "method", "witness", "reference"]
+    static let stockAdjusted: [String] = ["lot", "quantityMg", "reason", "witness", "reference"]
+    static let inventoryCounted: [String] = ["lot", "onHandMg", "kind"]
     static let auditReviewed: [String] = ["throughSequence", "checkpointHash", "note", "signature"]
     static let eventAmended: [String] = ["target", "reason", "data"]
     static let eventVoided: [String] = ["target", "reason"]
@@ -301,7 +376,29 @@ struct _DataValidator {
             let dose = try self.dose(try required(m, "dose", doseExpected))
             let series = try requiredEnum(m, "series", Series.self)
             let justification = try optionalText(m, "justification")
-            return .infusionAdministered(InfusionAdministered(route: route, dose: dose, series: series, justification: justification))
+            var drug: Drug? = nil
+            if let v = value(m, "drug") { drug = try readEnum(v, Drug.self, path("drug")) }
+            var weight: Double? = nil
+            if let v = value(m, "weightKg") { weight = try number(v, "weightKg", 20...350) }
+            let lot = try optionalLot(m, "lot")
+            let duration = try optionalInt(m, "durationMinutes", 1...240)
+            if drug == .esketamine {
+                // The esketamine label: one to three 28 mg nasal devices.
+                guard route == .intranasal else {
+                    throw InputError(
+                        field: path("route"), problem: "\(route.rawValue) is not how esketamine is given",
+                        expected: "intranasal for esketamine")
+                }
+                guard dose.unit == .mg, [28.0, 56.0, 84.0].contains(dose.value) else {
+                    throw InputError(
+                        field: path("dose"), problem: "\(jsonNumber(dose.value).jsonText) \(dose.unit.rawValue) is not an esketamine dose",
+                        expected: "28, 56 or 84 mg (one to three 28 mg devices)")
+                }
+            }
+            return .infusionAdministered(
+                InfusionAdministered(
+                    route: route, dose: dose, series: series, justification: justification, drug: drug, weightKg: weight, lot: lot,
+                    durationMinutes: duration))
 
         case .scoreRecorded:
             let instrument = try requiredEnum(m, "instrument", Instrument.self)
@@ -373,7 +470,113 @@ struct _DataValidator {
         case .alertAcknowledged:
             let alertId = try requiredText(m, "alertId")
             let note = try optionalText(m, "note")
-            return .alertAcknowledged(AlertAcknowledged(alertId: alertId, note: note))
+            let lot = try optionalLot(m, "lot")
+            return .alertAcknowledged(AlertAcknowledged(alertId: alertId, note: note, lot: lot))
+
+        case .observationRecorded:
+            let infusion = try requiredUUID(m, "infusion")
+            let systolic = try optionalInt(m, "systolic", 50...260)
+            let diastolic = try optionalInt(m, "diastolic", 30...160)
+            let heartRate = try optionalInt(m, "heartRate", 20...250)
+            var spo2: Double? = nil
+            if let v = value(m, "spo2") { spo2 = try number(v, "spo2", 50...100) }
+            let moaas = try optionalInt(m, "moaas", 0...5)
+            let cadss = try optionalInt(m, "cadss", 0...92)
+            var depression: Bool? = nil
+            if let v = value(m, "respiratoryDepression") { depression = try readBool(v, path("respiratoryDepression")) }
+            if let s = systolic, let d = diastolic, s <= d {
+                throw InputError(
+                    field: path("systolic"), problem: "\(s) is not above the diastolic \(d)", expected: "systolic greater than diastolic")
+            }
+            let o = ObservationRecorded(
+                infusion: infusion, systolic: systolic, diastolic: diastolic, heartRate: heartRate, spo2: spo2, moaas: moaas, cadss: cadss,
+                respiratoryDepression: depression)
+            guard
+                systolic != nil || diastolic != nil || heartRate != nil || spo2 != nil || moaas != nil || cadss != nil || depression != nil
+            else {
+                throw InputError(
+                    field: prefix, problem: "has no reading",
+                    expected: "at least one of systolic, diastolic, heartRate, spo2, moaas, cadss, respiratoryDepression")
+            }
+            return .observationRecorded(o)
+
+        case .dischargeRecorded:
+            let infusion = try requiredUUID(m, "infusion")
+            let criteria = try requiredBool(m, "criteriaMet")
+            let escort = try requiredBool(m, "escort")
+            var transferred: Bool? = nil
+            if let v = value(m, "transferred") { transferred = try readBool(v, path("transferred")) }
+            let note = try optionalText(m, "note")
+            return .dischargeRecorded(
+                DischargeRecorded(infusion: infusion, criteriaMet: criteria, escort: escort, transferred: transferred, note: note))
+
+        case .remsFormSubmitted:
+            let infusion = try requiredUUID(m, "infusion")
+            let reference = try optionalShort(m, "reference", max: 64)
+            return .remsFormSubmitted(RemsFormSubmitted(infusion: infusion, reference: reference))
+
+        case .stockReceived:
+            let drug = try requiredEnum(m, "drug", Drug.self)
+            let lot = try requiredLot(m)
+            let quantity = try quantity(m, "quantityMg")
+            let supplier = try requiredText(m, "supplier", max: 120)
+            let invoice = try optionalShort(m, "invoice", max: 64)
+            var concentration: Double? = nil
+            if let v = value(m, "concentrationMgPerMl") {
+                let c = try readNumber(v, path("concentrationMgPerMl"), "a number above 0, at most 500 mg/mL")
+                guard c > 0, c <= 500 else {
+                    throw InputError(
+                        field: path("concentrationMgPerMl"), problem: "\(shortJSON(v)) is out of range",
+                        expected: "a number above 0, at most 500 mg/mL")
+                }
+                concentration = c
+            }
+            return .stockReceived(
+                StockReceived(
+                    drug: drug, lot: lot, quantityMg: quantity, supplier: supplier, invoice: invoice, concentrationMgPerMl: concentration))
+
+        case .stockWasted:
+            let lot = try requiredLot(m)
+            let quantity = try quantity(m, "quantityMg")
+            let witness = try readActorId(try required(m, "witness", actorIdExpected), path("witness"))
+            let reason = try requiredText(m, "reason")
+            var infusion: UUID? = nil
+            if let v = value(m, "infusion") { infusion = try readUUID(v, path("infusion")) }
+            return .stockWasted(StockWasted(lot: lot, quantityMg: quantity, witness: witness, reason: reason, infusion: infusion))
+
+        case .stockDisposed:
+            let lot = try requiredLot(m)
+            let quantity = try quantity(m, "quantityMg")
+            let method = try requiredEnum(m, "method", DisposalMethod.self)
+            let witness = try readActorId(try required(m, "witness", actorIdExpected), path("witness"))
+            let reference = try optionalShort(m, "reference", max: 64)
+            return .stockDisposed(StockDisposed(lot: lot, quantityMg: quantity, method: method, witness: witness, reference: reference))
+
+        case .stockAdjusted:
+            let lot = try requiredLot(m)
+            let reason = try requiredEnum(m, "reason", AdjustmentReason.self)
+            let expected =
+                reason.isLoss
+                ? "a number below 0, at least -100000 mg (a \(reason.rawValue) takes stock away)"
+                : "a non-zero number from -100000 to 100000 mg"
+            let jq = try required(m, "quantityMg", expected)
+            let q = try readNumber(jq, path("quantityMg"), expected)
+            guard q != 0, abs(q) <= 100_000, !reason.isLoss || q < 0, Milligrams(q) != nil else {
+                throw InputError(field: path("quantityMg"), problem: "\(shortJSON(jq)) is out of range", expected: expected)
+            }
+            let witness = try readActorId(try required(m, "witness", actorIdExpected), path("witness"))
+            let reference = try optionalShort(m, "reference", max: 64)
+            return .stockAdjusted(StockAdjusted(lot: lot, quantityMg: q, reason: reason, witness: witness, reference: reference))
+
+        case .inventoryCounted:
+            let lot = try requiredLot(m)
+            let expected = "a number from 0 to 100000 mg"
+            let jq = try required(m, "onHandMg", expected)
+            let q = try readNumber(jq, path("onHandMg"), expected)
+            guard q >= 0, q <= 100_000 else {
+                throw InputError(field: path("onHandMg"), problem: "\(shortJSON(jq)) is out of range", expected: expected)
+            }
+            return .inventoryCounted(InventoryCounted(lot: lot, onHandMg: q, kind: try requiredEnum(m, "kind", CountKind.self)))
 
         case .auditReviewed:
             let through = try readUInt64(try required(m, "throughSequence", uint64Expected), path("throughSequence"))
@@ -416,6 +619,46 @@ struct _DataValidator {
             let id = try readActorId(try required(m, "id", actorIdExpected), path("id"))
             return .actorCredentialChanged(ActorCredentialChanged(id: id, change: try requiredEnum(m, "change", CredentialChange.self)))
         }
+    }
+
+    static let lotExpected = "1 to 40 of A-Z a-z 0-9 . _ / -"
+
+    func optionalLot(_ m: [(String, JSONValue)], _ key: String) throws(InputError) -> String? {
+        guard let v = value(m, key) else { return nil }
+        guard case .string(let s) = v else { throw wrongKind(path(key), v, _DataValidator.lotExpected) }
+        guard LotStream.isValidLot(s) else {
+            throw InputError(field: path(key), problem: "\(quotedForMessage(s)) is not a valid lot", expected: _DataValidator.lotExpected)
+        }
+        return s
+    }
+
+    func requiredLot(_ m: [(String, JSONValue)]) throws(InputError) -> String {
+        _ = try required(m, "lot", _DataValidator.lotExpected)
+        guard let lot = try optionalLot(m, "lot") else { throw missingField(path("lot"), _DataValidator.lotExpected) }
+        return lot
+    }
+
+    /// A stock quantity: above 0, at most 100,000 mg.
+    func quantity(_ m: [(String, JSONValue)], _ key: String) throws(InputError) -> Double {
+        let expected = "a number above 0, at most 100000 mg"
+        let v = try required(m, key, expected)
+        let q = try readNumber(v, path(key), expected)
+        guard q > 0, q <= 100_000, Milligrams(q) != nil else {
+            throw InputError(field: path(key), problem: "\(shortJSON(v)) is out of range", expected: expected)
+        }
+        return q
+    }
+
+    func number(_ v: JSONValue, _ key: String, _ range: ClosedRange<Double>) throws(InputError) -> Double {
+        let expected = "a number from \(jsonNumber(range.lowerBound).jsonText) to \(jsonNumber(range.upperBound).jsonText)"
+        let x = try readNumber(v, path(key), expected)
+        guard range.contains(x) else { throw InputError(field: path(key), problem: "\(shortJSON(v)) is out of range", expected: expected) }
+        return x
+    }
+
+    func optionalShort(_ m: [(String, JSONValue)], _ key: String, max: Int) throws(InputError) -> String? {
+        guard let v = value(m, key) else { return nil }
+        return try readText(v, required: false, path(key), max: max)
     }
 
     var doseExpected: String { "an object {value, unit}: value from 0.01 to 5 mg/kg or from 1 to 1000 mg" }

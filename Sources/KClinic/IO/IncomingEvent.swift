@@ -122,13 +122,24 @@ public struct IncomingEvent: Sendable, Equatable {
                 field: "type", problem: "\(type.rawValue) is recorded by kstore itself and cannot be imported", expected: typeExpected())
         }
 
-        // patient
-        guard let fPatient = fields.patient else { throw missingField("patient", patientExpected) }
-        guard let patientOK = fPatient.withBytes({ isValidPatientId($0) as Bool }), let patient = fPatient.string else {
-            throw wrongKind("patient", fPatient, patientExpected)
-        }
-        guard patientOK else {
-            throw InputError(field: "patient", problem: "\(quotedForMessage(patient)) is not a valid patient id", expected: patientExpected)
+        // patient (absent for the stock types, whose stream is their lot; and for a correction of
+        // a stock event or a lot alert's acknowledgement: session.md)
+        var patient: String? = nil
+        if let fPatient = fields.patient, !fPatient.isNull {
+            guard let patientOK = fPatient.withBytes({ isValidPatientId($0) as Bool }), let p = fPatient.string else {
+                throw wrongKind("patient", fPatient, patientExpected)
+            }
+            guard patientOK else {
+                throw InputError(field: "patient", problem: "\(quotedForMessage(p)) is not a valid patient id", expected: patientExpected)
+            }
+            guard !type.isStock else {
+                throw InputError(
+                    field: "patient", problem: "a \(type.rawValue) carries no patient",
+                    expected: "no patient: a stock event belongs to its lot")
+            }
+            patient = p
+        } else if !type.isStock && !type.isCorrection && type != .alertAcknowledged {
+            throw missingField("patient", patientExpected)
         }
 
         // occurredAt
@@ -171,8 +182,26 @@ public struct IncomingEvent: Sendable, Equatable {
         guard case .value(let jData) = fData else { throw wrongKind("data", fData, "an object, possibly empty") }
         let event = try ClinicalEvent.from(type: type, data: jData, now: now)
 
+        // The stream: the patient's, or the lot's.
+        let stream: String
+        if let lot = event.stockLot {
+            if patient != nil {
+                throw InputError(
+                    field: "patient", problem: "a lot alert's acknowledgement carries no patient",
+                    expected: "either patient (a patient's alert) or data.lot (a lot alert)")
+            }
+            stream = LotStream.stream(lot)
+        } else if let patient {
+            stream = patient
+        } else if type.isCorrection {
+            // A correction of a stock event: its stream is the target's (the importer finds it).
+            stream = ""
+        } else {
+            throw missingField("patient", type == .alertAcknowledged ? patientExpected + " (or data.lot for a lot alert)" : patientExpected)
+        }
+
         return IncomingEvent(
-            eventId: eventId, type: type, patient: patient, occurredAt: occurredAt, actor: actor, event: event,
+            eventId: eventId, type: type, patient: stream, occurredAt: occurredAt, actor: actor, event: event,
             expectedVersion: expectedVersion)
     }
 

@@ -76,6 +76,10 @@ extension MedicationAction: _FastNamed { static let _names = _makeNames() }
 extension PregnancyStatus: _FastNamed { static let _names = _makeNames() }
 extension CredentialChange: _FastNamed { static let _names = _makeNames() }
 extension SignatureMeaning: _FastNamed { static let _names = _makeNames() }
+extension Drug: _FastNamed { static let _names = _makeNames() }
+extension DisposalMethod: _FastNamed { static let _names = _makeNames() }
+extension AdjustmentReason: _FastNamed { static let _names = _makeNames() }
+extension CountKind: _FastNamed { static let _names = _makeNames() }
 
 /// The reverse of an enum's stable storage codes: the case of each code, in an array indexed by
 /// the code, built once from the enum's one case → code table (its exhaustive `code` switch,

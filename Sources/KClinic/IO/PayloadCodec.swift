@@ -18,7 +18,10 @@ import struct Foundation.UUID
 public enum PayloadCodec {
     public static func currentSchemaVersion(_ type: EventType) -> UInt8 {
         switch type {
-        case .infusionAdministered: 2
+        // v3: the drug, weight, lot and duration of session.md.
+        case .infusionAdministered: 3
+        // v2: a lot alert's acknowledgement names its lot.
+        case .alertAcknowledged: 2
         // v2: the electronic signature (reviews and adoptions), the printed name (actors).
         case .auditReviewed, .ruleSetAdopted, .actorRegistered: 2
         default: 1
@@ -59,6 +62,16 @@ public enum PayloadCodec {
             w.writeByte(e.series.payloadCode)
             // v2
             w.writeOptionalString(e.justification)
+            // v3
+            if let d = e.drug {
+                w.writeByte(1)
+                w.writeByte(d.payloadCode)
+            } else {
+                w.writeByte(0)
+            }
+            writeOptionalDouble(e.weightKg, &w)
+            w.writeOptionalString(e.lot)
+            writeOptionalInt(e.durationMinutes, &w)
         case .scoreRecorded(let e):
             w.writeByte(e.instrument.payloadCode)
             w.writeVarInt(Int64(e.value))
@@ -118,6 +131,8 @@ public enum PayloadCodec {
         case .alertAcknowledged(let e):
             w.writeString(e.alertId)
             w.writeOptionalString(e.note)
+            // v2
+            w.writeOptionalString(e.lot)
         case .auditReviewed(let e):
             w.writeVarUInt(e.throughSequence)
             w.writeOptionalString(e.checkpointHash)
@@ -149,6 +164,58 @@ public enum PayloadCodec {
         case .actorCredentialChanged(let e):
             w.writeString(e.id)
             w.writeByte(e.change.payloadCode)
+        case .observationRecorded(let e):
+            writeUUID(e.infusion, &w)
+            writeOptionalInt(e.systolic, &w)
+            writeOptionalInt(e.diastolic, &w)
+            writeOptionalInt(e.heartRate, &w)
+            writeOptionalDouble(e.spo2, &w)
+            writeOptionalInt(e.moaas, &w)
+            writeOptionalInt(e.cadss, &w)
+            writeOptionalBool(e.respiratoryDepression, &w)
+        case .dischargeRecorded(let e):
+            writeUUID(e.infusion, &w)
+            w.writeBool(e.criteriaMet)
+            w.writeBool(e.escort)
+            writeOptionalBool(e.transferred, &w)
+            w.writeOptionalString(e.note)
+        case .remsFormSubmitted(let e):
+            writeUUID(e.infusion, &w)
+            w.writeOptionalString(e.reference)
+        case .stockReceived(let e):
+            w.writeByte(e.drug.payloadCode)
+            w.writeString(e.lot)
+            w.writeDouble(e.quantityMg)
+            w.writeString(e.supplier)
+            w.writeOptionalString(e.invoice)
+            writeOptionalDouble(e.concentrationMgPerMl, &w)
+        case .stockWasted(let e):
+            w.writeString(e.lot)
+            w.writeDouble(e.quantityMg)
+            w.writeString(e.witness)
+            w.writeString(e.reason)
+            if let i = e.infusion {
+                w.writeByte(1)
+                writeUUID(i, &w)
+            } else {
+                w.writeByte(0)
+            }
+        case .stockDisposed(let e):
+            w.writeString(e.lot)
+            w.writeDouble(e.quantityMg)
+            w.writeByte(e.method.payloadCode)
+            w.writeString(e.witness)
+            w.writeOptionalString(e.reference)
+        case .stockAdjusted(let e):
+            w.writeString(e.lot)
+            w.writeDouble(e.quantityMg)
+            w.writeByte(e.reason.payloadCode)
+            w.writeString(e.witness)
+            w.writeOptionalString(e.reference)
+        case .inventoryCounted(let e):
+            w.writeString(e.lot)
+            w.writeDouble(e.onHandMg)
+            w.writeByte(e.kind.payloadCode)
         }
     }
 
@@ -175,8 +242,15 @@ public enum PayloadCodec {
             let series = try readEnum(&r, Series.init(payloadCode:))
             // v1 ends here; v2 appends the justification.
             let justification: String? = schemaVersion >= 2 ? try r.readOptionalString() : nil
-            event = .infusionAdministered(
-                InfusionAdministered(route: route, dose: Dose(value: value, unit: unit), series: series, justification: justification))
+            // v2 ends here; v3 appends drug, weight, lot and duration.
+            var inf = InfusionAdministered(route: route, dose: Dose(value: value, unit: unit), series: series, justification: justification)
+            if schemaVersion >= 3 {
+                inf.drug = try r.readBool() ? try readEnum(&r, Drug.init(payloadCode:)) : nil
+                inf.weightKg = try readOptionalDouble(&r)
+                inf.lot = try r.readOptionalString()
+                inf.durationMinutes = try readOptionalInt(&r)
+            }
+            event = .infusionAdministered(inf)
         case .scoreRecorded:
             let instrument = try readEnum(&r, Instrument.init(payloadCode:))
             event = .scoreRecorded(ScoreRecorded(instrument: instrument, value: try readInt(&r)))
@@ -239,7 +313,9 @@ public enum PayloadCodec {
             event = .pregnancyStatusRecorded(PregnancyStatusRecorded(status: try readEnum(&r, PregnancyStatus.init(payloadCode:))))
         case .alertAcknowledged:
             let alertId = try r.readString()
-            event = .alertAcknowledged(AlertAcknowledged(alertId: alertId, note: try r.readOptionalString()))
+            let note = try r.readOptionalString()
+            let lot: String? = schemaVersion >= 2 ? try r.readOptionalString() : nil
+            event = .alertAcknowledged(AlertAcknowledged(alertId: alertId, note: note, lot: lot))
         case .auditReviewed:
             let through = try r.readVarUInt()
             let hash = try r.readOptionalString()
@@ -278,6 +354,65 @@ public enum PayloadCodec {
         case .actorCredentialChanged:
             let id = try r.readString()
             event = .actorCredentialChanged(ActorCredentialChanged(id: id, change: try readEnum(&r, CredentialChange.init(payloadCode:))))
+        case .observationRecorded:
+            let infusion = try readUUID(&r)
+            let systolic = try readOptionalInt(&r)
+            let diastolic = try readOptionalInt(&r)
+            let heartRate = try readOptionalInt(&r)
+            let spo2 = try readOptionalDouble(&r)
+            let moaas = try readOptionalInt(&r)
+            let cadss = try readOptionalInt(&r)
+            let depression = try readOptionalBool(&r)
+            event = .observationRecorded(
+                ObservationRecorded(
+                    infusion: infusion, systolic: systolic, diastolic: diastolic, heartRate: heartRate, spo2: spo2, moaas: moaas,
+                    cadss: cadss, respiratoryDepression: depression))
+        case .dischargeRecorded:
+            let infusion = try readUUID(&r)
+            let criteria = try r.readBool()
+            let escort = try r.readBool()
+            let transferred = try readOptionalBool(&r)
+            event = .dischargeRecorded(
+                DischargeRecorded(
+                    infusion: infusion, criteriaMet: criteria, escort: escort, transferred: transferred, note: try r.readOptionalString()))
+        case .remsFormSubmitted:
+            let infusion = try readUUID(&r)
+            event = .remsFormSubmitted(RemsFormSubmitted(infusion: infusion, reference: try r.readOptionalString()))
+        case .stockReceived:
+            let drug = try readEnum(&r, Drug.init(payloadCode:))
+            let lot = try r.readString()
+            let q = try r.readDouble()
+            let supplier = try r.readString()
+            let invoice = try r.readOptionalString()
+            event = .stockReceived(
+                StockReceived(
+                    drug: drug, lot: lot, quantityMg: q, supplier: supplier, invoice: invoice,
+                    concentrationMgPerMl: try readOptionalDouble(&r)))
+        case .stockWasted:
+            let lot = try r.readString()
+            let q = try r.readDouble()
+            let witness = try r.readString()
+            let reason = try r.readString()
+            let infusion: UUID? = try r.readBool() ? try readUUID(&r) : nil
+            event = .stockWasted(StockWasted(lot: lot, quantityMg: q, witness: witness, reason: reason, infusion: infusion))
+        case .stockDisposed:
+            let lot = try r.readString()
+            let q = try r.readDouble()
+            let method = try readEnum(&r, DisposalMethod.init(payloadCode:))
+            let witness = try r.readString()
+            event = .stockDisposed(
+                StockDisposed(lot: lot, quantityMg: q, method: method, witness: witness, reference: try r.readOptionalString()))
+        case .stockAdjusted:
+            let lot = try r.readString()
+            let q = try r.readDouble()
+            let reason = try readEnum(&r, AdjustmentReason.init(payloadCode:))
+            let witness = try r.readString()
+            event = .stockAdjusted(
+                StockAdjusted(lot: lot, quantityMg: q, reason: reason, witness: witness, reference: try r.readOptionalString()))
+        case .inventoryCounted:
+            let lot = try r.readString()
+            let q = try r.readDouble()
+            event = .inventoryCounted(InventoryCounted(lot: lot, onHandMg: q, kind: try readEnum(&r, CountKind.init(payloadCode:))))
         }
         guard r.isAtEnd else { throw .invalidValue("\(r.remaining) trailing bytes after a \(type.rawValue) payload") }
         return event
@@ -333,6 +468,32 @@ public enum PayloadCodec {
     }
 
     @inline(__always)
+    static func writeOptionalDouble(_ v: Double?, _ w: inout BinaryWriter) {
+        if let v {
+            w.writeByte(1)
+            w.writeDouble(v)
+        } else {
+            w.writeByte(0)
+        }
+    }
+
+    static func readOptionalDouble(_ r: inout BinaryReader) throws(BinaryError) -> Double? {
+        try r.readBool() ? try r.readDouble() : nil
+    }
+
+    static func writeOptionalBool(_ v: Bool?, _ w: inout BinaryWriter) {
+        if let v {
+            w.writeByte(1)
+            w.writeBool(v)
+        } else {
+            w.writeByte(0)
+        }
+    }
+
+    static func readOptionalBool(_ r: inout BinaryReader) throws(BinaryError) -> Bool? {
+        try r.readBool() ? try r.readBool() : nil
+    }
+
     static func readInt(_ r: inout BinaryReader) throws(BinaryError) -> Int {
         Int(truncatingIfNeeded: try r.readVarInt())
     }
@@ -599,6 +760,49 @@ extension CredentialChange: _PayloadCoded {
         case .passwordSet: 1
         case .tokenIssued: 2
         case .tokenRevoked: 3
+        }
+    }
+    static let _byPayloadCode = _makePayloadCodes()
+}
+
+extension Drug: _PayloadCoded {
+    var payloadCode: UInt8 {
+        switch self {
+        case .ketamine: 1
+        case .esketamine: 2
+        }
+    }
+    static let _byPayloadCode = _makePayloadCodes()
+}
+
+extension DisposalMethod: _PayloadCoded {
+    var payloadCode: UInt8 {
+        switch self {
+        case .reverseDistributor: 1
+        case .destroyed: 2
+        case .returned: 3
+        }
+    }
+    static let _byPayloadCode = _makePayloadCodes()
+}
+
+extension AdjustmentReason: _PayloadCoded {
+    var payloadCode: UInt8 {
+        switch self {
+        case .loss: 1
+        case .theft: 2
+        case .breakage: 3
+        case .countCorrection: 4
+        }
+    }
+    static let _byPayloadCode = _makePayloadCodes()
+}
+
+extension CountKind: _PayloadCoded {
+    var payloadCode: UInt8 {
+        switch self {
+        case .routine: 1
+        case .biennial: 2
         }
     }
     static let _byPayloadCode = _makePayloadCodes()

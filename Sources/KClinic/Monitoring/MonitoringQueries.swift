@@ -1,3 +1,5 @@
+import struct Foundation.UUID
+
 /// R10: how an item stands on the evaluation date.
 public enum DueStatus: String, CaseIterable, Sendable, Equatable, Codable {
     case ok, due, overdue, missing
@@ -11,7 +13,10 @@ public struct DueItem: Sendable, Equatable {
     public var dueFrom: Day?
     public var dueBy: Day?
     public var status: DueStatus
-    public init(patient: String, item: String, lastDone: Day?, dueFrom: Day?, dueBy: Day?, status: DueStatus) {
+    /// R14: the session (its infusion's eventId) a `rems-form` row is for.
+    public var session: UUID?
+    public init(patient: String, item: String, lastDone: Day?, dueFrom: Day?, dueBy: Day?, status: DueStatus, session: UUID? = nil) {
+        self.session = session
         self.patient = patient
         self.item = item
         self.lastDone = lastDone
@@ -24,13 +29,16 @@ public struct DueItem: Sendable, Equatable {
 /// R11: what a finding is about. Findings of the same date sort in this order.
 public enum AuditScope: String, CaseIterable, Sendable, Equatable, Codable {
     case baseline, visit, quarter, year
+    /// R13: one infusion's session.
+    case session
 
     var rank: Int {
         switch self {
         case .baseline: 0
         case .visit: 1
-        case .quarter: 2
-        case .year: 3
+        case .session: 2
+        case .quarter: 3
+        case .year: 4
         }
     }
 }
@@ -45,7 +53,13 @@ public struct AuditFinding: Sendable, Equatable {
     public var periodEnd: Day?
     /// Item names, sorted.
     public var missing: [String]
-    public init(patient: String, scope: AuditScope, date: Day? = nil, periodStart: Day? = nil, periodEnd: Day? = nil, missing: [String]) {
+    /// A session finding's infusion.
+    public var infusion: UUID?
+    public init(
+        patient: String, scope: AuditScope, date: Day? = nil, periodStart: Day? = nil, periodEnd: Day? = nil, infusion: UUID? = nil,
+        missing: [String]
+    ) {
+        self.infusion = infusion
         self.patient = patient
         self.scope = scope
         self.date = date
@@ -66,8 +80,10 @@ extension MonitoringProjection {
     /// on or before `day`, or the underlying status is `discontinued`.
     public static func due(_ m: MonitoringState, phase: PhaseState, on day: Day, rules: RuleSet) -> [DueItem] {
         guard evaluable.contains(day.ordinal), let first = phase.firstEventDay, first <= day else { return [] }
+        // R14: the REMS form is the session's obligation, whatever the status.
+        let rems = phase.sessions.remsDue(patient: m.patient, on: day, rules: rules)
         // R10: none while the (underlying, R9) status is discontinued.
-        guard phase.underlyingStatus(on: day, rules) != .discontinued else { return [] }
+        guard phase.underlyingStatus(on: day, rules) != .discontinued else { return rems }
         let t0 = m.t0.flatMap { $0 <= day ? $0 : nil }
         var out: [DueItem] = []
         out.reserveCapacity(rules.monitoring.count + MonitoringDoc.periodItems.count)
@@ -121,7 +137,12 @@ extension MonitoringProjection {
                 out.append(item)
             }
         }
-        out.sort { $0.item < $1.item }
+        out += rems
+        out.sort {
+            ($0.item, $0.dueFrom?.ordinal ?? .min, $0.session?.uuidString ?? "") < (
+                $1.item, $1.dueFrom?.ordinal ?? .min, $1.session?.uuidString ?? ""
+            )
+        }
         return out
     }
 
@@ -129,8 +150,11 @@ extension MonitoringProjection {
     /// sorted by date (a period's start), then scope (baseline, visit, quarter, year). `m` and
     /// `phase` must be folded through `day`.
     public static func audit(_ m: MonitoringState, phase: PhaseState, on day: Day, rules: RuleSet) -> [AuditFinding] {
-        guard evaluable.contains(day.ordinal), let t0 = m.t0, t0 <= day else { return [] }
-        var out: [AuditFinding] = []
+        guard evaluable.contains(day.ordinal) else { return [] }
+        // R13: sessions are audited from `sessionAuditFrom`, with or without a T0.
+        let sessions = phase.sessions.findings(patient: m.patient, on: day, rules: rules)
+        guard let t0 = m.t0, t0 <= day else { return sessions }
+        var out: [AuditFinding] = sessions
 
         // Baseline: dated T0.
         if m.baseline != MonitoringDoc.baselineComplete {
@@ -173,7 +197,9 @@ extension MonitoringProjection {
         out.sort { a, b in
             let da = a.date ?? a.periodStart ?? t0
             let db = b.date ?? b.periodStart ?? t0
-            return da != db ? da < db : a.scope.rank < b.scope.rank
+            if da != db { return da < db }
+            if a.scope.rank != b.scope.rank { return a.scope.rank < b.scope.rank }
+            return (a.infusion?.uuidString.lowercased() ?? "") < (b.infusion?.uuidString.lowercased() ?? "")
         }
         return out
     }

@@ -53,6 +53,7 @@ extension PhaseState {
             treatmentProtocol = p.protocol
         case .infusionAdministered(let inf):
             infusion(inf, ref, key, rules)
+            sessionInfusion(inf, ref, key.epochMillis, rules)
         case .scoreRecorded(let s):
             switch s.instrument {
             case .madrs: madrs(s.value, ref, key, rules)
@@ -65,6 +66,15 @@ extension PhaseState {
             if v.systolic > rules.bpSystolicMax || v.diastolic > rules.bpDiastolicMax {
                 raise(.bpHigh, ref, facts: .bloodPressure(systolic: v.systolic, diastolic: v.diastolic))
             }
+            sessionVitals(v, key.epochMillis, rules)
+        case .observationRecorded(let o):
+            sessionObservation(o, ref, key.epochMillis, rules)
+        case .dischargeRecorded(let d):
+            sessionDischarge(d, ref, key.epochMillis, rules)
+        case .remsFormSubmitted(let f):
+            sessionForm(f, ref)
+        case .stockReceived, .stockWasted, .stockDisposed, .stockAdjusted, .inventoryCounted:
+            break
         case .sideEffectReported(let se):
             switch se.category {
             case .urological: raise(.urologyReferral, ref, facts: .finding(screening: false))

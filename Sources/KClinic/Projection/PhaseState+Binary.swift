@@ -9,7 +9,7 @@ import struct Foundation.UUID
 /// a leading version byte, then the fields in declaration order with KBinary's primitives
 /// (varints, zig-zag varints for signed values, raw 16-byte UUIDs, presence bytes for optionals).
 extension PhaseState {
-    public static let binaryFormatVersion: UInt8 = 2
+    public static let binaryFormatVersion: UInt8 = 3
 
     public func encode(into w: inout BinaryWriter) {
         w.writeByte(PhaseState.binaryFormatVersion)
@@ -97,6 +97,8 @@ extension PhaseState {
             w.writeUUID(p.source)
             w.writeRef(p.ack)
         }
+        // Format 3: the sessions (R13, R14).
+        w.writeSessions(sessions)
     }
 
     public static func decode(from r: inout BinaryReader) throws(BinaryError) -> PhaseState {
@@ -186,6 +188,7 @@ extension PhaseState {
             let source = try r.readUUID()
             s.pendingAcks.append(PendingAck(kind: kind, source: source, ack: try r.readRef()))
         }
+        s.sessions = try r.readSessions()
         return s
     }
 
@@ -340,6 +343,18 @@ extension BinaryWriter {
             writeInt(value)
             writeInt(baseline)
             writeInt(days)
+        case .saturation(let spo2, let depression):
+            writeByte(11)
+            writeBool(spo2 != nil)
+            if let spo2 { writeDouble(spo2) }
+            writeBool(depression)
+        case .sedation(let m):
+            writeByte(12)
+            writeInt(m)
+        case .observationTime(let minutes, let minimum):
+            writeByte(13)
+            writeInt(minutes)
+            writeInt(minimum)
         }
     }
 }
@@ -459,8 +474,96 @@ extension BinaryReader {
             let v = try readSmallInt()
             let b = try readSmallInt()
             facts = .trigger(value: v, baseline: b, days: try readSmallInt())
+        case 11:
+            let spo2: Double? = try readBool() ? try readDouble() : nil
+            facts = .saturation(spo2: spo2, respiratoryDepression: try readBool())
+        case 12: facts = .sedation(moaas: try readSmallInt())
+        case 13:
+            let minutes = try readSmallInt()
+            facts = .observationTime(minutes: minutes, minimum: try readSmallInt())
         default: throw .invalidValue("alert facts \(tag)")
         }
         return ProtocolAlert(kind: kind, source: source, raisedOn: raisedOn, acknowledged: ack, facts: facts)
+    }
+}
+
+// MARK: - Sessions (format 3)
+
+extension BinaryWriter {
+    fileprivate mutating func writeSessions(_ s: SessionState) {
+        writeVarUInt(UInt64(s.recent.count))
+        for r in s.recent {
+            writeRef(r.infusion)
+            writeVarInt(r.t0)
+            writeVarInt(r.t1)
+            writeByte(r.drug == .esketamine ? 2 : 1)
+            writeBool(r.audited)
+            writeBool(r.unjustified)
+            writeBool(r.discharge != nil)
+            if let d = r.discharge { writeVarInt(d) }
+        }
+        writeVarUInt(UInt64(s.readings.count))
+        for r in s.readings {
+            writeVarInt(r.millis)
+            writeInt(r.systolic)
+            writeInt(r.diastolic)
+            writeBool(r.infusion != nil)
+            if let i = r.infusion { writeUUID(i) }
+        }
+        writeVarUInt(UInt64(s.audits.count))
+        for a in s.audits {
+            writeUUID(a.infusion)
+            writeDay(a.day)
+            writeVarUInt(UInt64(a.have))
+            writeBool(a.esketamine)
+            writeOptionalDay(a.formDay)
+        }
+        writeVarUInt(UInt64(s.pendingForms.count))
+        for p in s.pendingForms {
+            writeUUID(p.infusion)
+            writeDay(p.day)
+        }
+    }
+}
+
+extension BinaryReader {
+    fileprivate mutating func readSessions() throws(BinaryError) -> SessionState {
+        var s = SessionState()
+        var n = try readLength()
+        for _ in 0..<n {
+            let ref = try readRef()
+            let t0 = try readVarInt()
+            let t1 = try readVarInt()
+            let drug: Drug = try readByte() == 2 ? .esketamine : .ketamine
+            let audited = try readBool()
+            let unjustified = try readBool()
+            let discharge: Int64? = try readBool() ? try readVarInt() : nil
+            s.recent.append(
+                SessionState.Recent(
+                    infusion: ref, t0: t0, t1: t1, drug: drug, audited: audited, unjustified: unjustified, discharge: discharge))
+        }
+        n = try readLength()
+        for _ in 0..<n {
+            let millis = try readVarInt()
+            let sys = try readSmallInt()
+            let dia = try readSmallInt()
+            let infusion: UUID? = try readBool() ? try readUUID() : nil
+            s.readings.append(SessionState.Reading(millis: millis, systolic: sys, diastolic: dia, infusion: infusion))
+        }
+        n = try readLength()
+        for _ in 0..<n {
+            let id = try readUUID()
+            let day = try readDay()
+            let have = try readVarUInt()
+            guard have <= UInt64(UInt16.max) else { throw .invalidValue("session items \(have)") }
+            let esk = try readBool()
+            s.audits.append(SessionState.Audit(infusion: id, day: day, have: UInt16(have), esketamine: esk, formDay: try readOptionalDay()))
+        }
+        n = try readLength()
+        for _ in 0..<n {
+            let id = try readUUID()
+            s.pendingForms.append(SessionState.PendingForm(infusion: id, day: try readDay()))
+        }
+        return s
     }
 }

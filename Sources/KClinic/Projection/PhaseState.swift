@@ -185,6 +185,8 @@ public struct PhaseState: Sendable, Equatable {
     public internal(set) var trigger: Trigger?
     public internal(set) var alerts: [ProtocolAlert] = []
     public internal(set) var pendingAcks: [PendingAck] = []
+    /// R13/R14: the sessions (session.md).
+    public internal(set) var sessions = SessionState()
 
     public init(patient: String) {
         self.patient = patient

@@ -23,11 +23,24 @@ public enum AlertKind: String, CaseIterable, Sendable, Equatable, Codable {
     case boosterIndicated = "booster-indicated"
     case relapse
     case discontinuationEligible = "discontinuation-eligible"
+    // R13 (session.md)
+    case dosedAboveBpLimit = "dosed-above-bp-limit"
+    case sessionBpHigh = "session-bp-high"
+    case desaturation
+    case deepSedation = "deep-sedation"
+    case earlyDischarge = "early-discharge"
+    case dischargedWithoutCriteria = "discharged-without-criteria"
+    case dischargedWithoutEscort = "discharged-without-escort"
+    case transferred
+    // R15: lot alerts (never in a patient's state; listed by `query inventory`)
+    case inventoryDiscrepancy = "inventory-discrepancy"
+    case lotOverdrawn = "lot-overdrawn"
 
     public var severity: AlertSeverity {
         switch self {
         case .pregnancyPlanning, .discontinuationEligible: .info
         case .psychoticSymptoms, .infusionDuringPregnancy: .critical
+        case .desaturation, .dischargedWithoutCriteria, .transferred, .inventoryDiscrepancy, .lotOverdrawn: .critical
         default: .warning
         }
     }
@@ -51,6 +64,16 @@ public enum AlertKind: String, CaseIterable, Sendable, Equatable, Codable {
         case .boosterIndicated: 14
         case .relapse: 15
         case .discontinuationEligible: 16
+        case .dosedAboveBpLimit: 17
+        case .sessionBpHigh: 18
+        case .desaturation: 19
+        case .deepSedation: 20
+        case .earlyDischarge: 21
+        case .dischargedWithoutCriteria: 22
+        case .dischargedWithoutEscort: 23
+        case .transferred: 24
+        case .inventoryDiscrepancy: 25
+        case .lotOverdrawn: 26
         }
     }
 
@@ -89,6 +112,12 @@ public enum AlertFacts: Sendable, Equatable {
     case taper(start: Day)
     /// booster-indicated: the PHQ-2, its baseline, the run length.
     case trigger(value: Int, baseline: Int, days: Int)
+    /// desaturation (R13): the SpO2 if read, and whether respiratory depression was observed.
+    case saturation(spo2: Double?, respiratoryDepression: Bool)
+    /// deep-sedation (R13): the MOAA/S.
+    case sedation(moaas: Int)
+    /// early-discharge (R13): whole minutes observed, the drug's minimum.
+    case observationTime(minutes: Int, minimum: Int)
 }
 
 /// One alert of R7, as the fold keeps it.
@@ -139,7 +168,23 @@ public struct ProtocolAlert: Sendable, Equatable {
         case .score(let value, let baseline):
             return "Response assessment MADRS \(value) against baseline \(baseline) is not a response: the acute series did not respond."
         case .bloodPressure(let s, let d):
-            return "Blood pressure \(s)/\(d) mmHg is above the pre-dose limit."
+            switch kind {
+            case .dosedAboveBpLimit:
+                return "Dosed with a pre-dose blood pressure of \(s)/\(d) mmHg, above the limit, and no justification recorded."
+            case .sessionBpHigh:
+                return "Blood pressure \(s)/\(d) mmHg during the session is above the session limit."
+            default:
+                return "Blood pressure \(s)/\(d) mmHg is above the pre-dose limit."
+            }
+        case .saturation(let spo2, let depression):
+            var parts: [String] = []
+            if let spo2 { parts.append("SpO2 \(ProtocolAlert.number(spo2))%") }
+            if depression { parts.append("respiratory depression observed") }
+            return "Desaturation during the session: " + parts.joined(separator: ", ") + "."
+        case .sedation(let m):
+            return "MOAA/S \(m) during the session: moderate or deeper sedation."
+        case .observationTime(let minutes, let minimum):
+            return "Discharged \(minutes) minutes after the end of dosing, less than the \(minimum) minutes of observation required."
         case .finding(let screening):
             return AlertKind.genericDetail(kind) + (screening ? " (positive screening)." : " (side effect reported).")
         case .relapse(let cls, let days, let score, let baseline, _):
@@ -169,6 +214,9 @@ extension AlertKind {
         case .psychoticSymptoms: "Psychotic symptoms: review before further treatment"
         case .pregnancyPlanning: "Pregnancy planned: discuss discontinuation well before conception."
         case .infusionDuringPregnancy: "Infusion given during pregnancy: ketamine should be avoided."
+        case .dischargedWithoutCriteria: "Discharged although the discharge criteria were not met."
+        case .dischargedWithoutEscort: "Discharged without an escort: the patient must not drive after a session."
+        case .transferred: "Transferred to emergency or hospital care from the session: review the adverse event."
         default: kind.rawValue
         }
     }

@@ -13,15 +13,26 @@ public struct PermissionTable: Sendable, Equatable {
 
     public static let `default` = PermissionTable(allowed: [
         .clinician: clinical,
-        .nurse: [.infusionAdministered, .scoreRecorded, .vitalsRecorded, .labResulted, .screeningRecorded, .sideEffectReported],
+        .nurse: [
+            .infusionAdministered, .scoreRecorded, .vitalsRecorded, .labResulted, .screeningRecorded, .sideEffectReported,
+            .observationRecorded, .dischargeRecorded, .remsFormSubmitted, .stockWasted,
+        ],
         .compliance: [.auditReviewed],
-        .admin: [.patientEnrolled, .actorRegistered, .actorRetired, .ruleSetAdopted],
+        // session.md: an admin may also acknowledge a lot alert (an AlertAcknowledged naming a
+        // lot; `mayAcknowledgeLotAlert`), never a patient's.
+        .admin: [
+            .patientEnrolled, .actorRegistered, .actorRetired, .ruleSetAdopted, .stockReceived, .stockDisposed, .stockAdjusted,
+            .inventoryCounted, .remsFormSubmitted,
+        ],
         .interface: [],
     ])
 
     public func may(_ role: Role, record type: EventType) -> Bool {
         allowed[role]?.contains(type) ?? false
     }
+
+    /// session.md: the acknowledgement of a lot alert, by a clinician or an admin.
+    public static func mayAcknowledgeLotAlert(_ role: Role) -> Bool { role == .clinician || role == .admin }
 
     /// A correction: a clinician, or whoever recorded the original.
     /// events.md: a clinician, or the actor who recorded the original; once a clinician has

@@ -81,6 +81,40 @@ extension RuleSet {
                 r.phaseEndWeeks = [first, second]
             case "lateEntryHours": r.lateEntryHours = try int(v, key, min: 1, max: 8760)
             case "permissions": r.permissions = try permissions(v, base: r.permissions)
+            case "preDoseBpMinutes": r.session.preDoseBpMinutes = try int(v, key, min: 0, max: 1440)
+            case "postDoseBpFromMinutes": r.session.postDoseBpFromMinutes = try int(v, key, min: 0, max: 1440)
+            case "postDoseBpToMinutes": r.session.postDoseBpToMinutes = try int(v, key, min: 0, max: 1440)
+            case "dischargeBpMinutes": r.session.dischargeBpMinutes = try int(v, key, min: 0, max: 1440)
+            case "minObservationMinutes":
+                guard let d = v as? [String: Any] else { throw .invalid(key: key, reason: "must be an object of drug → minutes") }
+                for (name, minutes) in d {
+                    guard let drug = Drug(rawValue: name) else {
+                        throw .invalid(key: key + "." + name, reason: "unknown drug (ketamine, esketamine)")
+                    }
+                    r.session.minObservationMinutes[drug] = try int(minutes, key + "." + name, min: 0, max: 1440)
+                }
+            case "sessionBpSystolicMax": r.session.sessionBpSystolicMax = try int(v, key, min: 1, max: 400)
+            case "sessionBpDiastolicMax": r.session.sessionBpDiastolicMax = try int(v, key, min: 1, max: 400)
+            case "spo2Min":
+                let d = try number(v, key)
+                guard d > 0, d <= 100 else { throw .invalid(key: key, reason: "must be a percentage above 0, at most 100") }
+                r.session.spo2Min = d
+            case "sedationAlertMax": r.session.sedationAlertMax = try int(v, key, min: 0, max: 5)
+            case "sessionAuditFrom":
+                if v is NSNull {
+                    r.session.sessionAuditFrom = nil
+                } else {
+                    guard let text = v as? String, let day = Day(iso: text) else {
+                        throw .invalid(key: key, reason: "must be a date (YYYY-MM-DD) or null")
+                    }
+                    r.session.sessionAuditFrom = day
+                }
+            case "remsFormDays": r.session.remsFormDays = try int(v, key, min: 0, max: 365)
+            case "inventoryToleranceMg":
+                let d = try number(v, key)
+                guard d >= 0, d <= 100_000, let mg = Milligrams(d) else { throw .invalid(key: key, reason: "must be from 0 to 100000 mg") }
+                r.session.inventoryToleranceMg = mg
+            case "inventoryMonths": r.session.inventoryMonths = try int(v, key, min: 1, max: 120)
             default:
                 throw .invalid(key: key, reason: "unknown key")
             }

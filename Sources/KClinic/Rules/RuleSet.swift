@@ -87,6 +87,8 @@ public struct RuleSet: Sendable, Equatable {
     // Who may record what (events.md; not a protocol rule): the event types each role may record
     // in its own name. Corrections are not in it: a clinician or the original recorder, always.
     public var permissions: PermissionTable
+    // session.md R13–R15
+    public var session = SessionRules.default
 
     /// The names of R10's rolling items, in the order `monitoring` keeps them.
     public static let monitoringItemNames = [

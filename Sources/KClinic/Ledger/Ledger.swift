@@ -1,0 +1,299 @@
+import struct Foundation.UUID
+
+/// R15 (session.md): the controlled-substance log as a pure fold over the effective stock events
+/// and the effective infusions. `Ledger(entries:acknowledgements:)` takes them in any order;
+/// everything is derived in instant order (equal instants in log order).
+public struct LedgerEntry: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable { case received, given, wasted, disposed, adjusted, counted }
+    public var kind: Kind
+    public var at: Timestamp
+    public var sequence: UInt64
+    public var eventId: UUID
+    /// nil: an infusion naming no lot.
+    public var lot: String?
+    /// A receipt's or an infusion's own drug (nil for the other stock events).
+    public var drug: Drug?
+    /// Signed as it enters the balance is decided by `kind`; nil: an infusion's unknown amount.
+    public var quantity: Milligrams?
+    public var patient: String?
+    public var actor: String
+    public var witness: String?
+    public var countKind: CountKind?
+
+    public init(
+        kind: Kind, at: Timestamp, sequence: UInt64, eventId: UUID, lot: String?, drug: Drug?, quantity: Milligrams?, patient: String?,
+        actor: String, witness: String?, countKind: CountKind? = nil
+    ) {
+        self.kind = kind
+        self.at = at
+        self.sequence = sequence
+        self.eventId = eventId
+        self.lot = lot
+        self.drug = drug
+        self.quantity = quantity
+        self.patient = patient
+        self.actor = actor
+        self.witness = witness
+        self.countKind = countKind
+    }
+
+    public var day: Day { at.clinicalDay }
+
+    /// What it does to the balance.
+    var delta: Milligrams {
+        guard let q = quantity else { return .zero }
+        switch kind {
+        case .received, .adjusted: return q
+        case .given, .wasted, .disposed: return -q
+        case .counted: return .zero
+        }
+    }
+
+    /// Takes stock away (the events after which an overdrawn lot is flagged).
+    var draws: Bool {
+        switch kind {
+        case .given, .wasted, .disposed: true
+        case .adjusted: quantity.map(\.isNegative) ?? false
+        case .received, .counted: false
+        }
+    }
+
+    /// An entry may be built from the event itself.
+    public static func from(_ event: ClinicalEvent, at: Timestamp, sequence: UInt64, eventId: UUID, patient: String?, actor: String)
+        -> LedgerEntry?
+    {
+        func mg(_ d: Double) -> Milligrams? { Milligrams(d) }
+        switch event {
+        case .infusionAdministered(let inf):
+            return LedgerEntry(
+                kind: .given, at: at, sequence: sequence, eventId: eventId, lot: inf.lot, drug: inf.givenDrug, quantity: inf.amountGiven,
+                patient: patient, actor: actor, witness: nil)
+        case .stockReceived(let s):
+            return LedgerEntry(
+                kind: .received, at: at, sequence: sequence, eventId: eventId, lot: s.lot, drug: s.drug, quantity: mg(s.quantityMg),
+                patient: nil,
+                actor: actor, witness: nil)
+        case .stockWasted(let s):
+            return LedgerEntry(
+                kind: .wasted, at: at, sequence: sequence, eventId: eventId, lot: s.lot, drug: nil, quantity: mg(s.quantityMg),
+                patient: nil,
+                actor: actor, witness: s.witness)
+        case .stockDisposed(let s):
+            return LedgerEntry(
+                kind: .disposed, at: at, sequence: sequence, eventId: eventId, lot: s.lot, drug: nil, quantity: mg(s.quantityMg),
+                patient: nil,
+                actor: actor, witness: s.witness)
+        case .stockAdjusted(let s):
+            return LedgerEntry(
+                kind: .adjusted, at: at, sequence: sequence, eventId: eventId, lot: s.lot, drug: nil, quantity: mg(s.quantityMg),
+                patient: nil,
+                actor: actor, witness: s.witness)
+        case .inventoryCounted(let s):
+            return LedgerEntry(
+                kind: .counted, at: at, sequence: sequence, eventId: eventId, lot: s.lot, drug: nil, quantity: mg(s.onHandMg), patient: nil,
+                actor: actor, witness: nil, countKind: s.kind)
+        default:
+            return nil
+        }
+    }
+}
+
+/// An acknowledgement of a lot alert.
+public struct LotAcknowledgement: Sendable, Equatable {
+    public var alertId: String
+    public var lot: String
+    public var ref: EventRef
+    public init(alertId: String, lot: String, ref: EventRef) {
+        self.alertId = alertId
+        self.lot = lot
+        self.ref = ref
+    }
+}
+
+/// One lot on a date (`query inventory`).
+public struct LotSummary: Sendable, Equatable {
+    public struct Count: Sendable, Equatable {
+        public var on: Day
+        public var onHand: Milligrams
+        public var discrepancy: Milligrams
+    }
+    public var lot: String
+    public var drug: Drug?
+    public var received = Milligrams.zero
+    public var given = Milligrams.zero
+    public var wasted = Milligrams.zero
+    public var disposed = Milligrams.zero
+    public var adjusted = Milligrams.zero
+    public var balance = Milligrams.zero
+    public var administrations = 0
+    public var unknownAmounts = 0
+    public var lastCount: Count?
+}
+
+/// A lot alert (R15): `patient` is always null.
+public struct LotAlert: Sendable, Equatable {
+    public var kind: AlertKind
+    public var lot: String
+    public var source: EventRef
+    public var acknowledged: EventRef?
+    /// inventory-discrepancy: counted − balance; lot-overdrawn: the balance after the event.
+    public var amount: Milligrams
+    public var id: String { kind.rawValue + ":" + source.eventId.uuidString.lowercased() }
+    public var raisedOn: Day { source.day }
+
+    public var detail: String {
+        switch kind {
+        case .inventoryDiscrepancy:
+            return "Count of lot \(lot) differs from the balance by \(amount.text) mg: correct the wrong entry or record a StockAdjusted."
+        default:
+            return amount.isNegative
+                ? "Lot \(lot) is overdrawn: the balance after this entry is \(amount.text) mg."
+                : "Lot \(lot) was drawn on before any receipt was recorded."
+        }
+    }
+}
+
+/// R15's biennial inventory (21 CFR 1304.11), a clinic-wide rolling item.
+public struct BiennialInventory: Sendable, Equatable {
+    public var lastDone: Day?
+    public var dueFrom: Day?
+    public var dueBy: Day?
+    public var status: DueStatus?
+}
+
+public struct Ledger: Sendable {
+    /// Per lot, in instant order (equal instants in log order).
+    public private(set) var lots: [String: [LedgerEntry]] = [:]
+    /// Infusions naming no lot, in the same order.
+    public private(set) var unlotted: [LedgerEntry] = []
+    public private(set) var acknowledgements: [LotAcknowledgement]
+
+    public init(entries: [LedgerEntry], acknowledgements: [LotAcknowledgement]) {
+        for e in entries {
+            if let lot = e.lot { lots[lot, default: []].append(e) } else { unlotted.append(e) }
+        }
+        let order: (LedgerEntry, LedgerEntry) -> Bool = { ($0.at.epochMillis, $0.sequence) < ($1.at.epochMillis, $1.sequence) }
+        for k in lots.keys { lots[k]?.sort(by: order) }
+        unlotted.sort(by: order)
+        self.acknowledgements = acknowledgements
+    }
+
+    /// The drug of a lot: its first receipt's in R15's order, else its first infusion's.
+    public func drug(of lot: String) -> Drug? {
+        let list = lots[lot] ?? []
+        return list.first(where: { $0.kind == .received })?.drug ?? list.first(where: { $0.kind == .given })?.drug
+    }
+
+    /// Every lot on `day`, sorted by lot.
+    public func summaries(on day: Day) -> [LotSummary] {
+        lots.keys.sorted().compactMap { summary($0, on: day) }
+    }
+
+    public func summary(_ lot: String, on day: Day) -> LotSummary? {
+        guard let list = lots[lot], list.contains(where: { $0.day <= day }) else { return nil }
+        var s = LotSummary(lot: lot, drug: drug(of: lot))
+        var running = Milligrams.zero
+        for e in list {
+            let before = running
+            running += e.delta
+            if e.kind == .counted, e.day <= day, let q = e.quantity {
+                // A count compares with the balance of every event before it, whatever D.
+                s.lastCount = LotSummary.Count(on: e.day, onHand: q, discrepancy: q - before)
+            }
+            guard e.day <= day else { continue }
+            switch e.kind {
+            case .received: s.received += e.quantity ?? .zero
+            case .given:
+                s.administrations += 1
+                if let q = e.quantity { s.given += q } else { s.unknownAmounts += 1 }
+            case .wasted: s.wasted += e.quantity ?? .zero
+            case .disposed: s.disposed += e.quantity ?? .zero
+            case .adjusted: s.adjusted += e.quantity ?? .zero
+            case .counted: break
+            }
+        }
+        s.balance = s.received - s.given - s.wasted - s.disposed + s.adjusted
+        return s
+    }
+
+    /// The lot alerts raised on or before `day`, each with its acknowledgement (dated on or after
+    /// the day raised, on or before `day`), by date raised then sequence.
+    public func alerts(on day: Day, tolerance: Milligrams, lot only: String? = nil) -> [LotAlert] {
+        var out: [LotAlert] = []
+        for lot in lots.keys.sorted() where only.map({ $0 == lot }) ?? true {
+            guard let list = lots[lot] else { continue }
+            var running = Milligrams.zero
+            var received = false
+            for e in list {
+                let before = running
+                running += e.delta
+                if e.kind == .received { received = true }
+                let ref = EventRef(sequence: e.sequence, eventId: e.eventId, day: e.day)
+                if e.kind == .counted, let q = e.quantity, (q - before).magnitude > tolerance {
+                    out.append(LotAlert(kind: .inventoryDiscrepancy, lot: lot, source: ref, acknowledged: nil, amount: q - before))
+                }
+                if e.draws && (running.isNegative || !received) {
+                    out.append(LotAlert(kind: .lotOverdrawn, lot: lot, source: ref, acknowledged: nil, amount: running))
+                }
+            }
+        }
+        out = out.filter { $0.raisedOn <= day }
+        for k in out.indices {
+            let a = out[k]
+            out[k].acknowledged =
+                acknowledgements
+                .filter { $0.alertId == a.id && $0.lot == a.lot && $0.ref.day >= a.raisedOn && $0.ref.day <= day }
+                .min(by: { ($0.ref.day, $0.ref.sequence) < ($1.ref.day, $1.ref.sequence) })?.ref
+        }
+        out.sort { ($0.raisedOn, $0.source.sequence, $0.kind.rawValue) < ($1.raisedOn, $1.source.sequence, $1.kind.rawValue) }
+        return out
+    }
+
+    /// R15's biennial inventory on `day`.
+    public func biennial(on day: Day, months: Int) -> BiennialInventory {
+        let all = lots.values.flatMap { $0 }
+        guard let firstReceipt = all.filter({ $0.kind == .received && $0.day <= day }).map(\.day).min() else {
+            return BiennialInventory(lastDone: nil, dueFrom: nil, dueBy: nil, status: nil)
+        }
+        let biennialDays = Set(all.filter { $0.kind == .counted && $0.countKind == .biennial && $0.day <= day }.map(\.day))
+        var lastDone: Day?
+        for d in biennialDays.sorted(by: >) {
+            // Every lot with a positive balance at the end of d has a count dated d.
+            var done = true
+            for (_, list) in lots {
+                var balance = Milligrams.zero
+                var counted = false
+                for e in list where e.day <= d {
+                    balance += e.delta
+                    if e.kind == .counted && e.day == d { counted = true }
+                }
+                if balance > .zero && !counted {
+                    done = false
+                    break
+                }
+            }
+            if done {
+                lastDone = d
+                break
+            }
+        }
+        let anchor = lastDone ?? firstReceipt
+        let from = anchor.adding(months: months - 1)
+        let by = anchor.adding(months: months)
+        let status: DueStatus = day < from ? .ok : (day <= by ? .due : .overdue)
+        return BiennialInventory(lastDone: lastDone, dueFrom: from, dueBy: by, status: status)
+    }
+
+    /// `query dispensing`: rows dated in [from, to], in instant order; `lot` keeps that lot's.
+    public func dispensing(from: Day, to: Day, lot: String? = nil) -> [LedgerEntry] {
+        var rows: [LedgerEntry] = []
+        if let lot {
+            rows = lots[lot] ?? []
+        } else {
+            rows = lots.values.flatMap { $0 } + unlotted
+        }
+        return rows.filter { $0.day >= from && $0.day <= to }.sorted {
+            ($0.at.epochMillis, $0.sequence) < ($1.at.epochMillis, $1.sequence)
+        }
+    }
+}
