@@ -159,6 +159,12 @@ public struct BiennialInventory: Sendable, Equatable {
     public var dueFrom: Day?
     public var dueBy: Day?
     public var status: DueStatus?
+    public init(lastDone: Day? = nil, dueFrom: Day? = nil, dueBy: Day? = nil, status: DueStatus? = nil) {
+        self.lastDone = lastDone
+        self.dueFrom = dueFrom
+        self.dueBy = dueBy
+        self.status = status
+    }
 }
 
 public struct Ledger: Sendable {

@@ -1,0 +1,506 @@
+import Foundation
+import KApp
+import KClinic
+import Testing
+
+/// session.md R13–R15 through the real pipeline: lines imported into a real LMDB store, then the
+/// projections queried on a date. Instants are UTC; the infusion is at 09:00 on 2026-11-02.
+enum S {
+    static let inf = "00000000-0000-4000-8000-0000000000a1"
+    static let inf2 = "00000000-0000-4000-8000-0000000000a2"
+    static let day = "2026-11-02"
+
+    static func at(_ hm: String, _ d: String = day) -> String { "\(d)T\(hm):00Z" }
+
+    static func enrol(_ p: String = "P-1") -> String {
+        line("PatientEnrolled", patient: p, at: at("08:00", "2026-11-01"), role: "clinician", data: "{}")
+    }
+
+    static func infusion(
+        _ id: String = inf, patient: String = "P-1", at t: String = at("09:00"), extra: String = #","durationMinutes":40"#,
+        dose: String = #"{"value":0.5,"unit":"mg/kg"}"#, drug: String? = nil, route: String = "IV"
+    ) -> String {
+        let d = drug.map { #","drug":"\#($0)""# } ?? ""
+        return line(
+            "InfusionAdministered", patient: patient, at: t,
+            data: #"{"route":"\#(route)","dose":\#(dose),"series":"acute"\#(d)\#(extra)}"#, id: id)
+    }
+
+    static func vitals(_ t: String, _ s: Int, _ d: Int, patient: String = "P-1") -> String {
+        line("VitalsRecorded", patient: patient, at: t, data: #"{"systolic":\#(s),"diastolic":\#(d)}"#)
+    }
+
+    static func observation(_ t: String, _ fields: String, infusion: String = inf, patient: String = "P-1") -> String {
+        line("ObservationRecorded", patient: patient, at: t, data: #"{"infusion":"\#(infusion)",\#(fields)}"#)
+    }
+
+    static func discharge(_ t: String, criteria: Bool = true, escort: Bool = true, transferred: Bool? = nil, infusion: String = inf)
+        -> String
+    {
+        let tr = transferred.map { #","transferred":\#($0)"# } ?? ""
+        return line(
+            "DischargeRecorded", patient: "P-1", at: t,
+            data: #"{"infusion":"\#(infusion)","criteriaMet":\#(criteria),"escort":\#(escort)\#(tr)}"#)
+    }
+
+    static func stock(_ type: String, _ t: String, _ data: String, actor: String = "dr.hale", role: String = "clinician", id: String? = nil)
+        -> String
+    {
+        var s = #"{"type":"\#(type)","occurredAt":"\#(t)","actor":{"id":"\#(actor)","role":"\#(role)"},"data":\#(data)"#
+        if let id { s += #","eventId":"\#(id)""# }
+        return s + "}"
+    }
+
+    static func load(_ store: ClinicStore, _ lines: [String]) throws {
+        _ = try Importer(store: store).importNDJSON(Array(lines.joined(separator: "\n").utf8), source: "t")
+    }
+
+    /// The import's refusal: (exit code, message).
+    static func refusal(_ store: ClinicStore, _ lines: [String]) -> (Int32, String)? {
+        do {
+            try load(store, lines)
+            return nil
+        } catch let e as AppError {
+            return (e.exitCode, e.description)
+        } catch {
+            return (-1, "\(error)")
+        }
+    }
+
+    static func d(_ s: String) -> Day { Day(iso: s) ?? Day(ordinal: 0) }
+
+    static func alerts(_ store: ClinicStore, on: String = "2026-11-03") throws -> [String] {
+        try ProjectionEngine(store: store).alerts(patient: "P-1", on: d(on), asOf: nil, all: true).map { $0.1.kind.rawValue }.sorted()
+    }
+
+    /// Adopts the defaults with `sessionAuditFrom` set (sessions audited from that date).
+    static func auditFrom(_ store: ClinicStore, _ day: String, on: String = "2026-11-03") throws {
+        var rules = RuleSet.default
+        rules.version = "sessions-audited"
+        rules.session.sessionAuditFrom = d(day)
+        _ = try ProjectionEngine(store: store).replay(newRules: rules, apply: true, on: d(on))
+    }
+
+    static func sessionFindings(_ store: ClinicStore, on: String = "2026-11-03") throws -> [[String]] {
+        try ProjectionEngine(store: store).audit(patient: "P-1", on: d(on), asOf: nil).filter { $0.scope == .session }.map(\.missing)
+    }
+}
+
+@Suite struct SessionR13Tests {
+    @Test func R13_sessionAlertsAtTheirBoundaries() throws {
+        try withStore { (store: ClinicStore) throws in
+            try S.load(
+                store,
+                [
+                    S.enrol(), S.infusion(),
+                    // At the limits: nothing.
+                    S.observation(S.at("09:20"), #""systolic":180,"diastolic":110,"spo2":93,"moaas":4"#),
+                ])
+            #expect(try S.alerts(store) == [])
+            try S.load(store, [S.observation(S.at("09:25"), #""systolic":181,"diastolic":90"#)])
+            #expect(try S.alerts(store) == ["session-bp-high"])
+            try S.load(
+                store,
+                [
+                    S.observation(S.at("09:30"), #""diastolic":111"#), S.observation(S.at("09:31"), #""spo2":92.9"#),
+                    S.observation(S.at("09:32"), #""respiratoryDepression":true"#), S.observation(S.at("09:33"), #""moaas":3"#),
+                ])
+            #expect(try S.alerts(store) == ["deep-sedation", "desaturation", "desaturation", "session-bp-high", "session-bp-high"])
+            let all = try ProjectionEngine(store: store).alerts(patient: "P-1", on: S.d("2026-11-03"), asOf: nil, all: true)
+            #expect(all.first { $0.1.kind == .desaturation }?.1.severity == .critical)
+            #expect(all.first { $0.1.kind == .deepSedation }?.1.severity == .warning)
+        }
+    }
+
+    @Test func R13_observationTimeAgainstEachDrugsMinimum() throws {
+        // Ketamine: t1 = 09:40; 59 minutes is early, 60 is not.
+        for (minutes, early) in [(59, true), (60, false)] {
+            try withStore { (store: ClinicStore) throws in
+                let t = String(format: "%02d:%02d", 9 + (40 + minutes) / 60, (40 + minutes) % 60)
+                try S.load(store, [S.enrol(), S.infusion(), S.discharge(S.at(t))])
+                #expect(try S.alerts(store) == (early ? ["early-discharge"] : []), "ketamine after \(minutes) min")
+            }
+        }
+        // Esketamine: 120 minutes from the end of dosing (no duration: t1 = t0).
+        for (t, early) in [("10:59", true), ("11:00", false)] {
+            try withStore { (store: ClinicStore) throws in
+                try S.load(
+                    store,
+                    [
+                        S.enrol(), S.infusion(extra: "", dose: #"{"value":56,"unit":"mg"}"#, drug: "esketamine", route: "intranasal"),
+                        S.discharge(S.at(t)),
+                    ])
+                #expect(try S.alerts(store) == (early ? ["early-discharge"] : []), "esketamine at \(t)")
+            }
+        }
+    }
+
+    @Test func R13_dischargeAlertsAndATransfer() throws {
+        try withStore { (store: ClinicStore) throws in
+            try S.load(store, [S.enrol(), S.infusion(), S.discharge(S.at("11:00"), criteria: false, escort: false)])
+            #expect(try S.alerts(store) == ["discharged-without-criteria", "discharged-without-escort"])
+        }
+        try withStore { (store: ClinicStore) throws in
+            // A transfer: only `transferred`, even early, without criteria or escort, and past 12 hours.
+            try S.load(
+                store, [S.enrol(), S.infusion(), S.discharge(S.at("22:30"), criteria: false, escort: false, transferred: true)])
+            #expect(try S.alerts(store) == ["transferred"])
+        }
+    }
+
+    @Test func R13_aVoidedInfusionsSessionRaisesNothing() throws {
+        try withStore { (store: ClinicStore) throws in
+            try S.load(store, [S.enrol(), S.infusion(), S.observation(S.at("09:30"), #""spo2":80"#)])
+            #expect(try S.alerts(store) == ["desaturation"])
+            try S.load(
+                store,
+                [
+                    line(
+                        "EventVoided", patient: "P-1", at: S.at("12:00"), role: "clinician",
+                        data: #"{"target":"\#(S.inf)","reason":"wrong patient"}"#)
+                ])
+            #expect(try S.alerts(store) == [])
+        }
+    }
+
+    @Test func R13_preDoseWindowAndDosedAboveTheLimitOnlyFromSessionAuditFrom() throws {
+        try withStore { (store: ClinicStore) throws in
+            // 08:00 is 60 minutes before: the pre-dose reading.
+            try S.load(store, [S.enrol(), S.vitals(S.at("08:00"), 150, 80), S.infusion()])
+            // Not audited yet (sessionAuditFrom null): bp-high (R7) only.
+            #expect(try S.alerts(store) == ["bp-high"])
+            #expect(try S.sessionFindings(store) == [])
+            try S.auditFrom(store, "2026-11-02")
+            #expect(try S.alerts(store) == ["bp-high", "dosed-above-bp-limit"])
+            // The amount is unknown (mg/kg without a weight), no lot, no post-dose BP, no discharge yet.
+            #expect(try S.sessionFindings(store) == [["amount", "discharge", "lot", "post-dose-bp"]])
+        }
+        try withStore { (store: ClinicStore) throws in
+            // 07:59 is 61 minutes before: no pre-dose reading; a justified dose raises nothing.
+            try S.load(store, [S.enrol(), S.vitals(S.at("07:59"), 150, 80), S.infusion(extra: #","justification":"BP reviewed""#)])
+            try S.auditFrom(store, "2026-11-02")
+            #expect(try S.alerts(store) == ["bp-high"])
+            #expect(try S.sessionFindings(store).first?.contains("pre-dose-bp") == true)
+        }
+        try withStore { (store: ClinicStore) throws in
+            // Audited from the day after: this session is not judged.
+            try S.load(store, [S.enrol(), S.vitals(S.at("08:30"), 150, 80), S.infusion()])
+            try S.auditFrom(store, "2026-11-03")
+            #expect(try S.alerts(store) == ["bp-high"])
+            #expect(try S.sessionFindings(store) == [])
+        }
+    }
+
+    @Test func R13_postDoseAndDischargeBloodPressureWindows() throws {
+        // t1 = 09:40: post-dose window [10:10, 10:40]; discharge 11:00: discharge BP in [10:30, 11:00].
+        try withStore { (store: ClinicStore) throws in
+            try S.load(
+                store,
+                [
+                    S.enrol(), S.vitals(S.at("08:30"), 120, 80),
+                    S.infusion(extra: #","durationMinutes":40,"lot":"K-1","weightKg":70"#),
+                    S.observation(S.at("10:10"), #""systolic":130,"diastolic":80"#),
+                    S.vitals(S.at("10:30"), 125, 80), S.discharge(S.at("11:00")),
+                ])
+            try S.auditFrom(store, "2026-11-01")
+            #expect(try S.sessionFindings(store) == [])
+        }
+        try withStore { (store: ClinicStore) throws in
+            try S.load(
+                store,
+                [
+                    S.enrol(), S.vitals(S.at("08:30"), 120, 80),
+                    S.infusion(extra: #","durationMinutes":40,"lot":"K-1","weightKg":70"#),
+                    S.observation(S.at("10:41"), #""systolic":130,"diastolic":80"#),
+                    S.vitals(S.at("10:29"), 125, 80), S.discharge(S.at("11:00")),
+                ])
+            try S.auditFrom(store, "2026-11-01")
+            // 10:41 is past the post-dose window but inside the discharge window: only post-dose-bp.
+            #expect(try S.sessionFindings(store) == [["post-dose-bp"]])
+        }
+    }
+
+    @Test func R13_esketamineItemsAndR14_remsFormDueAndLate() throws {
+        try withStore { (store: ClinicStore) throws in
+            try S.load(
+                store,
+                [
+                    S.enrol(),
+                    S.infusion(extra: #","lot":"E-1""#, dose: #"{"value":84,"unit":"mg"}"#, drug: "esketamine", route: "intranasal"),
+                ])
+            let engine = ProjectionEngine(store: store)
+            func rems(_ on: String) throws -> [String] {
+                try engine.due(patient: "P-1", on: S.d(on), asOf: nil).filter { $0.item == "rems-form" }.map {
+                    "\($0.dueFrom?.description ?? "-") \($0.dueBy?.description ?? "-") \($0.status.rawValue) \($0.session?.uuidString.lowercased() ?? "-")"
+                }
+            }
+            #expect(try rems("2026-11-09") == ["2026-11-02 2026-11-09 due \(S.inf)"])
+            #expect(try rems("2026-11-10") == ["2026-11-02 2026-11-09 overdue \(S.inf)"])
+            try S.auditFrom(store, "2026-11-01", on: "2026-11-10")
+            #expect(
+                try S.sessionFindings(store, on: "2026-11-10") == [
+                    ["discharge", "dissociation", "post-dose-bp", "pre-dose-bp", "rems-form", "sedation", "spo2"]
+                ])
+            // A late form removes the row; the finding keeps the lateness.
+            try S.load(
+                store,
+                [
+                    line(
+                        "RemsFormSubmitted", patient: "P-1", at: S.at("09:00", "2026-11-12"),
+                        data: #"{"infusion":"\#(S.inf)","reference":"R-9"}"#)
+                ])
+            #expect(try rems("2026-11-12") == [])
+            #expect(try S.sessionFindings(store, on: "2026-11-12").first?.contains("rems-form") == true)
+            // Whatever the patient's status: a discontinued patient still owes the form.
+        }
+    }
+}
+
+@Suite struct SessionValidationTests {
+    @Test func refusalsNameTheirField() throws {
+        try withStore { (store: ClinicStore) throws in
+            try S.load(
+                store,
+                [
+                    S.enrol(), S.enrol("P-2"), S.infusion(extra: #","lot":"K-1""#), S.discharge(S.at("11:00")),
+                    S.stock("StockReceived", S.at("07:00"), #"{"drug":"ketamine","lot":"K-1","quantityMg":500,"supplier":"Hikma"}"#),
+                ])
+            let cases: [(String, Int32, String)] = [
+                // A waste witnessed by its recorder.
+                (
+                    S.stock("StockWasted", S.at("10:00"), #"{"lot":"K-1","quantityMg":5,"witness":"dr.hale","reason":"rest"}"#), 77,
+                    "witness dr.hale"
+                ),
+                // A compliance officer may not witness.
+                (
+                    S.stock("StockWasted", S.at("10:00"), #"{"lot":"K-1","quantityMg":5,"witness":"cm.ruiz","reason":"rest"}"#), 77,
+                    "witness cm.ruiz"
+                ),
+                // An observation for another patient's infusion.
+                (S.observation(S.at("09:30"), #""spo2":97"#, patient: "P-2"), 65, "data.infusion"),
+                // Esketamine 0.5 mg/kg.
+                (S.infusion(S.inf2, dose: #"{"value":0.5,"unit":"mg/kg"}"#, drug: "esketamine", route: "intranasal"), 65, "data.dose"),
+                (S.observation(S.at("11:30"), #""spo2":97"#), 65, "occurredAt"),  // after the discharge
+                (S.observation(S.at("08:59"), #""spo2":97"#), 65, "occurredAt"),  // before the infusion
+                (S.discharge(S.at("12:00")), 65, "data.infusion"),  // a second discharge
+                (line("RemsFormSubmitted", patient: "P-1", at: S.at("12:00"), data: #"{"infusion":"\#(S.inf)"}"#), 65, "data.infusion"),
+                (S.observation(S.at("09:30"), #""systolic":80,"diastolic":90"#), 65, "data.systolic"),
+                (S.observation(S.at("09:30"), #""spo2":49"#), 65, "data.spo2"),
+                (
+                    S.stock("StockReceived", S.at("07:00"), #"{"drug":"esketamine","lot":"K-1","quantityMg":56,"supplier":"J"}"#), 65,
+                    "data.drug"
+                ),
+                (
+                    S.stock("StockAdjusted", S.at("07:00"), #"{"lot":"K-1","quantityMg":5,"reason":"loss","witness":"rn.kim"}"#), 65,
+                    "data.quantityMg"
+                ),
+                (
+                    S.stock("StockReceived", S.at("07:00"), #"{"drug":"ketamine","lot":"K 1","quantityMg":5,"supplier":"J"}"#), 65,
+                    "data.lot"
+                ),
+                (
+                    S.stock(
+                        "StockReceived", S.at("07:00"), #"{"drug":"ketamine","lot":"K-2","quantityMg":5,"supplier":"J"}"#, actor: "rn.kim",
+                        role: "nurse"), 77, "nurse may not"
+                ),
+                (
+                    S.stock(
+                        "InventoryCounted", S.at("07:00"), #"{"lot":"K-1","onHandMg":5,"kind":"routine"}"#, actor: "cm.ruiz",
+                        role: "compliance"), 77, "compliance"
+                ),
+            ]
+            for (l, code, text) in cases {
+                let r = S.refusal(store, [l])
+                #expect(r?.0 == code, "\(l)")
+                #expect(r?.1.contains(text) == true, "\(r?.1 ?? "accepted"): \(l)")
+            }
+            // A stock event's lot cannot be amended; a nurse may waste with a clinician witness.
+            try S.load(
+                store,
+                [
+                    S.stock(
+                        "StockWasted", S.at("10:00"), #"{"lot":"K-1","quantityMg":5,"witness":"dr.hale","reason":"rest"}"#, actor: "rn.kim",
+                        role: "nurse", id: "00000000-0000-4000-8000-0000000000b1")
+                ])
+            let amend =
+                #"{"type":"EventAmended","occurredAt":"\#(S.at("12:00"))","actor":{"id":"dr.hale","role":"clinician"},"data":{"target":"00000000-0000-4000-8000-0000000000b1","reason":"typo","data":{"lot":"K-9"}}}"#
+            #expect(S.refusal(store, [amend])?.1.contains("data.lot") == true)
+            let fix =
+                #"{"type":"EventAmended","occurredAt":"\#(S.at("12:00"))","actor":{"id":"dr.hale","role":"clinician"},"data":{"target":"00000000-0000-4000-8000-0000000000b1","reason":"typo","data":{"quantityMg":4.5}}}"#
+            try S.load(store, [fix])
+            let ledger = try LedgerReader.ledger(store)
+            #expect(ledger.summary("K-1", on: S.d("2026-11-03"))?.wasted.text == "4.5")
+        }
+    }
+}
+
+@Suite struct LedgerR15Tests {
+    @Test func R15_balancesInExactMilligramsCountsAndOverdraws() throws {
+        try withStore { (store: ClinicStore) throws in
+            try S.load(
+                store,
+                [
+                    S.enrol(),
+                    S.stock("StockReceived", S.at("07:00"), #"{"drug":"ketamine","lot":"K-1","quantityMg":100,"supplier":"Hikma"}"#),
+                    // 0.45 × 72.3 = 32.535 exactly.
+                    S.infusion(extra: #","lot":"K-1","weightKg":72.3"#, dose: #"{"value":0.45,"unit":"mg/kg"}"#),
+                    S.stock("StockWasted", S.at("10:00"), #"{"lot":"K-1","quantityMg":17.465,"witness":"rn.kim","reason":"rest of vial"}"#),
+                    // Balance 50: a count of 50.5 is within 0.5; 49.4 is not.
+                    S.stock("InventoryCounted", S.at("18:00"), #"{"lot":"K-1","onHandMg":50.5,"kind":"routine"}"#),
+                    S.stock("InventoryCounted", S.at("18:01"), #"{"lot":"K-1","onHandMg":49.4,"kind":"routine"}"#),
+                    // An unknown amount (mg/kg without weight) gives 0.
+                    S.infusion(S.inf2, at: S.at("09:00", "2026-11-03"), extra: #","lot":"K-1""#),
+                    // Exactly 0 raises nothing; below 0 raises lot-overdrawn.
+                    S.stock(
+                        "StockDisposed", S.at("12:00", "2026-11-03"),
+                        #"{"lot":"K-1","quantityMg":50,"method":"destroyed","witness":"rn.kim"}"#),
+                    S.stock(
+                        "StockWasted", S.at("13:00", "2026-11-03"), #"{"lot":"K-1","quantityMg":0.001,"witness":"rn.kim","reason":"spill"}"#
+                    ),
+                    // A lot never received.
+                    S.stock(
+                        "StockWasted", S.at("13:00", "2026-11-03"), #"{"lot":"K-2","quantityMg":1,"witness":"rn.kim","reason":"spill"}"#),
+                ])
+            let ledger = try LedgerReader.ledger(store)
+            let rules = RuleSet.default
+            let doc = Views.inventory(ledger, on: S.d("2026-11-04"), lot: nil, rules: rules)
+            let text = JSONWriter.string(doc)
+            #expect(text.contains(#""givenMg":32.535"#))
+            let k1 = try #require(ledger.summary("K-1", on: S.d("2026-11-04")))
+            #expect(k1.balance.text == "-0.001")
+            #expect(k1.administrations == 2 && k1.unknownAmounts == 1)
+            #expect(k1.lastCount?.discrepancy.text == "-0.6")
+            let alerts = ledger.alerts(on: S.d("2026-11-04"), tolerance: rules.session.inventoryToleranceMg)
+            #expect(
+                alerts.map { "\($0.kind.rawValue) \($0.lot) \($0.amount.text)" } == [
+                    "inventory-discrepancy K-1 -0.6", "lot-overdrawn K-1 -0.001", "lot-overdrawn K-2 -1",
+                ])
+            // On Nov 2 only the events dated then count.
+            #expect(ledger.summary("K-1", on: S.d("2026-11-02"))?.balance.text == "50")
+            // Dispensing lists every row in instant order, the infusion without a lot too.
+            try S.load(store, [S.infusion("00000000-0000-4000-8000-0000000000a3", at: S.at("15:00", "2026-11-03"), extra: "")])
+            let rows = try LedgerReader.ledger(store).dispensing(from: S.d("2026-11-03"), to: S.d("2026-11-03"))
+            #expect(
+                rows.map { "\($0.kind.rawValue) \($0.lot ?? "-") \($0.quantity?.text ?? "?")" } == [
+                    "given K-1 ?", "disposed K-1 50", "wasted K-1 0.001", "wasted K-2 1", "given - ?",
+                ])
+            // An admin acknowledges a lot alert; a nurse may not.
+            let id = alerts[2].id
+            let ack = { (actor: String, role: String) in
+                S.stock(
+                    "AlertAcknowledged", S.at("09:00", "2026-11-04"), #"{"alertId":"\#(id)","lot":"K-2","note":"spill reported"}"#,
+                    actor: actor, role: role)
+            }
+            #expect(S.refusal(store, [ack("rn.kim", "nurse")])?.0 == 77)
+            try S.load(store, [ack(store.osUser, "admin")])
+            let after = try LedgerReader.ledger(store).alerts(on: S.d("2026-11-04"), tolerance: rules.session.inventoryToleranceMg)
+            #expect(after.filter { $0.acknowledged != nil }.map(\.id) == [id])
+        }
+    }
+
+    @Test func R15_biennialInventory() throws {
+        try withStore { (store: ClinicStore) throws in
+            try S.load(
+                store,
+                [
+                    S.stock(
+                        "StockReceived", S.at("07:00", "2024-01-10"), #"{"drug":"ketamine","lot":"K-1","quantityMg":100,"supplier":"H"}"#),
+                    S.stock(
+                        "StockReceived", S.at("07:00", "2024-01-10"), #"{"drug":"ketamine","lot":"K-2","quantityMg":100,"supplier":"H"}"#),
+                ])
+            var b = try LedgerReader.ledger(store).biennial(on: S.d("2025-12-10"), months: 24)
+            #expect(b == BiennialInventory(lastDone: nil, dueFrom: S.d("2025-12-10"), dueBy: S.d("2026-01-10"), status: .due))
+            // A biennial count of one lot only is not done while the other has stock.
+            try S.load(
+                store, [S.stock("InventoryCounted", S.at("17:00", "2025-12-20"), #"{"lot":"K-1","onHandMg":100,"kind":"biennial"}"#)])
+            b = try LedgerReader.ledger(store).biennial(on: S.d("2026-01-11"), months: 24)
+            #expect(b.lastDone == nil && b.status == .overdue)
+            try S.load(store, [S.stock("InventoryCounted", S.at("17:30", "2025-12-20"), #"{"lot":"K-2","onHandMg":100,"kind":"routine"}"#)])
+            b = try LedgerReader.ledger(store).biennial(on: S.d("2026-01-11"), months: 24)
+            #expect(b == BiennialInventory(lastDone: S.d("2025-12-20"), dueFrom: S.d("2027-11-20"), dueBy: S.d("2027-12-20"), status: .ok))
+        }
+        try withStore { (store: ClinicStore) throws in
+            #expect(try LedgerReader.ledger(store).biennial(on: S.d("2026-01-11"), months: 24) == BiennialInventory())
+        }
+    }
+
+    /// A generated clinic of two years: every infusion's amount, waste, disposal and count,
+    /// reconciled against an independent sum in Foundation's Decimal.
+    @Test func R15_aGeneratedTwoYearClinicReconciles() throws {
+        try withStore { (store: ClinicStore) throws in
+            var rng = SplitMix(seed: 14)
+            var lines: [String] = []
+            var expected: [String: Decimal] = [:]
+            var unknown = 0
+            let lots = ["K-1", "K-2", "K-3"]
+            for lot in lots {
+                lines.append(
+                    S.stock(
+                        "StockReceived", S.at("07:00", "2025-01-01"),
+                        #"{"drug":"ketamine","lot":"\#(lot)","quantityMg":100000,"supplier":"H"}"#))
+                expected[lot] = 100_000
+            }
+            for p in 1...6 { lines.append(S.enrol("G-\(p)")) }
+            var day = S.d("2025-01-02")
+            for k in 0..<(6 * 100) {
+                let lot = lots[Int(rng.next() % 3)]
+                let when = "\(day)T09:00:00Z"
+                let patient = "G-\(k % 6 + 1)"
+                let w = Int(rng.next() % 8000) + 4500
+                let weight = "\(w / 100).\(w % 100 < 10 ? "0" : "")\(w % 100)"  // 45.00–124.99
+                let dose = [0.4, 0.45, 0.5, 0.55][Int(rng.next() % 4)]
+                if rng.next() % 10 == 0 {
+                    lines.append(S.infusion(UUID().uuidString.lowercased(), patient: patient, at: when, extra: #","lot":"\#(lot)""#))
+                    unknown += 1
+                } else {
+                    lines.append(
+                        S.infusion(
+                            UUID().uuidString.lowercased(), patient: patient, at: when, extra: #","lot":"\#(lot)","weightKg":\#(weight)"#,
+                            dose: #"{"value":\#(dose),"unit":"mg/kg"}"#))
+                    expected[lot]! -= Decimal(string: "\(dose)")! * Decimal(string: weight)!
+                }
+                let cents = Int(rng.next() % 1000) + 1
+                let waste = "\(cents / 100).\(cents % 100 < 10 ? "0" : "")\(cents % 100)"  // a literal such as 3.47
+                lines.append(
+                    S.stock(
+                        "StockWasted", "\(day)T10:00:00Z", #"{"lot":"\#(lot)","quantityMg":\#(waste),"witness":"rn.kim","reason":"rest"}"#))
+                expected[lot]! -= Decimal(string: waste)!
+                if k % 6 == 5 && (k / 6) % 10 == 9 {
+                    // The day's last event, then a count at 18:00: exact, or off by 2 mg.
+                    let off: Decimal = (k / 6) % 20 == 19 ? 2 : 0
+                    let onHand = expected[lot]! + off
+                    lines.append(
+                        S.stock(
+                            "InventoryCounted", "\(day)T18:00:00Z",
+                            #"{"lot":"\#(lot)","onHandMg":\#(onHand)}"#.replacingOccurrences(of: "}", with: #","kind":"routine"}"#)))
+                }
+                if k % 6 == 5 { day = day.adding(days: 1) }
+            }
+            try S.load(store, lines)
+            let ledger = try LedgerReader.ledger(store)
+            let on = day.adding(days: 1)
+            for lot in lots {
+                let s = try #require(ledger.summary(lot, on: on))
+                #expect(Decimal(string: s.balance.text) == expected[lot], "\(lot)")
+            }
+            #expect(ledger.summaries(on: on).map(\.unknownAmounts).reduce(0, +) == unknown)
+            let discrepancies = ledger.alerts(on: on, tolerance: RuleSet.default.session.inventoryToleranceMg).filter {
+                $0.kind == .inventoryDiscrepancy
+            }
+            #expect(discrepancies.count == 5)
+            #expect(discrepancies.allSatisfy { $0.amount.text == "2" })
+        }
+    }
+}
+
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
