@@ -3,7 +3,7 @@
 
 Usage:
   tools/generate-clinic.py --patients N --seed S --start YYYY-MM-DD --days D [--out FILE|-]
-                           [--stats]
+                           [--stats] [--sessions]
 
 Writes one event a line (spec/events.md), every event with a unique deterministic eventId,
 each patient's events in chronological order and all patients interleaved in global time order
@@ -62,9 +62,13 @@ TYPES = ("PatientEnrolled", "ConsentRecorded", "InfusionAdministered", "ScoreRec
          "LabResulted", "VitalsRecorded", "SideEffectReported", "ScreeningRecorded",
          "AssessmentRecorded", "MedicationChanged", "ScheduleAdjusted", "DrugHolidayStarted",
          "DrugHolidayEnded", "TaperStarted", "MaintenanceDiscontinued", "AlertAcknowledged",
-         "EventAmended", "EventVoided")
+         "EventAmended", "EventVoided", "ObservationRecorded", "DischargeRecorded")
 (T_ENROL, T_CONSENT, T_INF, T_SCORE, T_LAB, T_VITALS, T_SIDE, T_SCREEN, T_ASSESS, T_MED, T_SCHED,
- T_HOLS, T_HOLE, T_TAPER, T_DISC, T_ACK, T_AMEND, T_VOID) = range(len(TYPES))
+ T_HOLS, T_HOLE, T_TAPER, T_DISC, T_ACK, T_AMEND, T_VOID, T_OBS, T_DISCH) = range(len(TYPES))
+# --sessions (session.md): every infusion names its weight, lot (K-YYYY-MM, received on the
+# month's first day) and 40-minute duration, with four observations and a discharge; the clinic's
+# stock receipts come first in the output.
+SESSIONS = [False]
 
 
 def usage(msg):
@@ -219,6 +223,7 @@ def patient(pidx, seed, cal, counts):
     if enrol >= ndays:
         return
     dose = '{"value":0.5,"unit":"mg/kg"}' if R() < 0.95 else '{"value":0.4,"unit":"mg/kg"}'
+    weight = "%d.%d" % (52 + int(R() * 60), int(R() * 10))
     escalated = R() < 0.03          # later 0.75 mg/kg with a justification
 
     # ---- clinical state (the patient's model of the projections)
@@ -431,17 +436,31 @@ def patient(pidx, seed, cal, counts):
             if pos:
                 alerts.append("psychotic-symptoms:" + eid)
         if series is not None:
+            sx = ('}' if not SESSIONS[0] else ',"weightKg":%s,"lot":"K-%s","durationMinutes":40}'
+                  % (weight, dts[day][:7]))
             if escalated and series != "acute" and day - t0 > 120:
-                E(day, s0 + 40, T_INF, A_N, '{"route":"IV","dose":{"value":0.75,"unit":"mg/kg"},'
-                  '"series":"%s","justification":"Partial response at 0.5 mg/kg despite a '
-                  'shortened interval"}' % series)
+                inf = E(day, s0 + 40, T_INF, A_N, '{"route":"IV","dose":{"value":0.75,"unit":"mg/kg"},'
+                        '"series":"%s","justification":"Partial response at 0.5 mg/kg despite a '
+                        'shortened interval"' % series + sx)
             elif R() < 0.003:
-                eid = E(day, s0 + 40, T_INF, A_N, '{"route":"IV","dose":{"value":0.6,'
-                        '"unit":"mg/kg"},"series":"%s"}' % series)
-                alerts.append("dose-above-limit:" + eid)
+                inf = E(day, s0 + 40, T_INF, A_N, '{"route":"IV","dose":{"value":0.6,'
+                        '"unit":"mg/kg"},"series":"%s"' % series + sx)
+                alerts.append("dose-above-limit:" + inf)
             else:
-                E(day, s0 + 40, T_INF, A_N, '{"route":"IV","dose":%s,"series":"%s"}'
-                  % (dose, series))
+                inf = E(day, s0 + 40, T_INF, A_N, '{"route":"IV","dose":%s,"series":"%s"'
+                        % (dose, series) + sx)
+            if SESSIONS[0]:
+                E(day, s0 + 55, T_OBS, A_N, '{"infusion":"%s","spo2":%d,"moaas":%d,"cadss":%d}'
+                  % (inf, 95 + int(R() * 5), 4 + int(R() * 2), int(R() * 12)))
+                E(day, s0 + 70, T_OBS, A_N, '{"infusion":"%s","systolic":%d,"diastolic":%d,'
+                  '"heartRate":%d,"spo2":%d}' % (inf, 112 + int(R() * 30), 70 + int(R() * 18),
+                                                 60 + int(R() * 25), 95 + int(R() * 5)))
+                E(day, s0 + 100, T_OBS, A_N, '{"infusion":"%s","moaas":5,"cadss":%d}'
+                  % (inf, int(R() * 4)))
+                E(day, s0 + 115, T_OBS, A_N, '{"infusion":"%s","systolic":%d,"diastolic":%d}'
+                  % (inf, 110 + int(R() * 26), 68 + int(R() * 18)))
+                E(day, s0 + 145, T_DISCH, A_N, '{"infusion":"%s","criteriaMet":true,"escort":true}'
+                  % inf)
             if "vit" not in gaps:       # post-infusion vitals and dissociation check
                 vitals(day, s0 + 95, R() < 0.015)
                 E(day, s0 + 97, T_SCREEN, A_N, '{"kind":"dissociative-symptoms","positive":%s}'
@@ -824,6 +843,8 @@ def main(argv):
     for a in it:
         if a == "--stats":
             stats = True
+        elif a == "--sessions":
+            SESSIONS[0] = True
         elif a in ("--patients", "--seed", "--start", "--days", "--out"):
             v = next(it, None)
             if v is None:
@@ -864,6 +885,19 @@ def main(argv):
                                                        buffering=1 << 20)
     total = 0
     try:
+        if SESSIONS[0]:
+            # The clinic's stock: one lot a month, received on its first day.
+            seen = set()
+            for d in range(days):
+                month = cal.date_t[d][:7]
+                if month in seen:
+                    continue
+                seen.add(month)
+                out.write('{"eventId":"%08x-0000-4000-8000-%012x","type":"StockReceived","occurredAt":"%s07:00:00%s'
+                          '{"id":"dr.hale","role":"clinician"},"data":{"drug":"ketamine","lot":"K-%s",'
+                          '"quantityMg":100000,"supplier":"Hikma","invoice":"INV-%s"}}\n'
+                          % (seed & 0xFFFFFFFF, len(seen), cal.date_t[d], cal.off_actor[d], month, month))
+                total += 1
         for w in range(nwin):
             b = buckets[w]
             if not b:

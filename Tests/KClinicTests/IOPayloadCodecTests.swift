@@ -99,8 +99,10 @@ struct IOEventRoundTripTests {
 struct IOPayloadCodecTests {
     @Test func schemaVersions() {
         for t in EventType.allCases {
-            let two: Set<EventType> = [.infusionAdministered, .auditReviewed, .ruleSetAdopted, .actorRegistered]
-            #expect(PayloadCodec.currentSchemaVersion(t) == (two.contains(t) ? 2 : 1))
+            let two: Set<EventType> = [.auditReviewed, .ruleSetAdopted, .actorRegistered, .alertAcknowledged]
+            // InfusionAdministered v3: session.md's drug, weight, lot and duration.
+            let expected: UInt8 = t == .infusionAdministered ? 3 : (two.contains(t) ? 2 : 1)
+            #expect(PayloadCodec.currentSchemaVersion(t) == expected)
         }
     }
 
@@ -132,7 +134,15 @@ struct IOPayloadCodecTests {
             PayloadCodec.encode(
                 .infusionAdministered(
                     InfusionAdministered(route: .iv, dose: Dose(value: 0.5, unit: .mgPerKg), series: .acute, justification: "x")))
-                == [1, 0, 0, 0, 0, 0, 0, 0xE0, 0x3F, 1, 1, 1, 1, 0x78])
+                == [1, 0, 0, 0, 0, 0, 0, 0xE0, 0x3F, 1, 1, 1, 1, 0x78, 0, 0, 0, 0])
+        // v3: drug esketamine (2), weight absent, lot "E", duration 10.
+        #expect(
+            PayloadCodec.encode(
+                .infusionAdministered(
+                    InfusionAdministered(
+                        route: .intranasal, dose: Dose(value: 56, unit: .mg), series: .acute, drug: .esketamine, lot: "E",
+                        durationMinutes: 10)))
+                == [3, 0, 0, 0, 0, 0, 0, 0x4C, 0x40, 2, 1, 0, 1, 2, 0, 1, 1, 0x45, 1, 20])
         #expect(
             PayloadCodec.encode(.patientEnrolled(PatientEnrolled(protocol: .hybrid, birthYear: 1980, substanceUseHistory: false))) == [
                 3, 1, 0xF8, 0x1E, 1, 0,
@@ -149,8 +159,13 @@ struct IOPayloadCodecTests {
             e
                 == .infusionAdministered(
                     InfusionAdministered(route: .im, dose: Dose(value: 0.5, unit: .mgPerKg), series: .maintenance, justification: nil)))
-        // Re-encoded at the current version: v1 bytes plus an absent justification.
-        #expect(PayloadCodec.encode(e) == Self.v1Infusion + [0])
+        // Re-encoded at the current version: v1 bytes plus an absent justification (v2) and an
+        // absent drug, weight, lot and duration (v3).
+        #expect(PayloadCodec.encode(e) == Self.v1Infusion + [0, 0, 0, 0, 0])
+        // A v2 payload reads as before: ketamine, no lot (session.md: read as written).
+        if case .infusionAdministered(let v2) = try decode(.infusionAdministered, 2, Self.v1Infusion + [0]).get() {
+            #expect(v2.drug == nil && v2.givenDrug == .ketamine && v2.lot == nil && v2.durationMinutes == nil)
+        }
         // The v1 bytes are not a v2 payload (the justification's presence byte is missing)…
         #expect(throws: BinaryError.self) { try decode(.infusionAdministered, 2, Self.v1Infusion).get() }
         // …and a v2 payload is not a v1 payload (trailing bytes).

@@ -38,6 +38,40 @@ func ioLine(
 
 /// A valid line of every importable type (several for types with optional fields).
 let ioSampleLines: [String] = [
+    // session.md
+    ioLine(
+        "InfusionAdministered",
+        "{\"route\": \"IV\", \"dose\": {\"value\": 0.45, \"unit\": \"mg/kg\"}, \"series\": \"acute\", \"weightKg\": 72.3, \"lot\": \"K-1/a\", \"durationMinutes\": 40, \"drug\": \"ketamine\"}"
+    ),
+    ioLine(
+        "InfusionAdministered",
+        "{\"route\": \"intranasal\", \"dose\": {\"value\": 84, \"unit\": \"mg\"}, \"series\": \"maintenance\", \"drug\": \"esketamine\"}"),
+    ioLine(
+        "ObservationRecorded",
+        "{\"infusion\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c12\", \"systolic\": 130, \"diastolic\": 80, \"heartRate\": 70, \"spo2\": 97.5, \"moaas\": 4, \"cadss\": 12, \"respiratoryDepression\": false}"
+    ),
+    ioLine("ObservationRecorded", "{\"infusion\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c12\", \"spo2\": 95}"),
+    ioLine(
+        "DischargeRecorded",
+        "{\"infusion\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c12\", \"criteriaMet\": true, \"escort\": false, \"transferred\": false, \"note\": \"taxi\"}"
+    ),
+    ioLine("RemsFormSubmitted", "{\"infusion\": \"0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c12\", \"reference\": \"R-1\"}"),
+    ioLine(
+        "StockReceived",
+        "{\"drug\": \"ketamine\", \"lot\": \"K-1\", \"quantityMg\": 500, \"supplier\": \"Hikma\", \"invoice\": \"I-1\", \"concentrationMgPerMl\": 50}",
+        patient: nil),
+    ioLine(
+        "StockWasted", "{\"lot\": \"K-1\", \"quantityMg\": 17.465, \"witness\": \"rn.kim\", \"reason\": \"rest of vial\"}",
+        patient: nil),
+    ioLine(
+        "StockDisposed", "{\"lot\": \"K-1\", \"quantityMg\": 5, \"method\": \"reverse-distributor\", \"witness\": \"rn.kim\"}",
+        patient: nil),
+    ioLine(
+        "StockAdjusted",
+        "{\"lot\": \"K-1\", \"quantityMg\": -2, \"reason\": \"breakage\", \"witness\": \"rn.kim\", \"reference\": \"DEA-106\"}",
+        patient: nil),
+    ioLine("InventoryCounted", "{\"lot\": \"K-1\", \"onHandMg\": 0, \"kind\": \"biennial\"}", patient: nil),
+    ioLine("AlertAcknowledged", "{\"alertId\": \"lot-overdrawn:0b5e3c1e-8f0a-4d39-9a55-2f7f2b9a6c12\", \"lot\": \"K-1\"}", patient: nil),
     ioLine("PatientEnrolled", "{\"protocol\": \"interval-extension\"}"),
     ioLine("PatientEnrolled", "{}"),
     ioLine("PatientEnrolled", "{\"protocol\": \"hybrid\", \"birthYear\": 1980, \"substanceUseHistory\": true}"),

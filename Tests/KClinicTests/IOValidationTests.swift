@@ -309,7 +309,8 @@ struct IOValidationTests {
             let d = e.description
             #expect(
                 !d.contains("\n") && !d.contains("\r") && !d.contains("\u{2028}") && !d.contains("\u{85}") && !d.contains("\u{0}"), "\(d)")
-            #expect(d.count < 400, "\(d)")
+            // The input is cut short (the type list alone, 28 types, is ~480 characters).
+            #expect(d.count < 700, "\(d)")
         }
     }
 

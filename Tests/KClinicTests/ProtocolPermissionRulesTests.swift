@@ -14,10 +14,15 @@ import Testing
         #expect(p == PermissionTable.default)
         #expect(
             p.names(.nurse) == [
-                "InfusionAdministered", "LabResulted", "ScoreRecorded", "ScreeningRecorded", "SideEffectReported", "VitalsRecorded",
+                "DischargeRecorded", "InfusionAdministered", "LabResulted", "ObservationRecorded", "RemsFormSubmitted", "ScoreRecorded",
+                "ScreeningRecorded", "SideEffectReported", "StockWasted", "VitalsRecorded",
             ])
         #expect(p.names(.compliance) == ["AuditReviewed"])
-        #expect(p.names(.admin) == ["ActorRegistered", "ActorRetired", "PatientEnrolled", "RuleSetAdopted"])
+        #expect(
+            p.names(.admin) == [
+                "ActorRegistered", "ActorRetired", "InventoryCounted", "PatientEnrolled", "RemsFormSubmitted", "RuleSetAdopted",
+                "StockAdjusted", "StockDisposed", "StockReceived",
+            ])
         #expect(p.names(.interface) == [])
         // A clinician: every clinical event, no corrections (those follow mayCorrect), no system events.
         let clinical = EventType.allCases.filter { !$0.isSystem && !$0.isCorrection }

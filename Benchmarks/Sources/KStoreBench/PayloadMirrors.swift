@@ -98,7 +98,7 @@ enum MirrorDecoder {
             return .eventVoided(EventVoided(target: d.target, reason: d.reason))
         case .ruleSetAdopted, .actorRegistered, .actorRetired, .actorCredentialChanged, .observationRecorded, .dischargeRecorded,
             .remsFormSubmitted, .stockReceived, .stockWasted, .stockDisposed, .stockAdjusted, .inventoryCounted:
-            throw Unsupported(description: "no Decodable mirror for \(type.rawValue) (a system or session event: the benchmark clinic has none)")
+            throw Unsupported(description: "no Decodable mirror for \(type.rawValue) (the benchmark clinic has none)")
         }
     }
 
