@@ -504,3 +504,67 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+/// fixtures/sessions-clinic.ndjson (tools/build-sessions.py) after the three guide cases: the
+/// answers worked by hand from session.md.
+@Suite struct SessionFixtureTests {
+    static func load(_ store: ClinicStore) throws {
+        for name in [
+            "case1-long-term-maintenance", "case2-successful-transition", "case3-tolerance-management", "sessions-clinic",
+        ] {
+            let bytes = try #require(
+                FileManager.default.contents(atPath: packageRoot.appendingPathComponent("fixtures/\(name).ndjson").path))
+            _ = try Importer(store: store).importNDJSON([UInt8](bytes), source: name)
+        }
+    }
+
+    @Test func R13_R14_R15_theSessionClinicOnNovember20() throws {
+        try withStore { (store: ClinicStore) throws in
+            try Self.load(store)
+            let on = S.d("2026-11-20")
+            let engine = ProjectionEngine(store: store)
+            // R13: E1's fourth session reached MOAA/S 3; the sixth left after 100 of 120 minutes.
+            let e1 = try engine.alerts(patient: "E1", on: on, asOf: nil, all: true).map { "\($0.1.kind.rawValue) \($0.1.raisedOn)" }
+            #expect(e1 == ["deep-sedation 2026-09-11", "early-discharge 2026-09-18"])
+            // The guide cases' sessions raise nothing (observed 80 minutes, SpO2 97, MOAA/S 4).
+            for p in ["C1", "C2", "C3"] {
+                let kinds = try engine.alerts(patient: p, on: on, asOf: nil, all: true).map(\.1.kind)
+                #expect(!kinds.contains { [.sessionBpHigh, .desaturation, .deepSedation, .earlyDischarge].contains($0) }, "\(p)")
+            }
+            // R14: the last session (Oct 7) has no form.
+            let rems = try engine.due(patient: "E1", on: on, asOf: nil).filter { $0.item == "rems-form" }
+            #expect(
+                rems.map { "\($0.dueFrom?.description ?? "") \($0.dueBy?.description ?? "") \($0.status.rawValue)" } == [
+                    "2026-10-07 2026-10-14 overdue"
+                ])
+            // R15: the stock.
+            let ledger = try LedgerReader.ledger(store)
+            let e = try #require(ledger.summary("E-26A", on: on))
+            #expect([e.received.text, e.given.text, e.balance.text] == ["840", "700", "140"])
+            #expect(e.administrations == 9 && e.drug == .esketamine)
+            let k = try #require(ledger.summary("K-2609", on: on))
+            #expect([k.wasted.text, k.adjusted.text, k.balance.text, k.lastCount?.discrepancy.text] == ["15", "-2", "983", "0"])
+            let alerts = ledger.alerts(on: on, tolerance: RuleSet.default.session.inventoryToleranceMg)
+            #expect(
+                alerts.map { "\($0.kind.rawValue) \($0.lot) \($0.amount.text) \($0.acknowledged != nil)" } == [
+                    "inventory-discrepancy K-2609 -2 true"
+                ])
+            #expect(
+                ledger.biennial(on: on, months: 24)
+                    == BiennialInventory(lastDone: S.d("2026-10-15"), dueFrom: S.d("2028-09-15"), dueBy: S.d("2028-10-15"), status: .ok))
+            // Audited from June 1: the cases' sessions lack the amount (no weight) and the lot;
+            // E1 lacks only the REMS forms of Sep 16 (sent a week late) and Oct 7.
+            var rules = RuleSet.default
+            rules.version = "sessions-audited"
+            rules.session.sessionAuditFrom = S.d("2026-06-01")
+            _ = try engine.replay(newRules: rules, apply: true, on: on)
+            let findings = try engine.audit(patient: nil, on: on, asOf: nil).filter { $0.scope == .session }
+            #expect(
+                findings.filter { $0.patient == "E1" }.map { "\($0.date?.description ?? "") \($0.missing)" } == [
+                    "2026-09-16 [\"rems-form\"]", "2026-10-07 [\"rems-form\"]",
+                ])
+            let cases = findings.filter { $0.patient.hasPrefix("C") }
+            #expect(!cases.isEmpty && cases.allSatisfy { $0.missing == ["amount", "lot"] })
+        }
+    }
+}
