@@ -106,6 +106,10 @@ enum S {
                     S.observation(S.at("09:32"), #""respiratoryDepression":true"#), S.observation(S.at("09:33"), #""moaas":3"#),
                 ])
             #expect(try S.alerts(store) == ["deep-sedation", "desaturation", "desaturation", "session-bp-high", "session-bp-high"])
+            // Each alert's facts survive the stored state's binary form.
+            for s in try ProjectionEngine(store: store).states(patient: "P-1", on: S.d("2026-11-03"), asOf: nil).states {
+                #expect(try PhaseState.decode(bytes: s.binaryEncoded) == s)
+            }
             let all = try ProjectionEngine(store: store).alerts(patient: "P-1", on: S.d("2026-11-03"), asOf: nil, all: true)
             #expect(all.first { $0.1.kind == .desaturation }?.1.severity == .critical)
             #expect(all.first { $0.1.kind == .deepSedation }?.1.severity == .warning)
@@ -565,6 +569,11 @@ struct SplitMix {
                 ])
             let cases = findings.filter { $0.patient.hasPrefix("C") }
             #expect(!cases.isEmpty && cases.allSatisfy { $0.missing == ["amount", "lot"] })
+            // The stored phase states (format 3, with the sessions and their alerts) read back
+            // exactly as they were folded.
+            for s in try engine.states(patient: nil, on: on, asOf: nil).states {
+                #expect(try PhaseState.decode(bytes: s.binaryEncoded) == s, "\(s.patient)")
+            }
         }
     }
 }

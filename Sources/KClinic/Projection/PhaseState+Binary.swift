@@ -344,15 +344,15 @@ extension BinaryWriter {
             writeInt(baseline)
             writeInt(days)
         case .saturation(let spo2, let depression):
-            writeByte(11)
+            writeByte(12)
             writeBool(spo2 != nil)
             if let spo2 { writeDouble(spo2) }
             writeBool(depression)
         case .sedation(let m):
-            writeByte(12)
+            writeByte(13)
             writeInt(m)
         case .observationTime(let minutes, let minimum):
-            writeByte(13)
+            writeByte(14)
             writeInt(minutes)
             writeInt(minimum)
         }
@@ -474,11 +474,11 @@ extension BinaryReader {
             let v = try readSmallInt()
             let b = try readSmallInt()
             facts = .trigger(value: v, baseline: b, days: try readSmallInt())
-        case 11:
+        case 12:
             let spo2: Double? = try readBool() ? try readDouble() : nil
             facts = .saturation(spo2: spo2, respiratoryDepression: try readBool())
-        case 12: facts = .sedation(moaas: try readSmallInt())
-        case 13:
+        case 13: facts = .sedation(moaas: try readSmallInt())
+        case 14:
             let minutes = try readSmallInt()
             facts = .observationTime(minutes: minutes, minimum: try readSmallInt())
         default: throw .invalidValue("alert facts \(tag)")
