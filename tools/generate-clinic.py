@@ -223,7 +223,9 @@ def patient(pidx, seed, cal, counts):
     if enrol >= ndays:
         return
     dose = '{"value":0.5,"unit":"mg/kg"}' if R() < 0.95 else '{"value":0.4,"unit":"mg/kg"}'
-    weight = "%d.%d" % (52 + int(R() * 60), int(R() * 10))
+    # Its own generator: --sessions must not change the rest of the clinic's events.
+    wr = random.Random(seed * 7919 + pidx).random
+    weight = "%d.%d" % (52 + int(wr() * 60), int(wr() * 10))
     escalated = R() < 0.03          # later 0.75 mg/kg with a justification
 
     # ---- clinical state (the patient's model of the projections)
@@ -451,14 +453,14 @@ def patient(pidx, seed, cal, counts):
                         % (dose, series) + sx)
             if SESSIONS[0]:
                 E(day, s0 + 55, T_OBS, A_N, '{"infusion":"%s","spo2":%d,"moaas":%d,"cadss":%d}'
-                  % (inf, 95 + int(R() * 5), 4 + int(R() * 2), int(R() * 12)))
+                  % (inf, 95 + int(wr() * 5), 4 + int(wr() * 2), int(wr() * 12)))
                 E(day, s0 + 70, T_OBS, A_N, '{"infusion":"%s","systolic":%d,"diastolic":%d,'
-                  '"heartRate":%d,"spo2":%d}' % (inf, 112 + int(R() * 30), 70 + int(R() * 18),
-                                                 60 + int(R() * 25), 95 + int(R() * 5)))
+                  '"heartRate":%d,"spo2":%d}' % (inf, 112 + int(wr() * 30), 70 + int(wr() * 18),
+                                                 60 + int(wr() * 25), 95 + int(wr() * 5)))
                 E(day, s0 + 100, T_OBS, A_N, '{"infusion":"%s","moaas":5,"cadss":%d}'
-                  % (inf, int(R() * 4)))
+                  % (inf, int(wr() * 4)))
                 E(day, s0 + 115, T_OBS, A_N, '{"infusion":"%s","systolic":%d,"diastolic":%d}'
-                  % (inf, 110 + int(R() * 26), 68 + int(R() * 18)))
+                  % (inf, 110 + int(wr() * 26), 68 + int(wr() * 18)))
                 E(day, s0 + 145, T_DISCH, A_N, '{"infusion":"%s","criteriaMet":true,"escort":true}'
                   % inf)
             if "vit" not in gaps:       # post-infusion vitals and dissociation check
