@@ -7,9 +7,31 @@ import KStore
 enum SessionChecks {
     static let maxSessionMillis: Int64 = 12 * 3_600_000
 
-    /// The effective infusion `id` of `patient` (nil with the refusal when it is not one).
+    /// The records of `stream` after `sequence`: every correction of an event, and every session
+    /// event of an infusion, comes after it in the log, so a check reads only the stream's tail
+    /// (a session's handful of records, not the patient's whole history: the import of a
+    /// 1.26M-event clinic with sessions took 175 s reading whole streams, see BENCHMARKS.md).
+    static func tail(_ stream: String, after sequence: UInt64, reader: LogReader) throws -> [Recorded] {
+        var out: [Recorded] = []
+        let all = try reader.streamSequences(stream)
+        // Sorted: start at the first sequence after `sequence`.
+        var lo = 0
+        var hi = all.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if all[mid] <= sequence { lo = mid + 1 } else { hi = mid }
+        }
+        for seq in all[lo...] {
+            guard let view = try reader.record(seq) else { continue }
+            out.append(try EventMapping.recorded(view))
+        }
+        return out
+    }
+
+    /// The effective infusion `id` of `patient` with the records after it in its stream and their
+    /// corrections resolved (nil with the refusal when it is not one).
     static func infusion(_ id: UUID, patient: String, reader: LogReader, field: String = "data.infusion") throws -> Result<
-        (Recorded, InfusionAdministered), InputError
+        (Recorded, InfusionAdministered, [Recorded], CorrectionResolution), InputError
     > {
         let idText = id.uuidString.lowercased()
         guard let seq = try reader.sequence(forEventId: EventMapping.uuidBytes(id)), let view = try reader.record(seq) else {
@@ -27,10 +49,10 @@ enum SessionChecks {
         let rec = try EventMapping.recorded(view)
         guard case .infusionAdministered = rec.event else {
             return .failure(
-                InputError(
-                    field: field, problem: "event \(idText) is a \(rec.type.rawValue)", expected: "the eventId of an InfusionAdministered"))
+                InputError(field: field, problem: "event \(idText) is a \(rec.type.rawValue)", expected: "the eventId of an InfusionAdministered"))
         }
-        let history = try CorrectionHistory(patient: patient, reader: reader)
+        let after = try tail(patient, after: seq, reader: reader)
+        let history = CorrectionResolution(after.compactMap(CorrectionResolution.Correction.init))
         if history.isVoided(id) {
             return .failure(InputError(field: field, problem: "infusion \(idText) is voided", expected: "an infusion in force"))
         }
@@ -38,7 +60,7 @@ enum SessionChecks {
         guard case .infusionAdministered(let inf) = effective else {
             return .failure(InputError(field: field, problem: "event \(idText) is not an infusion", expected: "an InfusionAdministered"))
         }
-        return .success((rec, inf))
+        return .success((rec, inf, after, history))
     }
 
     /// An observation, discharge or REMS form at `at` for its infusion. `original`: the
@@ -49,10 +71,10 @@ enum SessionChecks {
     {
         guard let id = event.sessionInfusion else { return nil }
         let found = try infusion(id, patient: patient, reader: reader)
-        let (rec, inf): (Recorded, InfusionAdministered)
+        let (rec, inf, after, history): (Recorded, InfusionAdministered, [Recorded], CorrectionResolution)
         switch found {
         case .failure(let e): return e
-        case .success(let v): (rec, inf) = v
+        case .success(let v): (rec, inf, after, history) = v
         }
         let t0 = rec.occurredAt.epochMillis
         let what = event.type.rawValue
@@ -79,13 +101,11 @@ enum SessionChecks {
         default: break
         }
         guard original || event.type == .dischargeRecorded else { return nil }
-        // The infusion's other session events already recorded.
-        let history = try CorrectionHistory(patient: patient, reader: reader)
+        // The infusion's other session events already recorded (all after it in the log).
         var discharges: [Timestamp] = []
         var latestObservation: Timestamp?
-        try reader.forEachInStream(patient, typeCodes: [EventType.observationRecorded.code, EventType.dischargeRecorded.code]) { view in
-            let r = try EventMapping.recorded(view)
-            guard r.event.sessionInfusion == id, !history.isVoided(r.eventId), r.eventId != exclude else { return }
+        for r in after where r.type == .observationRecorded || r.type == .dischargeRecorded {
+            guard r.event.sessionInfusion == id, !history.isVoided(r.eventId), r.eventId != exclude else { continue }
             if r.type == .dischargeRecorded {
                 discharges.append(r.occurredAt)
             } else if latestObservation.map({ r.occurredAt.epochMillis > $0.epochMillis }) ?? true {
@@ -159,7 +179,7 @@ enum SessionChecks {
             let found = try infusion(id, patient: view.stream, reader: reader)
             switch found {
             case .failure(let e): return e
-            case .success(let (_, inf)):
+            case .success(let (_, inf, _, _)):
                 guard inf.lot == w.lot else {
                     return InputError(
                         field: "data.infusion", problem: "infusion \(id.uuidString.lowercased()) names lot \(inf.lot ?? "none")",
