@@ -65,8 +65,8 @@ TYPES = ("PatientEnrolled", "ConsentRecorded", "InfusionAdministered", "ScoreRec
          "EventAmended", "EventVoided", "ObservationRecorded", "DischargeRecorded")
 (T_ENROL, T_CONSENT, T_INF, T_SCORE, T_LAB, T_VITALS, T_SIDE, T_SCREEN, T_ASSESS, T_MED, T_SCHED,
  T_HOLS, T_HOLE, T_TAPER, T_DISC, T_ACK, T_AMEND, T_VOID, T_OBS, T_DISCH) = range(len(TYPES))
-# --sessions (session.md): every infusion names its weight, lot (K-YYYY-MM, received on the
-# month's first day) and 40-minute duration, with four observations and a discharge; the clinic's
+# --sessions (session.md): every infusion names its weight, lot (K-YYYY-MMa from the 1st,
+# K-YYYY-MMb from the 16th, each received that day) and 40-minute duration, with four observations and a discharge; the clinic's
 # stock receipts come first in the output.
 SESSIONS = [False]
 
@@ -438,8 +438,8 @@ def patient(pidx, seed, cal, counts):
             if pos:
                 alerts.append("psychotic-symptoms:" + eid)
         if series is not None:
-            sx = ('}' if not SESSIONS[0] else ',"weightKg":%s,"lot":"K-%s","durationMinutes":40}'
-                  % (weight, dts[day][:7]))
+            sx = ('}' if not SESSIONS[0] else ',"weightKg":%s,"lot":"K-%s%s","durationMinutes":40}'
+                  % (weight, dts[day][:7], "a" if dts[day][8:10] < "16" else "b"))
             if escalated and series != "acute" and day - t0 > 120:
                 inf = E(day, s0 + 40, T_INF, A_N, '{"route":"IV","dose":{"value":0.75,"unit":"mg/kg"},'
                         '"series":"%s","justification":"Partial response at 0.5 mg/kg despite a '
@@ -888,10 +888,10 @@ def main(argv):
     total = 0
     try:
         if SESSIONS[0]:
-            # The clinic's stock: one lot a month, received on its first day.
+            # The clinic's stock: two lots a month, received on the 1st and the 16th.
             seen = set()
             for d in range(days):
-                month = cal.date_t[d][:7]
+                month = cal.date_t[d][:7] + ("a" if cal.date_t[d][8:10] < "16" else "b")
                 if month in seen:
                     continue
                 seen.add(month)

@@ -5,7 +5,7 @@ let usage = """
 
     usage: kstore-bench [--events N | --patients P] [--runs R] [--appends N]
                         [--scaling 100k,1M,4M | --scaling none] [--scaling-runs R]
-                        [--json OUT] [--workdir DIR] [--repo DIR] [--seed S] [--keep]
+                        [--json OUT] [--workdir DIR] [--repo DIR] [--seed S] [--keep] [--sessions]
 
       --events N        main table input size (default 1M; the generator gives ≈ 488 events a
                         patient, so N/488 patients; the actual count is reported)
@@ -37,6 +37,8 @@ struct Options {
     var repo: String? = nil
     var seed = 1
     var keep = false
+    /// Also measure the session clinic (generate-clinic.py --sessions): replay and `query inventory`.
+    var sessions = false
 
     /// events a generated patient has on average (tools/generate-clinic.py over 730 days).
     static let eventsPerPatient = 488.0
@@ -98,6 +100,7 @@ struct Options {
             case "--repo": o.repo = value(a)
             case "--seed": o.seed = positive(a, value(a))
             case "--keep": o.keep = true
+            case "--sessions": o.sessions = true
             case "-h", "--help":
                 print(usage)
                 exit(0)

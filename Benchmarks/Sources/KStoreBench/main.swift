@@ -46,8 +46,8 @@ var made: [String] = []  // what to remove at the end
 
 /// The generated clinic with `patients` patients (cached in the workdir: the generator is
 /// deterministic).
-@MainActor func generate(patients: Int) throws -> (path: String, bytes: [UInt8], events: Int) {
-    let path = workdir + "/clinic-\(patients)p-seed\(options.seed).ndjson"
+@MainActor func generate(patients: Int, sessions: Bool = false) throws -> (path: String, bytes: [UInt8], events: Int) {
+    let path = workdir + "/clinic-\(patients)p-seed\(options.seed)\(sessions ? "-sessions" : "").ndjson"
     if !FileManager.default.fileExists(atPath: path) {
         made.append(path)
         let t = try timed {
@@ -56,7 +56,7 @@ var made: [String] = []  // what to remove at the end
                 [
                     repo + "/tools/generate-clinic.py", "--patients", String(patients), "--seed", String(options.seed),
                     "--start", "2024-11-01", "--days", "730", "--out", path,
-                ])
+                ] + (sessions ? ["--sessions"] : []))
         }
         note("generated \(patients) patients in \(fmt(t)) s")
     }
@@ -304,6 +304,38 @@ do {
             try? FileManager.default.removeItem(atPath: path)
             try? FileManager.default.removeItem(atPath: data.path)
         }
+    }
+    // MARK: sessions (issue 14): the same clinic charted with sessions and its stock
+    if options.sessions {
+        let data = try generate(patients: main.patients, sessions: true)
+        let path = workdir + "/kstore-sessions"
+        made.append(path)
+        let store = try KStoreBench.createStore(at: path, actorsTSV: actorsTSV)
+        let imp = try KStoreBench.importFile(store, data.bytes, source: data.path)
+        let engine = ProjectionEngine(store: store)
+        _ = try engine.rebuildStored()
+        var replays: [Double] = []
+        for _ in 0..<max(3, options.runs) {
+            var n: UInt64 = 0
+            let t = try timed { n = try engine.rebuildStored() }
+            replays.append(Double(n) / t)
+        }
+        let rules = try engine.rulesInForce().rules
+        var lots = 0
+        var inventory: [Double] = []
+        for _ in 0..<max(5, options.runs) {
+            let t = try timed {
+                let ledger = try LedgerReader.ledger(store)
+                let doc = Views.inventory(ledger, on: today, lot: nil, rules: rules)
+                lots = ledger.lots.count
+                _ = JSONWriter.string(doc)
+            }
+            inventory.append(t * 1000)
+        }
+        print(
+            "sessions: \(fmtInt(Double(imp.events))) events (\(data.bytes.count / max(1, imp.events)) B of NDJSON a line), import \(fmtRate(Double(imp.events) / imp.seconds))/s, "
+                + "replay \(fmtRate(median(replays)))/s (plain clinic: \(fmtRate(p(main.kReplay)))/s), "
+                + "query inventory over \(lots) lots: \(fmt(median(inventory))) ms (median of \(inventory.count))")
     }
 } catch {
     cleanUp()
