@@ -117,11 +117,13 @@ public enum EventMapping {
 
     /// The envelope as `kstore log --json` prints it.
     public static func json(_ r: Recorded) -> JSONValue {
-        .object([
+        // session.md: a stock event (or a lot alert's acknowledgement) has no patient, only its lot.
+        let lot = LotStream.lot(ofStream: r.patient)
+        return .object([
             ("sequence", .int(Int64(r.sequence))),
             ("eventId", .string(r.eventId.uuidString.lowercased())),
             ("type", .string(r.type.rawValue)),
-            ("patient", .string(r.patient)),
+            ("patient", lot == nil ? .string(r.patient) : .null),
             ("streamVersion", .int(Int64(r.streamVersion))),
             ("occurredAt", .string(r.occurredAt.rfc3339)),
             ("recordedAt", .string(formatMicros(r.recordedAtMicros))),
