@@ -49,7 +49,8 @@ enum SessionChecks {
         let rec = try EventMapping.recorded(view)
         guard case .infusionAdministered = rec.event else {
             return .failure(
-                InputError(field: field, problem: "event \(idText) is a \(rec.type.rawValue)", expected: "the eventId of an InfusionAdministered"))
+                InputError(
+                    field: field, problem: "event \(idText) is a \(rec.type.rawValue)", expected: "the eventId of an InfusionAdministered"))
         }
         let after = try tail(patient, after: seq, reader: reader)
         let history = CorrectionResolution(after.compactMap(CorrectionResolution.Correction.init))
