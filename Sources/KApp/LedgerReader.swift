@@ -18,13 +18,23 @@ public enum LedgerReader {
         wanted.insert(infusion)
         var found: [Recorded] = []
         var corrections: [CorrectionResolution.Correction] = []
+        let lotPrefix = Array(LotStream.prefix.utf8)
         try store.log.scanRaw { seq, bytes in
-            let view = try EventMapping.decodeView(bytes, sequence: seq)
-            let code = view.typeCode
+            // The type code is peeked from the record's first bytes: only the records the ledger
+            // needs are decoded.
+            guard let code = RecordView.peekTypeCode(bytes) else {
+                throw StoreError.corrupt(sequence: seq, detail: "unreadable record header")
+            }
+            if code == ack {
+                guard let stream = RecordView.peekStream(bytes), stream.starts(with: lotPrefix) else { return true }
+            } else if !(code == amended || code == voided || wanted.contains(code)) {
+                return true
+            }
+            let rec = try EventMapping.decodeRecorded(bytes, sequence: seq)
             if code == amended || code == voided {
-                if let c = CorrectionResolution.Correction(try EventMapping.recorded(view)) { corrections.append(c) }
-            } else if wanted.contains(code) || (code == ack && LotStream.lot(ofStream: view.stream) != nil) {
-                found.append(try EventMapping.recorded(view))
+                if let c = CorrectionResolution.Correction(rec) { corrections.append(c) }
+            } else {
+                found.append(rec)
             }
             return true
         }
