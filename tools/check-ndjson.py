@@ -33,7 +33,11 @@ ALERT_KINDS = (
     "dose-above-limit", "more-frequent-than-weekly", "symptom-rise", "tolerance-review",
     "non-response", "lft-abnormal", "urology-referral", "substance-use", "psychotic-symptoms",
     "bp-high", "pregnancy-planning", "infusion-during-pregnancy", "holiday-overrun",
-    "booster-indicated", "relapse", "discontinuation-eligible")
+    "booster-indicated", "relapse", "discontinuation-eligible",
+    # session.md R13 (patient alerts) and R15 (lot alerts)
+    "dosed-above-bp-limit", "session-bp-high", "desaturation", "deep-sedation", "early-discharge",
+    "discharged-without-criteria", "discharged-without-escort", "transferred",
+    "inventory-discrepancy", "lot-overdrawn")
 ALERT_RE = re.compile(r"^(" + "|".join(re.escape(k) for k in ALERT_KINDS) + r"):"
                       r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
 
@@ -42,7 +46,15 @@ ENVELOPE_OPTIONAL = ("eventId", "expectedVersion")
 ROLES = ("clinician", "nurse", "compliance", "admin")
 
 NURSE_TYPES = {"InfusionAdministered", "ScoreRecorded", "VitalsRecorded", "LabResulted",
-               "ScreeningRecorded", "SideEffectReported"}
+               "ScreeningRecorded", "SideEffectReported",
+               # session.md "Who may record"
+               "ObservationRecorded", "DischargeRecorded", "RemsFormSubmitted", "StockWasted"}
+# session.md: the stock types carry no patient (their stream is the lot)
+STOCK_TYPES = {"StockReceived", "StockWasted", "StockDisposed", "StockAdjusted", "InventoryCounted"}
+ADMIN_TYPES = {"PatientEnrolled", "StockReceived", "StockDisposed", "StockAdjusted", "InventoryCounted",
+               "RemsFormSubmitted"}
+LOT_RE = re.compile(r"^[A-Za-z0-9._/-]{1,40}$")
+SESSION_LINKED = {"ObservationRecorded", "DischargeRecorded", "RemsFormSubmitted"}
 CORRECTIONS = {"EventAmended", "EventVoided"}
 
 
@@ -110,6 +122,39 @@ def alert_id(v):
         return ("not an alert id: %s" % json.dumps(v)[:80],
                 "<kind>:<eventId> with a kind of protocol.md R7")
     return None
+
+
+def number(lo, hi, lo_open=False, nonzero=False):
+    shown = "a number %s%s, at most %s" % ("> " if lo_open else ">= ", lo, hi)
+    if nonzero:
+        shown = "a non-zero number, at most %s either way" % hi
+
+    def check(v):
+        if not _is_num(v):
+            return ("not a number: %s" % json.dumps(v)[:40], shown)
+        if nonzero:
+            if v == 0 or abs(v) > hi:
+                return ("%s out of range" % v, shown)
+        elif v < lo or (lo_open and v == lo) or v > hi:
+            return ("%s out of range" % v, shown)
+        return None
+    return check
+
+
+def lot_id(v):
+    if not isinstance(v, str) or not LOT_RE.match(v):
+        return ("bad lot %s" % json.dumps(v)[:60], "^[A-Za-z0-9._/-]{1,40}$")
+    return None
+
+
+def text_max(n, lo=0):
+    def check(v):
+        if not isinstance(v, str):
+            return ("not a string", "a string of %d-%d characters" % (lo, n))
+        if len(v) > n or len(v) < lo or (lo and not v.strip()):
+            return ("%d characters" % len(v), "a string of %d-%d characters" % (lo, n))
+        return None
+    return check
 
 
 def lab_values(v):
@@ -189,6 +234,63 @@ SCHEMA = {
         "dose": (True, _dose_problems),
         "series": (True, enum("acute", "maintenance", "booster")),
         "justification": (False, text),
+        # session.md (new optional fields)
+        "drug": (False, enum("ketamine", "esketamine")),
+        "weightKg": (False, number(20, 350)),
+        "lot": (False, lot_id),
+        "durationMinutes": (False, integer(1, 240)),
+    },
+    "ObservationRecorded": {
+        "infusion": (True, uuid),
+        "systolic": (False, integer(50, 260)),
+        "diastolic": (False, integer(30, 160)),
+        "heartRate": (False, integer(20, 250)),
+        "spo2": (False, number(50, 100)),
+        "moaas": (False, integer(0, 5)),
+        "cadss": (False, integer(0, 92)),
+        "respiratoryDepression": (False, boolean),
+    },
+    "DischargeRecorded": {
+        "infusion": (True, uuid),
+        "criteriaMet": (True, boolean),
+        "escort": (True, boolean),
+        "transferred": (False, boolean),
+        "note": (False, text),
+    },
+    "RemsFormSubmitted": {"infusion": (True, uuid), "reference": (False, text_max(64))},
+    "StockReceived": {
+        "drug": (True, enum("ketamine", "esketamine")),
+        "lot": (True, lot_id),
+        "quantityMg": (True, number(0, 100000, lo_open=True)),
+        "supplier": (True, text_max(120, 1)),
+        "invoice": (False, text_max(64)),
+        "concentrationMgPerMl": (False, number(0, 500, lo_open=True)),
+    },
+    "StockWasted": {
+        "lot": (True, lot_id),
+        "quantityMg": (True, number(0, 100000, lo_open=True)),
+        "witness": (True, nonblank),
+        "reason": (True, nonblank),
+        "infusion": (False, uuid),
+    },
+    "StockDisposed": {
+        "lot": (True, lot_id),
+        "quantityMg": (True, number(0, 100000, lo_open=True)),
+        "method": (True, enum("reverse-distributor", "destroyed", "returned")),
+        "witness": (True, nonblank),
+        "reference": (False, text),
+    },
+    "StockAdjusted": {
+        "lot": (True, lot_id),
+        "quantityMg": (True, number(0, 100000, nonzero=True)),
+        "reason": (True, enum("loss", "theft", "breakage", "count-correction")),
+        "witness": (True, nonblank),
+        "reference": (False, text),
+    },
+    "InventoryCounted": {
+        "lot": (True, lot_id),
+        "onHandMg": (True, number(0, 10 ** 12)),
+        "kind": (True, enum("routine", "biennial")),
     },
     "ScoreRecorded": {
         "instrument": (True, enum("MADRS", "PHQ2", "PHQ9", "MOCA")),
@@ -237,7 +339,7 @@ SCHEMA = {
     "PregnancyStatusRecorded": {
         "status": (True, enum("planning", "pregnant", "not-pregnant", "postpartum")),
     },
-    "AlertAcknowledged": {"alertId": (True, alert_id), "note": (False, text)},
+    "AlertAcknowledged": {"alertId": (True, alert_id), "lot": (False, lot_id), "note": (False, text)},
     "EventAmended": {"target": (True, uuid), "reason": (True, nonblank), "data": (True, None)},
     "EventVoided": {"target": (True, uuid), "reason": (True, nonblank)},
 }
@@ -283,7 +385,25 @@ def data_problems(etype, data, prefix="data.", partial=False):
             out.append((prefix + k,) + r)
     if etype == "ScoreRecorded" and "value" in data:
         out.extend(_score_problems(data, prefix))
-    if etype == "VitalsRecorded":
+    if etype == "ObservationRecorded" and not partial and not any(
+            k in data for k in ("systolic", "diastolic", "heartRate", "spo2", "moaas", "cadss",
+                                "respiratoryDepression")):
+        out.append((prefix + "systolic", "no reading",
+                    "at least one of systolic, diastolic, heartRate, spo2, moaas, cadss, "
+                    "respiratoryDepression"))
+    if etype == "InfusionAdministered" and not partial and data.get("drug") == "esketamine":
+        dose = data.get("dose") if isinstance(data.get("dose"), dict) else {}
+        if data.get("route") != "intranasal":
+            out.append((prefix + "route", "esketamine by %s" % json.dumps(data.get("route")),
+                        "intranasal for esketamine"))
+        if dose.get("unit") != "mg" or dose.get("value") not in (28, 56, 84):
+            out.append((prefix + "dose", "esketamine dose %s" % json.dumps(dose)[:60],
+                        "28, 56 or 84 mg for esketamine"))
+    if etype == "StockAdjusted" and not partial and data.get("reason") in ("loss", "theft", "breakage") \
+            and _is_num(data.get("quantityMg")) and data["quantityMg"] > 0:
+        out.append((prefix + "quantityMg", "positive for %s" % data["reason"],
+                    "a negative quantity for loss, theft and breakage"))
+    if etype in ("VitalsRecorded", "ObservationRecorded"):
         s, d = data.get("systolic"), data.get("diastolic")
         if _is_int(s) and _is_int(d) and not s > d:
             out.append((prefix + "diastolic", "%d is not below systolic %d" % (d, s),
@@ -346,6 +466,13 @@ class Checker:
         self.seen_patient = {}  # patient -> where its first event is
         self.problems = 0
         self.lines = 0
+        self.infusions = {}  # eventId -> (eventId, instant)
+
+    def infusion_now(self, eid):
+        """An infusion as amended so far: (patient, instant, drug, lot)."""
+        where, patient, _, data, _ = self.ids[eid]
+        d = self.amended.get(eid, data) or {}
+        return patient, self.infusions[eid][1], d.get("drug", "ketamine"), d.get("lot")
 
     def report(self, where, field, problem, expected):
         self.problems += 1
@@ -366,10 +493,19 @@ class Checker:
             if k not in ENVELOPE_REQUIRED and k not in ENVELOPE_OPTIONAL:
                 probs.append((k, "unknown field", "type, patient, occurredAt, actor, data, "
                               "eventId?, expectedVersion?"))
-        for k in ENVELOPE_REQUIRED:
-            if k not in ev:
-                probs.append((k, "missing", "required"))
         etype = ev.get("type")
+        d0 = ev.get("data") if isinstance(ev.get("data"), dict) else {}
+        # session.md: stock events, corrections of stock events and acknowledgements of a lot
+        # alert have no patient (their stream is the lot).
+        t0 = self.ids.get(str(d0.get("target", "")).lower()) if etype in CORRECTIONS else None
+        lot_stream = etype in STOCK_TYPES or (etype == "AlertAcknowledged" and "lot" in d0) or \
+            (t0 is not None and t0[2] in STOCK_TYPES)
+        for k in ENVELOPE_REQUIRED:
+            if k not in ev and not (k == "patient" and lot_stream):
+                probs.append((k, "missing", "required"))
+        if lot_stream and "patient" in ev:
+            probs.append(("patient", "present on a lot's event",
+                          "no patient: the stream of %s is its lot" % etype))
         known = False
         if "type" in ev:
             if not isinstance(etype, str):
@@ -475,15 +611,47 @@ class Checker:
             if etype == "EventAmended" and isinstance(data, dict) and "data" in data \
                     and not isinstance(data["data"], dict):
                 probs.append(("data.data", "not an object", "an object of the corrected fields"))
+        # session.md: witnesses and the session link (what a file alone can show)
+        if known and isinstance(data, dict) and not probs:
+            w = data.get("witness")
+            if isinstance(w, str) and isinstance(ev.get("actor"), dict) and w == ev["actor"].get("id"):
+                probs.append(("data.witness", "the recorder %s" % w, "another clinician or nurse"))
+            if etype in SESSION_LINKED or (etype == "StockWasted" and "infusion" in data):
+                inf = self.infusions.get(str(data.get("infusion")).lower())
+                if inf is None or inf[0] in self.voided:
+                    probs.append(("data.infusion", "no effective earlier InfusionAdministered %s"
+                                  % data.get("infusion"), "an effective infusion given before it"))
+                else:
+                    ipat, its, idrug, ilot = self.infusion_now(inf[0])
+                    ts = parse_ts(ev.get("occurredAt"))
+                    if etype in SESSION_LINKED and ipat != patient:
+                        probs.append(("data.infusion", "an infusion of patient %s" % ipat,
+                                      "an infusion of patient %s" % patient))
+                    if etype in SESSION_LINKED and ts is not None and its is not None and ts < its:
+                        probs.append(("occurredAt", "before the infusion (%s)" % its.isoformat(),
+                                      "at or after the infusion's instant"))
+                    if etype == "RemsFormSubmitted" and idrug != "esketamine":
+                        probs.append(("data.infusion", "a %s infusion" % idrug, "an esketamine infusion"))
+                    if etype == "StockWasted" and ilot != data.get("lot"):
+                        probs.append(("data.infusion", "an infusion of lot %s" % ilot,
+                                      "an infusion naming lot %s" % data.get("lot")))
+            if etype == "EventAmended" and target_type in STOCK_TYPES and isinstance(data.get("data"), dict):
+                for f in ("lot",) + (("drug",) if target_type == "StockReceived" else ()):
+                    if f in data["data"]:
+                        probs.append(("data.data." + f, "cannot be amended",
+                                      "void the event and record it again"))
         # who may record what
         if known and role is not None:
             if role == "compliance":
                 probs.append(("actor.role", "compliance may record only AuditReviewed",
                               "clinician, or nurse for %s" % etype if etype in NURSE_TYPES
                               else "clinician"))
-            elif role == "admin" and etype != "PatientEnrolled":
+            elif role == "admin" and etype not in ADMIN_TYPES and not (
+                    etype == "AlertAcknowledged" and lot_stream):
                 probs.append(("actor.role", "admin may not record %s" % etype,
                               "clinician" + (" or nurse" if etype in NURSE_TYPES else "")))
+            elif role == "clinician" and False:
+                pass
             elif role == "nurse" and etype not in NURSE_TYPES:
                 ok = False
                 if etype in CORRECTIONS and target_type is not None:
@@ -510,6 +678,8 @@ class Checker:
             self.ids[eid.lower()] = (where, None, None, None, None)
             return
         self.ids[eid.lower()] = (where, patient, etype, data, ev["actor"].get("id"))
+        if etype == "InfusionAdministered":
+            self.infusions[eid.lower()] = (eid.lower(), parse_ts(ev["occurredAt"]))
         if etype == "EventVoided":
             self.voided[data["target"].lower()] = where
         elif etype == "EventAmended":

@@ -10,12 +10,12 @@ import KStore
 /// corrections. Measured in BENCHMARKS.md ("the controlled-substance log").
 public enum LedgerReader {
     public static func ledger(_ store: ClinicStore) throws -> Ledger {
-        let infusion = EventType.infusionAdministered.code
         let amended = EventType.eventAmended.code
         let voided = EventType.eventVoided.code
         let ack = EventType.alertAcknowledged.code
-        var wanted = Set(EventType.allCases.filter(\.isStock).map(\.code))
-        wanted.insert(infusion)
+        // A table by type code: no hashing per record.
+        var wanted = [Bool](repeating: false, count: 256)
+        for t in EventType.allCases where t.isStock || t == .infusionAdministered || t.isCorrection { wanted[Int(t.code)] = true }
         var found: [Recorded] = []
         var corrections: [CorrectionResolution.Correction] = []
         let lotPrefix = Array(LotStream.prefix.utf8)
@@ -27,7 +27,7 @@ public enum LedgerReader {
             }
             if code == ack {
                 guard let stream = RecordView.peekStream(bytes), stream.starts(with: lotPrefix) else { return true }
-            } else if !(code == amended || code == voided || wanted.contains(code)) {
+            } else if Int(code) >= wanted.count || !wanted[Int(code)] {
                 return true
             }
             let rec = try EventMapping.decodeRecorded(bytes, sequence: seq)

@@ -21,40 +21,49 @@ public struct Milligrams: Sendable, Hashable, Comparable {
         self.init(decimalText: d.description)
     }
 
-    /// "32.535", "-12", "1e-05", "2.5e+20": digits, a point, an exponent.
+    /// "32.535", "-12", "1e-05", "2.5e+20": digits, a point, an exponent (ASCII bytes).
     public init?(decimalText text: String) {
         var mantissa: Int128 = 0
         var exponent = 0
         var negative = false
         var afterPoint = false
         var digits = 0
-        var chars = Substring(text)
-        if chars.first == "-" {
-            negative = true
-            chars = chars.dropFirst()
-        }
-        var expPart: Substring? = nil
-        if let e = chars.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            expPart = chars[chars.index(after: e)...]
-            chars = chars[..<e]
-        }
-        for c in chars {
-            if c == "." {
-                guard !afterPoint else { return nil }
-                afterPoint = true
+        var expSign = 1
+        var expValue = 0
+        var inExponent = false
+        var expDigits = 0
+        var first = true
+        for c in text.utf8 {
+            defer { first = false }
+            if inExponent {
+                if c == 0x2D && expDigits == 0 && expSign == 1 {
+                    expSign = -1
+                    continue
+                }
+                if c == 0x2B && expDigits == 0 { continue }
+                guard c >= 0x30 && c <= 0x39, expDigits < 4 else { return nil }
+                expValue = expValue * 10 + Int(c - 0x30)
+                expDigits += 1
                 continue
             }
-            guard let v = c.wholeNumberValue, c.isASCII else { return nil }
-            digits += 1
-            guard digits <= 36 else { return nil }
-            mantissa = mantissa * 10 + Int128(v)
-            if afterPoint { exponent -= 1 }
+            switch c {
+            case 0x2D where first: negative = true
+            case 0x2E:
+                guard !afterPoint else { return nil }
+                afterPoint = true
+            case 0x65, 0x45:
+                inExponent = true
+            case 0x30...0x39:
+                digits += 1
+                guard digits <= 36 else { return nil }
+                mantissa = mantissa * 10 + Int128(c - 0x30)
+                if afterPoint { exponent -= 1 }
+            default:
+                return nil
+            }
         }
-        guard digits > 0 else { return nil }
-        if let expPart {
-            guard let e = Int(expPart), abs(e) < 60 else { return nil }
-            exponent += e
-        }
+        guard digits > 0, !inExponent || expDigits > 0, expValue < 60 else { return nil }
+        exponent += expSign * expValue
         // mantissa × 10^exponent in units of 10^-12.
         var shift = exponent + Milligrams.places
         while shift > 0 {
