@@ -895,11 +895,15 @@ def main(argv):
                 if month in seen:
                     continue
                 seen.add(month)
-                out.write('{"eventId":"%08x-0000-4000-8000-%012x","type":"StockReceived","occurredAt":"%s07:00:00%s'
-                          '{"id":"dr.hale","role":"clinician"},"data":{"drug":"ketamine","lot":"K-%s",'
-                          '"quantityMg":100000,"supplier":"Hikma","invoice":"INV-%s"}}\n'
-                          % (seed & 0xFFFFFFFF, len(seen), cal.date_t[d], cal.off_actor[d], month, month))
-                total += 1
+                # Five deliveries of 100,000 mg (a receipt's most): the acute series of the
+                # clinic's first months draw a lot heavily.
+                for k in range(5):
+                    out.write('{"eventId":"%08x-0000-4000-8000-%012x","type":"StockReceived","occurredAt":"%s07:0%d:00%s'
+                              '{"id":"dr.hale","role":"clinician"},"data":{"drug":"ketamine","lot":"K-%s",'
+                              '"quantityMg":100000,"supplier":"Hikma","invoice":"INV-%s-%d"}}\n'
+                              % (seed & 0xFFFFFFFF, len(seen) * 8 + k, cal.date_t[d], k, cal.off_actor[d], month,
+                                 month, k + 1))
+                    total += 1
         for w in range(nwin):
             b = buckets[w]
             if not b:

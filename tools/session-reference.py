@@ -517,7 +517,11 @@ class Gen:
         s = loc.strftime("%Y-%m-%dT%H:%M:%S")
         return s + ("Z" if off == 0 else "%+03d:00" % off)
 
+    mixed = False
+
     def ev(self, typ, t, data, actor, role, patient=None, off=0):
+        if self.mixed and self.r.random() < 0.3:
+            off = self.r.choice([0, -5, 9, -11, 13])
         e = {"eventId": self.uid(), "type": typ, "occurredAt": self.ts(t, off), "actor": {"id": actor, "role": role},
              "data": data}
         if patient:
@@ -536,8 +540,12 @@ class Gen:
             p = "P-%d" % (pi + 1)
             off = r.choice([0, 0, -5])
             seq = [self.ev("PatientEnrolled", base - timedelta(days=20), {}, "dr.hale", "clinician", p, off)]
-            for si in range(r.randint(1, 3)):
+            prev = None
+            for si in range(r.randint(1, 4)):
                 t0 = base + timedelta(days=r.randint(0, 12), hours=r.choice([0, 0, 3, 13]), minutes=r.choice([0, 30]))
+                if prev is not None and r.random() < 0.25:  # two infusions in one visit
+                    t0 = prev + timedelta(minutes=r.choice([0, 10]))
+                prev = t0
                 drug = r.choice(["ketamine", "ketamine", "esketamine"])
                 data = {"series": "acute"}
                 if drug == "esketamine":
@@ -633,7 +641,7 @@ class Gen:
                 q = Decimal(r.choice(["100", "70", "56", "84", "112", "32.535", "1000"]))
                 stock.append(self.ev("StockReceived", t, {"drug": drug, "lot": lot, "quantityMg": q, "supplier": "S"},
                                      r.choice(CLIN + ["root"]), "clinician", None, r.choice([0, 0, -5, 9])))
-        for _ in range(r.randint(0, 6)):
+        for _ in range(r.randint(0, 12)):
             lot = r.choice(list(lots))
             t = base + timedelta(days=r.randint(-1, 14), hours=r.randint(0, 10), minutes=r.choice([0, 0, 30]))
             kind = r.choice(["w", "w", "d", "a", "c", "c"])
@@ -689,7 +697,7 @@ class Gen:
         lines = [e for e in lines if e not in late] + late
         # corrections
         targets = [e for e in lines if e["type"] not in ("PatientEnrolled",)]
-        for _ in range(r.choice([0, 0, 1, 2, 3])):
+        for _ in range(r.choice([0, 1, 2, 3, 5])):
             tg = r.choice(targets)
             ct = base + timedelta(days=r.choice([0, 5, 20]))
             pat = tg.get("patient")
@@ -790,6 +798,7 @@ def fuzz(args):
     refused = 0
     for n in range(args.fuzz):
         g = Gen(random.Random(rng.getrandbits(64)))
+        g.mixed = args.mixed_offsets
         lines = [to_line(e) for e in g.history()]
         audit_from = rng.choice([None, "2026-01-01", "2026-01-01", "2026-11-05"])
         queries = sorted({rng.choice(["2026-11-02", "2026-11-03", "2026-11-05", "2026-11-09", "2026-11-10",
@@ -830,6 +839,7 @@ def main():
     ap.add_argument("--keep")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--no-minimize", action="store_true")
+    ap.add_argument("--mixed-offsets", action="store_true", help="give any event a random UTC offset")
     a = ap.parse_args()
     if a.fuzz:
         fuzz(a)
