@@ -3,8 +3,8 @@
 
 Each line is parsed as JSON and validated with the PyPI package `fhir.resources` (7.1.0),
 using its R4B models (`fhir.resources.R4B.auditevent.AuditEvent`,
-`fhir.resources.R4B.provenance.Provenance`). R4B keeps R4's AuditEvent and Provenance
-structure unchanged (same elements, types, cardinalities), so a resource these models accept
+`fhir.resources.R4B.provenance.Provenance`, and for the clinical record `Encounter`,
+`Observation`, `SupplyDelivery`). R4B keeps R4's structure of these resources unchanged (same elements, types, cardinalities), so a resource these models accept
 is a structurally valid R4 resource. Honestly stated: this validates against the R4B pydantic
 models of fhir.resources, not against the published fhir.schema.json file itself.
 
@@ -18,11 +18,20 @@ import sys
 try:
     from fhir.resources.R4B.auditevent import AuditEvent
     from fhir.resources.R4B.provenance import Provenance
+    from fhir.resources.R4B.encounter import Encounter
+    from fhir.resources.R4B.observation import Observation
+    from fhir.resources.R4B.supplydelivery import SupplyDelivery
 except ImportError as e:  # pragma: no cover
     print(f"fhir.resources is not installed ({e}); run tools/setup.sh", file=sys.stderr)
     sys.exit(2)
 
-MODELS = {"AuditEvent": AuditEvent, "Provenance": Provenance}
+MODELS = {
+    "AuditEvent": AuditEvent,
+    "Provenance": Provenance,
+    "Encounter": Encounter,
+    "Observation": Observation,
+    "SupplyDelivery": SupplyDelivery,
+}
 
 
 def problems(line):
