@@ -135,7 +135,7 @@ struct PageRoutes {
             var values: [String: String] = [:]
             for (k, v) in carried { values[k] = v }
             let page = try await recordPageBody(
-                signed.principal, patient, values: values, errors: [:], submitted: values["type"], banner: nil)
+                signed.principal, request, patient, values: values, errors: [:], submitted: values["type"], banner: nil)
             return Response.html(page).with(cookie: cookie)
         }
         return Response.redirect(next ?? home(signed.principal.actor.role)).with(cookie: cookie)
@@ -222,15 +222,26 @@ struct PageRoutes {
         let gated = try await gate(request, [.clinician, .nurse])
         guard case .allowed(let p) = gated else { return gated.answer }
         let banner = request.query("recorded").map { String($0.prefix(120)) }
-        return .html(try await recordPageBody(p, id, values: [:], errors: [:], submitted: nil, banner: banner))
+        return .html(try await recordPageBody(p, request, id, values: [:], errors: [:], submitted: nil, banner: banner))
     }
 
     func recordPageBody(
-        _ p: Principal, _ id: String, values: [String: String], errors: [String: String], submitted: String?, banner: String?
+        _ p: Principal, _ request: Request, _ id: String, values: [String: String], errors: [String: String], submitted: String?,
+        banner: String?
     ) async throws -> String {
-        let table = try await server.readers.run { store in try ProjectionEngine(store: store).rulesInForce().rules.permissions }
+        let now = SystemClock.now()
+        let (table, infusions) = try await server.readers.run { store -> (PermissionTable, [RecordPage.SessionInfusion]) in
+            let rules = try ProjectionEngine(store: store).rulesInForce().rules
+            let infusions = try WebForms.sessionInfusions(store, patient: id, now: now, remsFormDays: rules.session.remsFormDays)
+            return (rules.permissions, infusions)
+        }
         var values = values
         let forms = RecordForm.offered(to: p.actor.role, table: table)
+        // The session forms list the patient's infusions: patient data, a read to log.
+        let namesInfusions = forms.contains { f in
+            f.fields.contains { if case .infusion = $0.kind { true } else { false } }
+        }
+        if namesInfusions && !infusions.isEmpty { try await server.recordRead(p, request, patients: [id]) }
         for f in forms {
             // The form just refused keeps its id (resent after a fix it is still one event).
             let key = "eventId.\(f.type.rawValue)"
@@ -242,7 +253,7 @@ struct PageRoutes {
         }
         let page = RecordPage(
             patient: id, evaluationDay: Parameters.today(), forms: forms,
-            submitted: submitted, values: values, errors: errors, banner: banner)
+            submitted: submitted, values: values, errors: errors, banner: banner, infusions: infusions)
         return WebPages.record(PageRoutes.chrome(p, path: "/patients/\(id)/record"), page)
     }
 
@@ -274,7 +285,7 @@ struct PageRoutes {
         case .success(let l): built = l
         case .failure(let refused):
             return .html(
-                try await recordPageBody(p, id, values: form, errors: refused.fields, submitted: typeName, banner: nil),
+                try await recordPageBody(p, request, id, values: form, errors: refused.fields, submitted: typeName, banner: nil),
                 status: .unprocessableContent)
         }
         let actorId = p.actor.id
@@ -301,7 +312,8 @@ struct PageRoutes {
             }
             let values = form
             return .html(
-                try await recordPageBody(p, id, values: values, errors: errors, submitted: typeName, banner: nil), status: e.status)
+                try await recordPageBody(p, request, id, values: values, errors: errors, submitted: typeName, banner: nil), status: e.status
+            )
         }
     }
 
