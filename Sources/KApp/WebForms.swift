@@ -18,12 +18,13 @@ public enum WebForms {
     /// checkbox ("on") true and an absent one false, empty optional fields (and empty required
     /// ones, so the import names them missing) left out, `occurredAt` from the datetime-local
     /// value read in `utcOffsetMinutes` (the clinic's offset), `now` in that offset when empty.
-    /// Fields the form does not have (`csrf`, `type`…) are ignored.
+    /// Fields the form does not have (`csrf`, `type`, `witnessPassword`…) are ignored; `patient`
+    /// nil: a stock form's line, which names none.
     public static func importLine(
-        type: EventType, fields: [String: String], patient: String, actor: Actor, now: Timestamp, utcOffsetMinutes: Int,
+        type: EventType, fields: [String: String], patient: String?, actor: Actor, now: Timestamp, utcOffsetMinutes: Int,
         eventId: UUID? = nil
     ) -> Result<[UInt8], Refused> {
-        guard let form = RecordForm.form(for: type) else {
+        guard let form = RecordForm.form(for: type) ?? RecordForm.stockForm(for: type) else {
             return .failure(Refused(fields: ["": "type: \(type.rawValue) has no charting form (one of the forms offered)"]))
         }
         var refused: [String: String] = [:]
@@ -50,8 +51,11 @@ public enum WebForms {
         var line: [(String, JSONValue)] = []
         if let eventId { line.append(("eventId", .string(eventId.uuidString.lowercased()))) }
         line += [
-            ("type", .string(type.rawValue)),
-            ("patient", .string(patient)),
+            ("type", .string(type.rawValue))
+        ]
+        // Stock events name no patient (their stream is the lot).
+        if let patient { line.append(("patient", .string(patient))) }
+        line += [
             ("occurredAt", .string(occurredAt(fields[RecordForm.occurredAtField] ?? "", utcOffsetMinutes: utcOffsetMinutes, now: now))),
             ("actor", .object([("id", .string(actor.id)), ("role", .string(actor.role.rawValue))])),
             ("data", .object(data)),

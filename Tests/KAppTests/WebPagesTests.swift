@@ -489,6 +489,132 @@ import Testing
             actors: [TrailPage.ActorRow(id: "<b>x</b>", roles: "nurse", events: 3, corrections: 0, correctedByOthers: 0, lateEntries: 0)])
     }
 
+    // MARK: Stock
+
+    static func stockPage(_ role: Role, submitted: String? = nil, values: [String: String] = [:], errors: [String: String] = [:])
+        -> StockPage
+    {
+        func at(_ minutes: Int64) -> Timestamp { Timestamp(epochMillis: now.epochMillis - 86_400_000 + minutes * 60_000, offsetMinutes: 0) }
+        func mg(_ s: String) -> Milligrams? { Milligrams(decimalText: s) }
+        let entries = [
+            LedgerEntry(
+                kind: .received, at: at(0), sequence: 1, eventId: UUID(), lot: "KX-2291", drug: .ketamine, quantity: mg("500"),
+                patient: nil,
+                actor: "dr.lee", witness: nil),
+            LedgerEntry(
+                kind: .given, at: at(60), sequence: 2, eventId: UUID(), lot: "KX-2291", drug: .ketamine, quantity: mg("32.535"),
+                patient: "P-1", actor: "nurse.kim", witness: nil),
+            LedgerEntry(
+                kind: .wasted, at: at(61), sequence: 3, eventId: UUID(), lot: "KX-2291", drug: nil, quantity: mg("17.465"), patient: nil,
+                actor: "nurse.kim", witness: "dr.lee"),
+            LedgerEntry(
+                kind: .counted, at: at(120), sequence: 4, eventId: UUID(), lot: "KX-2291", drug: nil, quantity: mg("440"), patient: nil,
+                actor: "dr.lee", witness: nil, countKind: .routine),
+            LedgerEntry(
+                kind: .given, at: at(130), sequence: 5, eventId: UUID(), lot: "<EMPTY>", drug: .ketamine, quantity: mg("10"),
+                patient: "P-2",
+                actor: "nurse.kim", witness: nil),
+        ]
+        let ledger = Ledger(entries: entries, acknowledgements: [])
+        return StockPage(
+            evaluationDay: day, lots: ledger.summaries(on: day), alerts: ledger.alerts(on: day, tolerance: mg("0.5") ?? .zero),
+            biennial: ledger.biennial(on: day, months: 24), forms: RecordForm.stockOffered(to: role, table: .default),
+            submitted: submitted, values: values, errors: errors)
+    }
+
+    @Test func stockPageShowsTheInventoryAndTheFormsOfTheRole() throws {
+        let html = WebPages.stock(Self.chrome(.clinician, path: "/stock"), Self.stockPage(.clinician))
+        Self.noScript(html)
+        #expect(html.contains("<a href=\"/stock\" aria-current=\"page\">Stock</a>"))
+        for header in [
+            "Lot", "Drug", "Received (mg)", "Given (mg)", "Wasted (mg)", "Disposed (mg)", "Adjusted (mg)", "Balance (mg)", "Last count",
+        ] {
+            #expect(html.contains("<th>\(header)</th>") || html.contains(">\(header)</th>"), "\(header)")
+        }
+        // 500 − 32.535 − 17.465 = 450; counted 440: discrepancy −10, an alert.
+        #expect(
+            html.contains("<td>KX-2291</td><td>ketamine</td><td>500</td><td>32.535</td><td>17.465</td><td>0</td><td>0</td><td>450</td>"))
+        #expect(html.contains("(discrepancy -10 mg)"))
+        #expect(html.contains("inventory-discrepancy"))
+        // A lot never received is overdrawn; its name is escaped.
+        #expect(html.contains("&lt;EMPTY&gt;"))
+        #expect(!html.contains("<EMPTY>"))
+        #expect(html.contains("lot-overdrawn"))
+        #expect(html.contains("id=\"biennial\" data-status="))
+        #expect(html.contains("Biennial inventory: last done never"))
+        // A clinician records every stock event; the witnessed ones ask for the witness's password.
+        for type in ["StockReceived", "StockWasted", "InventoryCounted", "StockAdjusted", "StockDisposed"] {
+            #expect(html.contains("<input type=\"hidden\" name=\"type\" value=\"\(type)\">"), "\(type)")
+        }
+        #expect(html.contains("<form method=\"post\" action=\"/stock\""))
+        #expect(html.contains("name=\"csrf\" value=\"tok-123\""))
+        for type in ["StockWasted", "StockAdjusted", "StockDisposed"] {
+            let tag = try #require(Self.tag(html, id: "f-\(type)-witnessPassword"))
+            #expect(tag.contains("type=\"password\"") && tag.contains("required"))
+        }
+        #expect(Self.tag(html, id: "f-StockReceived-witnessPassword") == nil)
+        #expect(Self.tag(html, id: "f-StockAdjusted-quantityMg")?.contains("min=\"-100000\"") == true)
+
+        // A nurse records a waste only; an admin everything but a waste.
+        let nurse = WebPages.stock(Self.chrome(.nurse, path: "/stock"), Self.stockPage(.nurse))
+        #expect(nurse.contains("value=\"StockWasted\""))
+        #expect(!nurse.contains("value=\"StockReceived\"") && !nurse.contains("value=\"StockDisposed\""))
+        #expect(!nurse.contains("value=\"StockAdjusted\"") && !nurse.contains("value=\"InventoryCounted\""))
+        let admin = RecordForm.stockOffered(to: .admin, table: .default).map(\.type)
+        #expect(admin == [.stockReceived, .inventoryCounted, .stockAdjusted, .stockDisposed])
+        #expect(RecordForm.stockOffered(to: .compliance, table: .default).isEmpty)
+        // The nav: Stock for clinicians, nurses and admins, not for compliance.
+        #expect(
+            WebPages.error(Self.chrome(.admin, path: "/stock"), status: 404, sentence: "x").contains(
+                "<a href=\"/stock\" aria-current=\"page\">Stock</a>"))
+        #expect(!WebPages.error(Self.chrome(.compliance, path: "/audit"), status: 404, sentence: "x").contains("href=\"/stock\""))
+    }
+
+    @Test func aRefusedWasteKeepsItsValuesButNotThePassword() {
+        let page = Self.stockPage(
+            .nurse, submitted: "StockWasted",
+            values: [
+                "lot": "KX-2291", "quantityMg": "5", "witness": "dr.lee", "reason": "rest of the vial", "witnessPassword": "secret-pw-123",
+            ],
+            errors: ["witnessPassword": "the witness's actor id or password is wrong: nothing was recorded"])
+        let html = WebPages.stock(Self.chrome(.nurse, path: "/stock"), page)
+        #expect(html.contains("<details class=\"rec\" id=\"form-StockWasted\" data-type=\"StockWasted\" open=\"\">"))
+        #expect(Self.tag(html, id: "f-StockWasted-witness")?.contains("value=\"dr.lee\"") == true)
+        #expect(!html.contains("secret-pw-123"))
+        #expect(
+            html.contains("the witness&#39;s actor id or password is wrong") || html.contains("the witness's actor id or password is wrong")
+        )
+    }
+
+    @Test func stockFormsAreImportLinesWithoutAPatient() throws {
+        let actor = Actor(id: "dr.lee", role: .clinician)
+        let values: [EventType: [String: String]] = [
+            .stockReceived: ["drug": "ketamine", "lot": "KX-2291", "quantityMg": "500", "supplier": "Acme Pharma", "invoice": ""],
+            .stockWasted: [
+                "lot": "KX-2291", "quantityMg": "17.465", "reason": "rest of the vial", "witness": "nurse.kim", "witnessPassword": "pw",
+            ],
+            .inventoryCounted: ["lot": "KX-2291", "onHandMg": "440", "kind": "biennial"],
+            .stockAdjusted: ["lot": "KX-2291", "quantityMg": "-10", "reason": "loss", "witness": "nurse.kim", "reference": "DEA-106-1"],
+            .stockDisposed: ["lot": "KX-2291", "quantityMg": "40", "method": "reverse-distributor", "witness": "nurse.kim"],
+        ]
+        for form in RecordForm.stockCatalogue {
+            let fields = try #require(values[form.type])
+            let line = try WebForms.importLine(
+                type: form.type, fields: fields, patient: nil, actor: actor, now: Self.now, utcOffsetMinutes: 0
+            ).get()
+            let text = String(decoding: line, as: UTF8.self)
+            #expect(!text.contains("\"patient\""), "\(text)")
+            #expect(!text.contains("witnessPassword") && !text.contains("\"pw\""))
+            do {
+                let parsed = try IncomingEvent.parse(line: line, now: Self.now)
+                #expect(parsed.type == form.type)
+                #expect(parsed.patient == "$lot:KX-2291")
+            } catch {
+                Issue.record("\(form.type): \(error) in \(text)")
+            }
+        }
+    }
+
     @Test func auditPageHasTheSignedReviewAndTheFilters() {
         let page = AuditPage(
             verifyOK: false, verifiedEvents: 42, headHash: "ab12cd",
