@@ -18,12 +18,13 @@ public enum WebForms {
     /// checkbox ("on") true and an absent one false, empty optional fields (and empty required
     /// ones, so the import names them missing) left out, `occurredAt` from the datetime-local
     /// value read in `utcOffsetMinutes` (the clinic's offset), `now` in that offset when empty.
-    /// Fields the form does not have (`csrf`, `type`…) are ignored.
+    /// Fields the form does not have (`csrf`, `type`, `witnessPassword`…) are ignored; `patient`
+    /// nil: a stock form's line, which names none.
     public static func importLine(
-        type: EventType, fields: [String: String], patient: String, actor: Actor, now: Timestamp, utcOffsetMinutes: Int,
+        type: EventType, fields: [String: String], patient: String?, actor: Actor, now: Timestamp, utcOffsetMinutes: Int,
         eventId: UUID? = nil
     ) -> Result<[UInt8], Refused> {
-        guard let form = RecordForm.form(for: type) else {
+        guard let form = RecordForm.form(for: type) ?? RecordForm.stockForm(for: type) else {
             return .failure(Refused(fields: ["": "type: \(type.rawValue) has no charting form (one of the forms offered)"]))
         }
         var refused: [String: String] = [:]
@@ -38,7 +39,9 @@ public enum WebForms {
                 value = number(raw, field: f.name, expected: "an integer from \(min) to \(max)", refused: &refused)
             case .number(let min, let max, _):
                 value = number(raw, field: f.name, expected: "a number from \(bound(min)) to \(bound(max))", refused: &refused)
-            case .select, .text, .textarea:
+            case .yesNo:
+                value = raw == "yes" ? .bool(true) : raw == "no" ? .bool(false) : nil
+            case .select, .infusion, .text, .textarea:
                 value = raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : .string(raw)
             }
             if let value { insert(value, at: f.name.split(separator: ".").map(String.init), into: &data) }
@@ -48,8 +51,11 @@ public enum WebForms {
         var line: [(String, JSONValue)] = []
         if let eventId { line.append(("eventId", .string(eventId.uuidString.lowercased()))) }
         line += [
-            ("type", .string(type.rawValue)),
-            ("patient", .string(patient)),
+            ("type", .string(type.rawValue))
+        ]
+        // Stock events name no patient (their stream is the lot).
+        if let patient { line.append(("patient", .string(patient))) }
+        line += [
             ("occurredAt", .string(occurredAt(fields[RecordForm.occurredAtField] ?? "", utcOffsetMinutes: utcOffsetMinutes, now: now))),
             ("actor", .object([("id", .string(actor.id)), ("role", .string(actor.role.rawValue))])),
             ("data", .object(data)),
@@ -135,5 +141,46 @@ public enum WebForms {
             insert(value, at: Array(path.dropFirst()), into: &inner)
             object.append((key, .object(inner)))
         }
+    }
+}
+
+extension WebForms {
+    /// The patient's effective infusions a session form may name (`RecordPage.infusions`),
+    /// newest first: those of the 12 hours before `now` (an observation's and a discharge's
+    /// window, session.md), and the esketamine sessions dated in the last `remsFormDays` days
+    /// (the REMS form's). Voided infusions are left out, amended ones shown as amended.
+    public static func sessionInfusions(
+        _ store: ClinicStore, patient: String, now: Timestamp, remsFormDays: Int
+    ) throws -> [RecordPage.SessionInfusion] {
+        var events: [Recorded] = []
+        try store.log.read { reader in
+            try reader.forEachInStream(patient) { view in events.append(try EventMapping.recorded(view)) }
+        }
+        let resolution = CorrectionResolution(events.compactMap { CorrectionResolution.Correction($0) })
+        let twelveHours: Int64 = 12 * 3600 * 1000
+        // A few minutes of clock difference between the chair and the server.
+        let ahead: Int64 = 5 * 60 * 1000
+        let today = now.clinicalDay
+        var found: [(at: Int64, sequence: UInt64, infusion: RecordPage.SessionInfusion)] = []
+        for r in events where !resolution.isVoided(r.eventId) {
+            guard
+                case .infusionAdministered(let i) = CorrectionResolution.applying(resolution.amendmentsInForce(of: r.eventId), to: r.event)
+            else { continue }
+            let age = now.epochMillis - r.occurredAt.epochMillis
+            let recent = age <= twelveHours && age >= -ahead
+            let remsWindow = i.givenDrug == .esketamine && r.occurredAt.clinicalDay >= today.adding(days: -remsFormDays) && age >= -ahead
+            guard recent || remsWindow else { continue }
+            let when = String(r.occurredAt.rfc3339.prefix(16)).replacingOccurrences(of: "T", with: " ")
+            var label =
+                "\(when), \(i.givenDrug.rawValue) \(bound(i.dose.value)) \(i.dose.unit.rawValue) \(i.route.rawValue), \(i.series.rawValue)"
+            if let lot = i.lot { label += ", lot \(lot)" }
+            found.append(
+                (
+                    r.occurredAt.epochMillis, r.sequence,
+                    RecordPage.SessionInfusion(
+                        eventId: r.eventId.uuidString.lowercased(), label: label, drug: i.givenDrug, withinTwelveHours: recent)
+                ))
+        }
+        return found.sorted { ($0.at, $0.sequence) > ($1.at, $1.sequence) }.map(\.infusion)
     }
 }

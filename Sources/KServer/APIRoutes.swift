@@ -23,6 +23,8 @@ struct APIRoutes {
         api.get("verify") { request, _ in try await verify(request) }
         api.get("unreviewed") { request, _ in try await unreviewed(request) }
         api.get("access") { request, _ in try await access(request) }
+        api.get("inventory") { request, _ in try await inventory(request) }
+        api.get("dispensing") { request, _ in try await dispensing(request) }
         api.post("events") { request, _ in try await events(request) }
         api.post("reviews") { request, _ in try await review(request) }
     }
@@ -141,6 +143,39 @@ struct APIRoutes {
         let (doc, patients) = try await server.readers.run { store -> ([UInt8], [String]) in
             let selected = try LogReading.events(store, patient: patient, type: type, from: from, limit: limit)
             return (Documents.log(selected), selected.map(\.patient))
+        }
+        try await server.recordRead(principal, request, patients: patients)
+        return .jsonBytes(doc)
+    }
+
+    /// `query inventory --json` (R15): no patient in it (lots, lot alerts, the biennial item).
+    func inventory(_ request: Request) async throws -> Response {
+        _ = try await server.require(request, Roles.stock)
+        let day = try Parameters.day(request.query("on")) ?? Parameters.today()
+        let lot = try Parameters.lot(request.query("lot"))
+        let doc = try await server.readers.run { store -> [UInt8] in
+            let rules = try ProjectionEngine(store: store).rulesInForce().rules
+            var out: [UInt8] = []
+            JSONWriter.writeLine(Views.inventory(try LedgerReader.ledger(store), on: day, lot: lot, rules: rules), into: &out)
+            return out
+        }
+        return .jsonBytes(doc)
+    }
+
+    /// `query dispensing --json` (R15): a read of every patient named, logged.
+    func dispensing(_ request: Request) async throws -> Response {
+        let principal = try await server.require(request, Roles.stock)
+        guard let from = try Parameters.day(request.query("from"), "from"), let to = try Parameters.day(request.query("to"), "to") else {
+            throw WebError.badRequest("from and to: the first and last day (YYYY-MM-DD) of the record")
+        }
+        guard from <= to else { throw WebError.badRequest("from: \(from) is after to \(to)") }
+        let lot = try Parameters.lot(request.query("lot"))
+        let (doc, patients) = try await server.readers.run { store -> ([UInt8], [String]) in
+            let ledger = try LedgerReader.ledger(store)
+            let rows = ledger.dispensing(from: from, to: to, lot: lot)
+            var out: [UInt8] = []
+            JSONWriter.writeLine(.array(rows.map { Views.dispensingRow($0, ledger: ledger) }), into: &out)
+            return (out, Array(Set(rows.compactMap(\.patient))).sorted())
         }
         try await server.recordRead(principal, request, patients: patients)
         return .jsonBytes(doc)
@@ -276,6 +311,24 @@ extension WebServer {
             throw WebError(.unauthorized, "the password is wrong: nothing was signed or recorded")
         }
         sessions.succeeded(id)
+    }
+
+    /// Checks a witness's password, re-entered at the recorder's side (a stock event's
+    /// witness, session.md), as a signer's is checked: a wrong one, or an actor with no
+    /// password, counts as a failed sign-in of the witness and records nothing.
+    func checkWitness(_ witness: String, password: String) async throws {
+        guard !witness.isEmpty, witness.utf8.count <= 64, password.utf8.count <= 1024 else {
+            throw WebError(.unauthorized, "the witness's actor id or password is wrong: nothing was recorded")
+        }
+        if sessions.lockedOut(witness) != nil {
+            throw WebError(.tooManyRequests, "too many failed sign-ins for \(witness): try again in 15 minutes, or ask an admin")
+        }
+        let ok = try await readers.run { store in try Credentials.checkPassword(store, actorId: witness, password: password) }
+        guard ok else {
+            sessions.fail(witness)
+            throw WebError(.unauthorized, "the witness's actor id or password is wrong: nothing was recorded")
+        }
+        sessions.succeeded(witness)
     }
 
     func signedReview(

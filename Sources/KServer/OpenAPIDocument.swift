@@ -558,6 +558,134 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/api/v1/inventory": {
+              "get": {
+                "operationId": "getInventory",
+                "summary": "The controlled-substance stock (`kstore query inventory`)",
+                "description": "Clinicians, nurses, admins and interface accounts (the roles that record stock events); compliance is refused (403). No patient data.",
+                "security": [
+                  {
+                    "session": []
+                  },
+                  {
+                    "bearer": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/on"
+                  },
+                  {
+                    "name": "lot",
+                    "in": "query",
+                    "required": false,
+                    "description": "One lot (`--lot`): `^[A-Za-z0-9._/-]{1,40}$`.",
+                    "schema": {
+                      "type": "string",
+                      "pattern": "^[A-Za-z0-9._/-]{1,40}$"
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "Lots, the biennial inventory, lot alerts.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Inventory"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/InternalError"
+                  }
+                }
+              }
+            },
+            "/api/v1/dispensing": {
+              "get": {
+                "operationId": "getDispensing",
+                "summary": "The dispensing record (`kstore query dispensing`)",
+                "description": "Clinicians, nurses, admins and interface accounts; compliance is refused (403). A read of every patient named: recorded in the access log.",
+                "security": [
+                  {
+                    "session": []
+                  },
+                  {
+                    "bearer": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "from",
+                    "in": "query",
+                    "required": true,
+                    "description": "First date (`--from`).",
+                    "schema": {
+                      "type": "string",
+                      "format": "date"
+                    }
+                  },
+                  {
+                    "name": "to",
+                    "in": "query",
+                    "required": true,
+                    "description": "Last date (`--to`), not before `from`.",
+                    "schema": {
+                      "type": "string",
+                      "format": "date"
+                    }
+                  },
+                  {
+                    "name": "lot",
+                    "in": "query",
+                    "required": false,
+                    "description": "One lot (`--lot`): `^[A-Za-z0-9._/-]{1,40}$`.",
+                    "schema": {
+                      "type": "string",
+                      "pattern": "^[A-Za-z0-9._/-]{1,40}$"
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "One row per effective stock event and infusion dated in [from, to], in instant order.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "type": "array",
+                          "items": {
+                            "$ref": "#/components/schemas/DispensingRow"
+                          }
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/InternalError"
+                  }
+                }
+              }
+            },
             "/api/v1/events": {
               "post": {
                 "operationId": "postEvents",
@@ -2221,6 +2349,318 @@ enum OpenAPIDocument {
                   "csrf": {
                     "type": "string",
                     "minLength": 1
+                  }
+                }
+              },
+              "LotAlert": {
+                "type": "object",
+                "description": "A lot alert of `kstore query inventory --json` (session.md R15).",
+                "required": [
+                  "id",
+                  "kind",
+                  "severity",
+                  "patient",
+                  "lot",
+                  "raisedOn",
+                  "source",
+                  "acknowledged",
+                  "acknowledgedBy",
+                  "detail"
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string"
+                  },
+                  "kind": {
+                    "type": "string",
+                    "enum": [
+                      "inventory-discrepancy",
+                      "lot-overdrawn"
+                    ]
+                  },
+                  "severity": {
+                    "type": "string",
+                    "enum": [
+                      "info",
+                      "warning",
+                      "critical"
+                    ]
+                  },
+                  "patient": {
+                    "type": "null"
+                  },
+                  "lot": {
+                    "type": "string"
+                  },
+                  "raisedOn": {
+                    "type": "string",
+                    "format": "date"
+                  },
+                  "source": {
+                    "type": "object",
+                    "required": [
+                      "sequence",
+                      "eventId"
+                    ],
+                    "properties": {
+                      "sequence": {
+                        "type": "integer",
+                        "minimum": 1
+                      },
+                      "eventId": {
+                        "type": "string",
+                        "format": "uuid"
+                      }
+                    }
+                  },
+                  "acknowledged": {
+                    "type": "boolean"
+                  },
+                  "acknowledgedBy": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "uuid"
+                  },
+                  "discrepancyMg": {
+                    "type": "number",
+                    "description": "Milligrams, the exact decimal."
+                  },
+                  "balanceMg": {
+                    "type": "number",
+                    "description": "Milligrams, the exact decimal."
+                  },
+                  "detail": {
+                    "type": "string"
+                  }
+                }
+              },
+              "Inventory": {
+                "type": "object",
+                "description": "`kstore query inventory --json` (session.md R15).",
+                "required": [
+                  "lots",
+                  "biennialInventory",
+                  "alerts"
+                ],
+                "properties": {
+                  "lots": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "lot",
+                        "drug",
+                        "receivedMg",
+                        "givenMg",
+                        "wastedMg",
+                        "disposedMg",
+                        "adjustedMg",
+                        "balanceMg",
+                        "administrations",
+                        "unknownAmounts",
+                        "lastCount"
+                      ],
+                      "properties": {
+                        "lot": {
+                          "type": "string"
+                        },
+                        "drug": {
+                          "type": [
+                            "string",
+                            "null"
+                          ],
+                          "enum": [
+                            "ketamine",
+                            "esketamine",
+                            null
+                          ]
+                        },
+                        "receivedMg": {
+                          "type": "number",
+                          "description": "Milligrams, the exact decimal."
+                        },
+                        "givenMg": {
+                          "type": "number",
+                          "description": "Milligrams, the exact decimal."
+                        },
+                        "wastedMg": {
+                          "type": "number",
+                          "description": "Milligrams, the exact decimal."
+                        },
+                        "disposedMg": {
+                          "type": "number",
+                          "description": "Milligrams, the exact decimal."
+                        },
+                        "adjustedMg": {
+                          "type": "number",
+                          "description": "Milligrams, the exact decimal."
+                        },
+                        "balanceMg": {
+                          "type": "number",
+                          "description": "Milligrams, the exact decimal."
+                        },
+                        "administrations": {
+                          "type": "integer",
+                          "minimum": 0
+                        },
+                        "unknownAmounts": {
+                          "type": "integer",
+                          "minimum": 0
+                        },
+                        "lastCount": {
+                          "type": [
+                            "object",
+                            "null"
+                          ],
+                          "required": [
+                            "on",
+                            "onHandMg",
+                            "discrepancyMg"
+                          ],
+                          "properties": {
+                            "on": {
+                              "type": "string",
+                              "format": "date"
+                            },
+                            "onHandMg": {
+                              "type": "number",
+                              "description": "Milligrams, the exact decimal."
+                            },
+                            "discrepancyMg": {
+                              "type": "number",
+                              "description": "Milligrams, the exact decimal."
+                            }
+                          }
+                        }
+                      }
+                    }
+                  },
+                  "biennialInventory": {
+                    "type": "object",
+                    "required": [
+                      "lastDone",
+                      "dueFrom",
+                      "dueBy",
+                      "status"
+                    ],
+                    "properties": {
+                      "lastDone": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "format": "date"
+                      },
+                      "dueFrom": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "format": "date"
+                      },
+                      "dueBy": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "format": "date"
+                      },
+                      "status": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "enum": [
+                          "ok",
+                          "due",
+                          "overdue",
+                          "missing",
+                          null
+                        ]
+                      }
+                    }
+                  },
+                  "alerts": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/LotAlert"
+                    }
+                  }
+                }
+              },
+              "DispensingRow": {
+                "type": "object",
+                "description": "One row of `kstore query dispensing --json` (session.md R15).",
+                "required": [
+                  "at",
+                  "lot",
+                  "drug",
+                  "kind",
+                  "quantityMg",
+                  "patient",
+                  "actor",
+                  "witness",
+                  "event"
+                ],
+                "properties": {
+                  "at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "lot": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "drug": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "enum": [
+                      "ketamine",
+                      "esketamine",
+                      null
+                    ]
+                  },
+                  "kind": {
+                    "type": "string",
+                    "enum": [
+                      "received",
+                      "given",
+                      "wasted",
+                      "disposed",
+                      "adjusted",
+                      "counted"
+                    ]
+                  },
+                  "quantityMg": {
+                    "type": [
+                      "number",
+                      "null"
+                    ]
+                  },
+                  "patient": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "actor": {
+                    "type": "string"
+                  },
+                  "witness": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "event": {
+                    "type": "string",
+                    "format": "uuid"
                   }
                 }
               }

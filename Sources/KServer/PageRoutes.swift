@@ -23,6 +23,8 @@ struct PageRoutes {
         router.post("/patients/:id/alerts/:alert/acknowledge") { request, context in
             try await acknowledge(request, try id(context), context.parameters.get("alert") ?? "")
         }
+        router.get("/stock") { request, _ in try await stock(request) }
+        router.post("/stock") { request, _ in try await recordStock(request) }
         router.get("/audit") { request, _ in try await audit(request) }
         router.post("/audit/review") { request, _ in try await review(request) }
         router.get("/audit/export") { request, _ in try await export(request) }
@@ -135,7 +137,7 @@ struct PageRoutes {
             var values: [String: String] = [:]
             for (k, v) in carried { values[k] = v }
             let page = try await recordPageBody(
-                signed.principal, patient, values: values, errors: [:], submitted: values["type"], banner: nil)
+                signed.principal, request, patient, values: values, errors: [:], submitted: values["type"], banner: nil)
             return Response.html(page).with(cookie: cookie)
         }
         return Response.redirect(next ?? home(signed.principal.actor.role)).with(cookie: cookie)
@@ -222,15 +224,26 @@ struct PageRoutes {
         let gated = try await gate(request, [.clinician, .nurse])
         guard case .allowed(let p) = gated else { return gated.answer }
         let banner = request.query("recorded").map { String($0.prefix(120)) }
-        return .html(try await recordPageBody(p, id, values: [:], errors: [:], submitted: nil, banner: banner))
+        return .html(try await recordPageBody(p, request, id, values: [:], errors: [:], submitted: nil, banner: banner))
     }
 
     func recordPageBody(
-        _ p: Principal, _ id: String, values: [String: String], errors: [String: String], submitted: String?, banner: String?
+        _ p: Principal, _ request: Request, _ id: String, values: [String: String], errors: [String: String], submitted: String?,
+        banner: String?
     ) async throws -> String {
-        let table = try await server.readers.run { store in try ProjectionEngine(store: store).rulesInForce().rules.permissions }
+        let now = SystemClock.now()
+        let (table, infusions) = try await server.readers.run { store -> (PermissionTable, [RecordPage.SessionInfusion]) in
+            let rules = try ProjectionEngine(store: store).rulesInForce().rules
+            let infusions = try WebForms.sessionInfusions(store, patient: id, now: now, remsFormDays: rules.session.remsFormDays)
+            return (rules.permissions, infusions)
+        }
         var values = values
         let forms = RecordForm.offered(to: p.actor.role, table: table)
+        // The session forms list the patient's infusions: patient data, a read to log.
+        let namesInfusions = forms.contains { f in
+            f.fields.contains { if case .infusion = $0.kind { true } else { false } }
+        }
+        if namesInfusions && !infusions.isEmpty { try await server.recordRead(p, request, patients: [id]) }
         for f in forms {
             // The form just refused keeps its id (resent after a fix it is still one event).
             let key = "eventId.\(f.type.rawValue)"
@@ -242,7 +255,7 @@ struct PageRoutes {
         }
         let page = RecordPage(
             patient: id, evaluationDay: Parameters.today(), forms: forms,
-            submitted: submitted, values: values, errors: errors, banner: banner)
+            submitted: submitted, values: values, errors: errors, banner: banner, infusions: infusions)
         return WebPages.record(PageRoutes.chrome(p, path: "/patients/\(id)/record"), page)
     }
 
@@ -274,7 +287,7 @@ struct PageRoutes {
         case .success(let l): built = l
         case .failure(let refused):
             return .html(
-                try await recordPageBody(p, id, values: form, errors: refused.fields, submitted: typeName, banner: nil),
+                try await recordPageBody(p, request, id, values: form, errors: refused.fields, submitted: typeName, banner: nil),
                 status: .unprocessableContent)
         }
         let actorId = p.actor.id
@@ -301,7 +314,8 @@ struct PageRoutes {
             }
             let values = form
             return .html(
-                try await recordPageBody(p, id, values: values, errors: errors, submitted: typeName, banner: nil), status: e.status)
+                try await recordPageBody(p, request, id, values: values, errors: errors, submitted: typeName, banner: nil), status: e.status
+            )
         }
     }
 
@@ -336,6 +350,113 @@ struct PageRoutes {
             notice = "Not acknowledged: " + e.sentence
         }
         return .redirect("/patients/\(id)?notice=" + (notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+    }
+
+    // MARK: Stock
+
+    /// Who may open `/stock`: the roles that record stock events (session.md); web.md gives
+    /// compliance no stock page, so it is refused.
+    static let stockRoles: Set<Role> = [.clinician, .nurse, .admin]
+
+    func stock(_ request: Request) async throws -> Response {
+        let gated = try await gate(request, PageRoutes.stockRoles)
+        guard case .allowed(let p) = gated else { return gated.answer }
+        let banner = request.query("recorded").map { String($0.prefix(200)) }
+        return .html(try await stockPageBody(p, day: try day(request), values: [:], errors: [:], submitted: nil, banner: banner))
+    }
+
+    func stockPageBody(
+        _ p: Principal, day: Day, values: [String: String], errors: [String: String], submitted: String?, banner: String?
+    ) async throws -> String {
+        let (ledger, rules) = try await server.readers.run { store -> (Ledger, RuleSet) in
+            (try LedgerReader.ledger(store), try ProjectionEngine(store: store).rulesInForce().rules)
+        }
+        var values = values
+        let forms = RecordForm.stockOffered(to: p.actor.role, table: rules.permissions)
+        for f in forms {
+            let key = "eventId.\(f.type.rawValue)"
+            if f.type.rawValue == submitted, let sent = values["eventId"] {
+                values[key] = sent
+            } else {
+                values[key] = UUID().uuidString.lowercased()
+            }
+        }
+        let page = StockPage(
+            evaluationDay: day, lots: ledger.summaries(on: day),
+            alerts: ledger.alerts(on: day, tolerance: rules.session.inventoryToleranceMg),
+            biennial: ledger.biennial(on: day, months: rules.session.inventoryMonths), forms: forms, submitted: submitted,
+            values: values, errors: errors, banner: banner)
+        return WebPages.stock(PageRoutes.chrome(p, path: "/stock"), page)
+    }
+
+    /// A stock form: one import line naming no patient, imported as the signed-in actor. A
+    /// witnessed form carries the witness's password, checked first: a wrong one records
+    /// nothing and counts as a failed sign-in of the witness.
+    func recordStock(_ request: Request) async throws -> Response {
+        let form = try await readForm(request)
+        let gated = try await gate(request, PageRoutes.stockRoles, form: form)
+        guard case .allowed(let p) = gated else { return gated.answer }
+        try server.checkCSRF(p, request, form: form)
+        guard let typeName = form["type"], let type = EventType(rawValue: typeName), let stockForm = RecordForm.stockForm(for: type)
+        else {
+            return PageRoutes.errorPage(p, WebError.badRequest("the form has no stock event type this page records"))
+        }
+        let today = Parameters.today()
+        func again(_ errors: [String: String], _ status: HTTPResponse.Status) async throws -> Response {
+            var values = form
+            values[RecordForm.witnessPasswordField] = nil
+            return .html(
+                try await stockPageBody(p, day: today, values: values, errors: errors, submitted: typeName, banner: nil), status: status)
+        }
+        let table = try await server.readers.run { store in try ProjectionEngine(store: store).rulesInForce().rules.permissions }
+        guard table.may(p.actor.role, record: type) else {
+            return PageRoutes.errorPage(
+                p,
+                WebError.forbidden(
+                    "\(p.actor.role.article) \(p.actor.role.rawValue) may not record \(type.rawValue) (\(stockForm.title.lowercased()))"))
+        }
+        if stockForm.witnessed {
+            let witness = (form["witness"] ?? "").trimmingCharacters(in: .whitespaces)
+            do {
+                try await server.checkWitness(witness, password: form[RecordForm.witnessPasswordField] ?? "")
+            } catch {
+                let e = server.webError(error)
+                return try await again([RecordForm.witnessPasswordField: e.sentence], e.status)
+            }
+        }
+        let offset = TimeZone.current.secondsFromGMT(for: Date()) / 60
+        let built: [UInt8]
+        switch WebForms.importLine(
+            type: type, fields: form, patient: nil, actor: p.actor, now: SystemClock.now(), utcOffsetMinutes: offset,
+            eventId: form["eventId"].flatMap { UUID(uuidString: $0) })
+        {
+        case .success(let l): built = l
+        case .failure(let refused): return try await again(refused.fields, .unprocessableContent)
+        }
+        let line = built
+        let actorId = p.actor.id
+        do {
+            let summary = try await server.importLines(line, as: actorId, source: "form")
+            let what =
+                summary.imported > 0
+                ? "\(stockForm.title) recorded as sequence \(summary.lastSequence ?? 0)"
+                : "nothing new: this form was already recorded"
+            return .redirect("/stock?recorded=" + (what.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        } catch {
+            let e = server.webError(error)
+            var errors: [String: String] = [:]
+            if e.lineErrors.isEmpty {
+                errors[""] = e.sentence
+            } else {
+                for l in e.lineErrors {
+                    var bare = l
+                    bare.file = nil
+                    bare.line = nil
+                    errors[WebForms.formField(forLineErrorField: l.field ?? "")] = bare.description
+                }
+            }
+            return try await again(errors, e.status)
+        }
     }
 
     // MARK: Audit

@@ -24,6 +24,19 @@ enum Parameters {
         return s
     }
 
+    /// A lot number (session.md: `^[A-Za-z0-9._/-]{1,40}$`).
+    static func lot(_ s: String?) throws -> String? {
+        guard let s else { return nil }
+        let ok =
+            (1...40).contains(s.utf8.count)
+            && s.utf8.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E || c == 0x5F || c == 0x2F
+                    || c == 0x2D
+            }
+        guard ok else { throw WebError.badRequest("lot: \(s.prefix(80)) is not a lot number ([A-Za-z0-9._/-], 1–40)") }
+        return s
+    }
+
     static func isPatientId(_ s: String) -> Bool {
         !s.isEmpty && s.utf8.count <= 64
             && s.utf8.allSatisfy { c in

@@ -298,5 +298,8 @@ enum Roles {
     static let clinical: Set<Role> = [.clinician, .nurse, .interface]
     static let clinicalAndCompliance: Set<Role> = [.clinician, .nurse, .interface, .compliance]
     static let compliance: Set<Role> = [.compliance, .admin]
+    /// The stock's readers: the roles that record stock events (session.md), and interface
+    /// accounts; web.md gives compliance no stock route.
+    static let stock: Set<Role> = [.clinician, .nurse, .admin, .interface]
     static let everyone: Set<Role> = Set(Role.allCases)
 }

@@ -168,11 +168,14 @@ import Testing
         let nurse = RecordForm.offered(to: .nurse, table: .default).map(\.type)
         #expect(!nurse.contains(.scheduleAdjusted))
         #expect(nurse.contains(.scoreRecorded) && nurse.contains(.infusionAdministered) && nurse.contains(.vitalsRecorded))
+        #expect(nurse.contains(.observationRecorded) && nurse.contains(.dischargeRecorded) && nurse.contains(.remsFormSubmitted))
         let clinician = RecordForm.offered(to: .clinician, table: .default).map(\.type)
         #expect(clinician.contains(.scheduleAdjusted) && clinician.contains(.maintenanceDiscontinued) && clinician.contains(.taperStarted))
         #expect(clinician.count == RecordForm.catalogue.count)
         #expect(RecordForm.offered(to: .compliance, table: .default).isEmpty)
-        #expect(RecordForm.offered(to: .admin, table: .default).isEmpty)
+        // An admin may record a REMS form (session.md), though the record page itself is for the
+        // clinical roles (web.md): an admin records it through the API.
+        #expect(RecordForm.offered(to: .admin, table: .default).map(\.type) == [.remsFormSubmitted])
 
         let page = RecordPage(patient: "P-1", evaluationDay: Self.day, forms: RecordForm.offered(to: .nurse, table: .default))
         let html = WebPages.record(Self.chrome(.nurse, path: "/patients/P-1/record"), page)
@@ -194,13 +197,110 @@ import Testing
         #expect(vitals.fields.map(\.kind) == [.integer(min: 50, max: 260), .integer(min: 30, max: 160), .integer(min: 20, max: 250)])
         #expect(vitals.fields.map(\.required) == [true, true, false])
         let infusion = try #require(RecordForm.form(for: .infusionAdministered))
-        #expect(infusion.fields.map(\.name) == ["route", "dose.value", "dose.unit", "series", "justification"])
-        #expect(infusion.fields[0].kind == .select(["IV", "IM", "intranasal", "sublingual", "oral"]))
+        #expect(
+            infusion.fields.map(\.name) == [
+                "drug", "route", "dose.value", "dose.unit", "weightKg", "series", "lot", "durationMinutes", "justification",
+            ])
+        #expect(infusion.fields[0].kind == .select(["ketamine", "esketamine"]))
+        #expect(infusion.fields[1].kind == .select(["IV", "IM", "intranasal", "sublingual", "oral"]))
+        #expect(infusion.fields[4].kind == .number(min: 20, max: 350, step: nil))
+        #expect(infusion.fields[7].kind == .integer(min: 1, max: 240))
+        let observation = try #require(RecordForm.form(for: .observationRecorded))
+        #expect(
+            observation.fields.map(\.name) == [
+                "infusion", "systolic", "diastolic", "heartRate", "spo2", "moaas", "cadss", "respiratoryDepression",
+            ])
+        #expect(
+            observation.fields.map(\.kind) == [
+                .infusion(esketamineOnly: false), .integer(min: 50, max: 260), .integer(min: 30, max: 160), .integer(min: 20, max: 250),
+                .number(min: 50, max: 100, step: nil), .integer(min: 0, max: 5), .integer(min: 0, max: 92), .yesNo,
+            ])
+        #expect(observation.fields.map(\.label).contains("SpO2 (%)"))
+        #expect(observation.fields.map(\.label).contains("MOAA/S (0–5)"))
+        #expect(observation.fields.map(\.label).contains("CADSS (0–92)"))
+        let discharge = try #require(RecordForm.form(for: .dischargeRecorded))
+        #expect(discharge.fields.map(\.name) == ["infusion", "criteriaMet", "escort", "transferred", "note"])
+        let rems = try #require(RecordForm.form(for: .remsFormSubmitted))
+        #expect(rems.fields.map(\.kind) == [.infusion(esketamineOnly: true), .text])
         #expect(try #require(RecordForm.form(for: .drugHolidayStarted)).fields.first?.kind == .integer(min: 1, max: 26))
         #expect(try #require(RecordForm.form(for: .taperStarted)).fields.isEmpty)
         #expect(
             try #require(RecordForm.form(for: .pregnancyStatusRecorded)).fields.first?.kind
                 == .select(["planning", "pregnant", "not-pregnant", "postpartum"]))
+    }
+
+    static let infusions = [
+        RecordPage.SessionInfusion(
+            eventId: "11111111-1111-4111-8111-111111111111", label: "2026-03-14 09:30, esketamine 56 mg intranasal, acute",
+            drug: .esketamine, withinTwelveHours: true),
+        RecordPage.SessionInfusion(
+            eventId: "22222222-2222-4222-8222-222222222222", label: "2026-03-14 08:00, ketamine 0.5 mg/kg IV, maintenance",
+            drug: .ketamine, withinTwelveHours: true),
+        RecordPage.SessionInfusion(
+            eventId: "33333333-3333-4333-8333-333333333333", label: "2026-03-10 09:00, esketamine 84 mg intranasal, acute",
+            drug: .esketamine, withinTwelveHours: false),
+    ]
+
+    @Test func sessionFormsOfferThePatientsInfusions() throws {
+        let page = RecordPage(
+            patient: "P-1", evaluationDay: Self.day, forms: RecordForm.offered(to: .nurse, table: .default),
+            submitted: "ObservationRecorded",
+            values: ["infusion": "22222222-2222-4222-8222-222222222222", "spo2": "91"], infusions: Self.infusions)
+        let html = WebPages.record(Self.chrome(.nurse, path: "/patients/P-1/record"), page)
+        Self.noScript(html)
+        func options(_ id: String) -> [String] {
+            guard let start = html.range(of: "id=\"\(id)\""), let end = html[start.upperBound...].range(of: "</select>") else { return [] }
+            return html[start.upperBound..<end.lowerBound].components(separatedBy: "<option value=\"").dropFirst().map {
+                String($0.prefix { $0 != "\"" })
+            }
+        }
+        // Observation and discharge: the last 12 hours, newest first; the REMS form: esketamine only.
+        let recent = ["", "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"]
+        #expect(options("f-ObservationRecorded-infusion") == recent)
+        #expect(options("f-DischargeRecorded-infusion") == recent)
+        #expect(
+            options("f-RemsFormSubmitted-infusion") == [
+                "", "11111111-1111-4111-8111-111111111111", "33333333-3333-4333-8333-333333333333",
+            ])
+        #expect(
+            html.contains(
+                "<option value=\"22222222-2222-4222-8222-222222222222\" selected=\"\">2026-03-14 08:00, ketamine 0.5 mg/kg IV, maintenance</option>"
+            ))
+        #expect(html.contains("<label for=\"f-ObservationRecorded-spo2\">SpO2 (%) (optional)</label>"))
+        #expect(html.contains("MOAA/S (0–5)") && html.contains("CADSS (0–92)"))
+        #expect(Self.tag(html, id: "f-ObservationRecorded-spo2")?.contains("value=\"91\"") == true)
+        #expect(
+            html.contains("<option value=\"\">— not assessed —</option><option value=\"yes\">yes</option><option value=\"no\">no</option>"))
+        // No infusion yet: the select says so.
+        let empty = WebPages.record(
+            Self.chrome(.nurse), RecordPage(patient: "P-1", evaluationDay: Self.day, forms: RecordForm.offered(to: .nurse, table: .default))
+        )
+        #expect(empty.contains("No infusion of this patient in the last 12 hours: record the infusion first."))
+        #expect(empty.contains("No esketamine session of this patient in the last 7 days"))
+
+        // Posted: the infusion's id, a yes/no left out when not assessed, numbers as numbers.
+        let actor = Actor(id: "nurse.kim", role: .nurse)
+        let line = try WebForms.importLine(
+            type: .observationRecorded,
+            fields: ["infusion": "22222222-2222-4222-8222-222222222222", "spo2": "91.5", "moaas": "3", "respiratoryDepression": ""],
+            patient: "P-1", actor: actor, now: Self.now, utcOffsetMinutes: 0
+        ).get()
+        let text = String(decoding: line, as: UTF8.self)
+        #expect(text.contains("\"data\":{\"infusion\":\"22222222-2222-4222-8222-222222222222\",\"moaas\":3,\"spo2\":91.5}"))
+        let yes = try WebForms.importLine(
+            type: .observationRecorded,
+            fields: ["infusion": "22222222-2222-4222-8222-222222222222", "respiratoryDepression": "yes"],
+            patient: "P-1", actor: actor, now: Self.now, utcOffsetMinutes: 0
+        ).get()
+        #expect(String(decoding: yes, as: UTF8.self).contains("\"respiratoryDepression\":true"))
+        let discharge = try WebForms.importLine(
+            type: .dischargeRecorded, fields: ["infusion": "22222222-2222-4222-8222-222222222222", "escort": "on"], patient: "P-1",
+            actor: actor, now: Self.now, utcOffsetMinutes: 0
+        ).get()
+        #expect(
+            String(decoding: discharge, as: UTF8.self).contains(
+                "\"data\":{\"criteriaMet\":false,\"escort\":true,\"infusion\":\"22222222-2222-4222-8222-222222222222\",\"transferred\":false}"
+            ))
     }
 
     @Test func aRefusalIsShownBesideItsFieldAndValuesAreRefilled() {
@@ -260,10 +360,14 @@ import Testing
             case .integer(let min, let max): v[f.name] = String(min + (max - min) / 4)
             case .number: v[f.name] = "0.5"
             case .checkbox: v[f.name] = "on"
+            case .yesNo: v[f.name] = "no"
+            case .infusion: v[f.name] = "0b5d7c1e-3f2a-4c8e-9a6b-1d2e3f4a5b6c"
             case .text, .textarea: v[f.name] = "as discussed"
             }
         }
-        if form.type == .vitalsRecorded { v["systolic"] = "128" }
+        if form.type == .vitalsRecorded || form.type == .observationRecorded { v["systolic"] = "128" }
+        if form.type == .infusionAdministered { (v["lot"], v["weightKg"]) = ("KX-2291", "72.3") }
+        if form.type == .observationRecorded { v["spo2"] = "97" }
         return v
     }
 
@@ -383,6 +487,132 @@ import Testing
             filters: [("patient", "P-1")], storeId: "s-1", verifyOK: true, verifiedEvents: 42, headHash: "ab12", problems: [],
             lateEntryHours: 24, rulesVersion: "v1", entries: [],
             actors: [TrailPage.ActorRow(id: "<b>x</b>", roles: "nurse", events: 3, corrections: 0, correctedByOthers: 0, lateEntries: 0)])
+    }
+
+    // MARK: Stock
+
+    static func stockPage(_ role: Role, submitted: String? = nil, values: [String: String] = [:], errors: [String: String] = [:])
+        -> StockPage
+    {
+        func at(_ minutes: Int64) -> Timestamp { Timestamp(epochMillis: now.epochMillis - 86_400_000 + minutes * 60_000, offsetMinutes: 0) }
+        func mg(_ s: String) -> Milligrams? { Milligrams(decimalText: s) }
+        let entries = [
+            LedgerEntry(
+                kind: .received, at: at(0), sequence: 1, eventId: UUID(), lot: "KX-2291", drug: .ketamine, quantity: mg("500"),
+                patient: nil,
+                actor: "dr.lee", witness: nil),
+            LedgerEntry(
+                kind: .given, at: at(60), sequence: 2, eventId: UUID(), lot: "KX-2291", drug: .ketamine, quantity: mg("32.535"),
+                patient: "P-1", actor: "nurse.kim", witness: nil),
+            LedgerEntry(
+                kind: .wasted, at: at(61), sequence: 3, eventId: UUID(), lot: "KX-2291", drug: nil, quantity: mg("17.465"), patient: nil,
+                actor: "nurse.kim", witness: "dr.lee"),
+            LedgerEntry(
+                kind: .counted, at: at(120), sequence: 4, eventId: UUID(), lot: "KX-2291", drug: nil, quantity: mg("440"), patient: nil,
+                actor: "dr.lee", witness: nil, countKind: .routine),
+            LedgerEntry(
+                kind: .given, at: at(130), sequence: 5, eventId: UUID(), lot: "<EMPTY>", drug: .ketamine, quantity: mg("10"),
+                patient: "P-2",
+                actor: "nurse.kim", witness: nil),
+        ]
+        let ledger = Ledger(entries: entries, acknowledgements: [])
+        return StockPage(
+            evaluationDay: day, lots: ledger.summaries(on: day), alerts: ledger.alerts(on: day, tolerance: mg("0.5") ?? .zero),
+            biennial: ledger.biennial(on: day, months: 24), forms: RecordForm.stockOffered(to: role, table: .default),
+            submitted: submitted, values: values, errors: errors)
+    }
+
+    @Test func stockPageShowsTheInventoryAndTheFormsOfTheRole() throws {
+        let html = WebPages.stock(Self.chrome(.clinician, path: "/stock"), Self.stockPage(.clinician))
+        Self.noScript(html)
+        #expect(html.contains("<a href=\"/stock\" aria-current=\"page\">Stock</a>"))
+        for header in [
+            "Lot", "Drug", "Received (mg)", "Given (mg)", "Wasted (mg)", "Disposed (mg)", "Adjusted (mg)", "Balance (mg)", "Last count",
+        ] {
+            #expect(html.contains("<th>\(header)</th>") || html.contains(">\(header)</th>"), "\(header)")
+        }
+        // 500 − 32.535 − 17.465 = 450; counted 440: discrepancy −10, an alert.
+        #expect(
+            html.contains("<td>KX-2291</td><td>ketamine</td><td>500</td><td>32.535</td><td>17.465</td><td>0</td><td>0</td><td>450</td>"))
+        #expect(html.contains("(discrepancy -10 mg)"))
+        #expect(html.contains("inventory-discrepancy"))
+        // A lot never received is overdrawn; its name is escaped.
+        #expect(html.contains("&lt;EMPTY&gt;"))
+        #expect(!html.contains("<EMPTY>"))
+        #expect(html.contains("lot-overdrawn"))
+        #expect(html.contains("id=\"biennial\" data-status="))
+        #expect(html.contains("Biennial inventory: last done never"))
+        // A clinician records every stock event; the witnessed ones ask for the witness's password.
+        for type in ["StockReceived", "StockWasted", "InventoryCounted", "StockAdjusted", "StockDisposed"] {
+            #expect(html.contains("<input type=\"hidden\" name=\"type\" value=\"\(type)\">"), "\(type)")
+        }
+        #expect(html.contains("<form method=\"post\" action=\"/stock\""))
+        #expect(html.contains("name=\"csrf\" value=\"tok-123\""))
+        for type in ["StockWasted", "StockAdjusted", "StockDisposed"] {
+            let tag = try #require(Self.tag(html, id: "f-\(type)-witnessPassword"))
+            #expect(tag.contains("type=\"password\"") && tag.contains("required"))
+        }
+        #expect(Self.tag(html, id: "f-StockReceived-witnessPassword") == nil)
+        #expect(Self.tag(html, id: "f-StockAdjusted-quantityMg")?.contains("min=\"-100000\"") == true)
+
+        // A nurse records a waste only; an admin everything but a waste.
+        let nurse = WebPages.stock(Self.chrome(.nurse, path: "/stock"), Self.stockPage(.nurse))
+        #expect(nurse.contains("value=\"StockWasted\""))
+        #expect(!nurse.contains("value=\"StockReceived\"") && !nurse.contains("value=\"StockDisposed\""))
+        #expect(!nurse.contains("value=\"StockAdjusted\"") && !nurse.contains("value=\"InventoryCounted\""))
+        let admin = RecordForm.stockOffered(to: .admin, table: .default).map(\.type)
+        #expect(admin == [.stockReceived, .inventoryCounted, .stockAdjusted, .stockDisposed])
+        #expect(RecordForm.stockOffered(to: .compliance, table: .default).isEmpty)
+        // The nav: Stock for clinicians, nurses and admins, not for compliance.
+        #expect(
+            WebPages.error(Self.chrome(.admin, path: "/stock"), status: 404, sentence: "x").contains(
+                "<a href=\"/stock\" aria-current=\"page\">Stock</a>"))
+        #expect(!WebPages.error(Self.chrome(.compliance, path: "/audit"), status: 404, sentence: "x").contains("href=\"/stock\""))
+    }
+
+    @Test func aRefusedWasteKeepsItsValuesButNotThePassword() {
+        let page = Self.stockPage(
+            .nurse, submitted: "StockWasted",
+            values: [
+                "lot": "KX-2291", "quantityMg": "5", "witness": "dr.lee", "reason": "rest of the vial", "witnessPassword": "secret-pw-123",
+            ],
+            errors: ["witnessPassword": "the witness's actor id or password is wrong: nothing was recorded"])
+        let html = WebPages.stock(Self.chrome(.nurse, path: "/stock"), page)
+        #expect(html.contains("<details class=\"rec\" id=\"form-StockWasted\" data-type=\"StockWasted\" open=\"\">"))
+        #expect(Self.tag(html, id: "f-StockWasted-witness")?.contains("value=\"dr.lee\"") == true)
+        #expect(!html.contains("secret-pw-123"))
+        #expect(
+            html.contains("the witness&#39;s actor id or password is wrong") || html.contains("the witness's actor id or password is wrong")
+        )
+    }
+
+    @Test func stockFormsAreImportLinesWithoutAPatient() throws {
+        let actor = Actor(id: "dr.lee", role: .clinician)
+        let values: [EventType: [String: String]] = [
+            .stockReceived: ["drug": "ketamine", "lot": "KX-2291", "quantityMg": "500", "supplier": "Acme Pharma", "invoice": ""],
+            .stockWasted: [
+                "lot": "KX-2291", "quantityMg": "17.465", "reason": "rest of the vial", "witness": "nurse.kim", "witnessPassword": "pw",
+            ],
+            .inventoryCounted: ["lot": "KX-2291", "onHandMg": "440", "kind": "biennial"],
+            .stockAdjusted: ["lot": "KX-2291", "quantityMg": "-10", "reason": "loss", "witness": "nurse.kim", "reference": "DEA-106-1"],
+            .stockDisposed: ["lot": "KX-2291", "quantityMg": "40", "method": "reverse-distributor", "witness": "nurse.kim"],
+        ]
+        for form in RecordForm.stockCatalogue {
+            let fields = try #require(values[form.type])
+            let line = try WebForms.importLine(
+                type: form.type, fields: fields, patient: nil, actor: actor, now: Self.now, utcOffsetMinutes: 0
+            ).get()
+            let text = String(decoding: line, as: UTF8.self)
+            #expect(!text.contains("\"patient\""), "\(text)")
+            #expect(!text.contains("witnessPassword") && !text.contains("\"pw\""))
+            do {
+                let parsed = try IncomingEvent.parse(line: line, now: Self.now)
+                #expect(parsed.type == form.type)
+                #expect(parsed.patient == "$lot:KX-2291")
+            } catch {
+                Issue.record("\(form.type): \(error) in \(text)")
+            }
+        }
     }
 
     @Test func auditPageHasTheSignedReviewAndTheFilters() {

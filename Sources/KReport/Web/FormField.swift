@@ -9,6 +9,13 @@ public struct FormField: Sendable, Equatable {
         case select([String])
         /// A boolean: posted as "on" when ticked, absent otherwise.
         case checkbox
+        /// An optional yes/no answer: a select of "yes" and "no", left out of the event when
+        /// neither is chosen (unlike a checkbox, which is false when not ticked).
+        case yesNo
+        /// One of the patient's infusions (the page's `RecordPage.infusions`, newest first),
+        /// posted as its event id: those of the last 12 hours (an observation, a discharge);
+        /// `esketamineOnly`: the esketamine sessions of the REMS form's window instead.
+        case infusion(esketamineOnly: Bool)
         case text
         case textarea
     }

@@ -3,7 +3,8 @@ import KClinic
 /// What every signed-in page shows around its content: who is signed in, the session's CSRF
 /// token (every state-changing form carries it as the hidden field `csrf`), and the current path
 /// (its link is marked `aria-current`). The navigation depends on the role (web.md, "Pages"):
-/// the clinical roles see Today and Patients, compliance the audit, admin the audit and admin.
+/// the clinical roles see Today, Patients and Stock, compliance the audit, admin the audit, stock
+/// and admin.
 public struct WebChrome: Sendable, Equatable {
     public var actorId: String
     public var name: String?
@@ -22,9 +23,9 @@ public struct WebChrome: Sendable, Equatable {
     /// The navigation's links for the role, (label, path).
     public var links: [(label: String, path: String)] {
         switch role {
-        case .clinician, .nurse: [("Today", "/"), ("Patients", "/patients")]
+        case .clinician, .nurse: [("Today", "/"), ("Patients", "/patients"), ("Stock", "/stock")]
         case .compliance: [("Audit", "/audit")]
-        case .admin: [("Audit", "/audit"), ("Admin", "/admin")]
+        case .admin: [("Audit", "/audit"), ("Stock", "/stock"), ("Admin", "/admin")]
         case .interface: []
         }
     }

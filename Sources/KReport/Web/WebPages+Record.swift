@@ -61,7 +61,7 @@ extension WebPages {
                 input: input("datetime-local", name: RecordForm.occurredAtField, id: atId, value: values[RecordForm.occurredAtField] ?? ""),
                 hint: "empty: now", error: errors[RecordForm.occurredAtField]))
         for f in form.fields {
-            children.append(formField(f, id: id(f.name), value: values[f.name], error: errors[f.name]))
+            children.append(formField(f, id: id(f.name), value: values[f.name], error: errors[f.name], infusions: page.infusions))
         }
         if form.fields.isEmpty && form.type == .taperStarted {
             children.append(H.el("p", [("class", "hint")], text: "The taper follows the rule set's default steps."))
@@ -91,7 +91,9 @@ extension WebPages {
         return "Record " + first.lowercased() + title.dropFirst()
     }
 
-    static func formField(_ f: FormField, id: String, value: String?, error: String?) -> Body {
+    static func formField(
+        _ f: FormField, id: String, value: String?, error: String?, infusions: [RecordPage.SessionInfusion] = []
+    ) -> Body {
         var required: [(String, String)] = f.required ? [("required", "")] : []
         let label = f.label + (f.required || f.kind == .checkbox ? "" : " (optional)")
         switch f.kind {
@@ -110,6 +112,26 @@ extension WebPages {
                 id: id, label: label,
                 input: select(name: f.name, id: id, options: options, selected: value, placeholder: "— choose —", extra: required),
                 hint: f.hint, error: error)
+        case .yesNo:
+            return field(
+                id: id, label: label,
+                input: select(name: f.name, id: id, options: ["yes", "no"], selected: value, placeholder: "— not assessed —"),
+                hint: f.hint, error: error)
+        case .infusion(let esketamineOnly):
+            let offered = infusions.filter { esketamineOnly ? $0.drug == .esketamine : $0.withinTwelveHours }
+            var opts: [Body] = [H.el("option", [("value", "")], text: offered.isEmpty ? "— none recorded —" : "— choose —")]
+            for i in offered {
+                var attributes = [("value", i.eventId)]
+                if i.eventId == value { attributes.append(("selected", "")) }
+                opts.append(H.el("option", attributes, text: i.label))
+            }
+            let none =
+                esketamineOnly
+                ? "No esketamine session of this patient in the last 7 days: record the infusion first."
+                : "No infusion of this patient in the last 12 hours: record the infusion first."
+            return field(
+                id: id, label: label, input: H.el("select", [("name", f.name), ("id", id)] + required, opts),
+                hint: offered.isEmpty ? none : f.hint, error: error)
         case .checkbox:
             var attributes = [("type", "checkbox"), ("name", f.name), ("id", id)]
             if let v = value, v == "on" || v == "true" { attributes.append(("checked", "")) }
