@@ -270,7 +270,17 @@ class Pages:
             pw.clear()
             pw.send_keys(password)
             return self.d.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]")
-        self.submit(self.retry(fill))
+        # Chromium sometimes reports "Node with given id does not belong to the document" when a
+        # navigation commits between finding the form and clicking it: load the page again.
+        for attempt in range(3):
+            try:
+                self.submit(self.retry(fill))
+                return
+            except WebDriverException:
+                if attempt == 2:
+                    raise
+                time.sleep(0.3)
+                self.get("/login")
 
     def sign_out(self):
         self.submit(self.one("form[action='/logout'] button"))
