@@ -417,6 +417,11 @@ public enum CourseChart {
             ]
             var tip = "\(inf.series.rawValue.capitalized) infusion \(inf.day): \(dose(inf.dose)) \(inf.route.rawValue)"
             if let j = inf.justification, !j.isEmpty { tip += " (justification: \(j))" }
+            // The session's observations (R13): the lowest readings a clinician looks for.
+            var session: [String] = []
+            if let v = inf.lowestSpo2 { session.append("lowest SpO2 \(number(v))%") }
+            if let v = inf.lowestMoaas { session.append("lowest MOAA/S \(v)") }
+            if !session.isEmpty { tip += "; " + session.joined(separator: ", ") }
             s.shape("path", attrs, title: tip)
         }
         s.close()

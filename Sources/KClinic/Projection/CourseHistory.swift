@@ -34,6 +34,10 @@ public struct CourseHistory: Sendable, Equatable {
         public var justification: String?
         public var eventId: UUID
         public var sequence: UInt64
+        /// The session's lowest SpO2 and lowest MOAA/S (its effective observations dated
+        /// through the evaluation date, R13); nil when none recorded one.
+        public var lowestSpo2: Double? = nil
+        public var lowestMoaas: Int? = nil
     }
 
     /// From `from` on, the interval in force is `days` (nil: none).
@@ -157,6 +161,9 @@ public struct CourseHistory: Sendable, Equatable {
             for m in marks where m > a && m < b { snapshot(m) }
         }
 
+        // Per infusion, its observations' lowest SpO2 and MOAA/S (an observation follows its
+        // infusion in time, but is matched at the end so the order does not matter).
+        var lowest: [UUID: (spo2: Double?, moaas: Int?)] = [:]
         PhaseProjection.forEachEffectiveEvent(
             patient: patient, events: events, through: day, recordedAtOrBefore: recordedAtOrBefore, amend: amend
         ) { e in
@@ -178,9 +185,19 @@ public struct CourseHistory: Sendable, Equatable {
                     InfusionMark(
                         day: d, series: inf.series, dose: inf.dose, route: inf.route, justification: inf.justification,
                         eventId: e.eventId, sequence: e.sequence))
+            case .observationRecorded(let o):
+                var l = lowest[o.infusion] ?? (nil, nil)
+                if let v = o.spo2 { l.spo2 = min(l.spo2 ?? v, v) }
+                if let v = o.moaas { l.moaas = min(l.moaas ?? v, v) }
+                lowest[o.infusion] = l
             default:
                 break
             }
+        }
+        for i in h.infusions.indices {
+            guard let l = lowest[h.infusions[i].eventId] else { continue }
+            h.infusions[i].lowestSpo2 = l.spo2
+            h.infusions[i].lowestMoaas = l.moaas
         }
         if let c = currentDay {
             snapshot(c)
