@@ -163,11 +163,17 @@ def main():
         r = run([a.kstore, "import", os.path.join(ROOT, "fixtures", f)], env=env)
         if r.returncode != 0:
             sys.exit(f"import {f}: {r.stderr.strip()}")
+    # The session clinic (issue 14) on top of the cases: the REMS form and the drug's record.
+    r = run([a.kstore, "import", os.path.join(ROOT, "fixtures", "sessions-clinic.ndjson")], env=env)
+    if r.returncode != 0:
+        sys.exit(f"import sessions-clinic.ndjson: {r.stderr.strip()}")
     pages = []
     for _, p, on in CASES:
         pages.append((f"patient-{p}", [a.kstore, "report", "patient", "--patient", p, "--on", on]))
     pages.append(("today", [a.kstore, "report", "today", "--on", "2026-04-10"]))
     pages.append(("trail-W2", [a.kstore, "report", "trail", "--patient", "W2"]))
+    pages.append(("rems-E1", [a.kstore, "report", "rems", "--infusion", "00000000-0000-0000-5e03-00000000004f", "--on", "2026-11-20"]))
+    pages.append(("dispensing", [a.kstore, "report", "dispensing", "--from", "2026-09-01", "--to", "2026-11-20"]))
     failures = 0
     for name, cmd in pages:
         html = os.path.join(a.out, name + ".html")

@@ -32,8 +32,9 @@ public final class ProjectionEngine {
     /// The version of the folds' logic, stored beside the projections they made: 2 is protocol
     /// revision 4 (early maintenance closes the series, R12 by clinical date, the discontinuation
     /// date, format 2 of `PhaseState`). Bump it whenever a fold's answer for the same events
-    /// changes, so that stores made by an older kstore are rebuilt instead of caught up.
-    static let foldVersion: UInt8 = 3
+    /// changes, so that stores made by an older kstore are rebuilt instead of caught up. 3: the
+    /// session folds (session.md); 4: sessions kept by time rather than the 8 latest.
+    static let foldVersion: UInt8 = 4
 
     var projectionsDB: Database? { store.log.auxiliary["projections"] }
     var metaDB: Database? { store.log.auxiliary["projmeta"] }

@@ -99,6 +99,10 @@ enum SessionChecks {
             return InputError(
                 field: "occurredAt", problem: "\(at.rfc3339) is more than 12 hours after the infusion's \(rec.occurredAt.rfc3339)",
                 expected: "a discharge within 12 hours of its infusion, unless transferred")
+        case .dischargeRecorded(let d) where d.isTransfer && at.epochMillis - t0 > SessionState.transferMillis:
+            return InputError(
+                field: "occurredAt", problem: "\(at.rfc3339) is more than 72 hours after the infusion's \(rec.occurredAt.rfc3339)",
+                expected: "a transfer charted within 72 hours of its infusion")
         default: break
         }
         guard original || event.type == .dischargeRecorded else { return nil }

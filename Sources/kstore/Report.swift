@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Glibc
 import KApp
 import KClinic
@@ -8,8 +9,9 @@ import KReport
 /// files. A report is a read: recorded in the access log like the query it shows.
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a report as one self-contained HTML file (style and chart inline, no script): patient, today, trail.",
-        subcommands: [PatientReport.self, TodayReport.self, TrailReport.self]
+        abstract:
+            "Write a report as one self-contained HTML file (style and chart inline, no script): patient, today, trail, rems, dispensing.",
+        subcommands: [PatientReport.self, TodayReport.self, TrailReport.self, RemsReport.self, DispensingReport.self]
     )
 
     struct PatientReport: ReportCommand {
@@ -74,6 +76,64 @@ struct Report: ParsableCommand {
             try recordAccess(store, patients: trail.entries.map(\.record.patient))
             marks.mark("access log")
             let text = Reports.trail(page)
+            marks.mark("render")
+            return text
+        }
+    }
+}
+
+extension Report {
+    /// `kstore report rems` (session.md R14): the REMS patient monitoring form's content.
+    struct RemsReport: ReportCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rems",
+            abstract: "The esketamine REMS patient monitoring form of one session, from its events, ready to transcribe.")
+        @OptionGroup var options: StoreOptions
+        @Option(help: "The esketamine infusion's event id.") var infusion: String
+        @Option(help: "The day the form's lateness is judged on, YYYY-MM-DD (default: today, local time).") var on: Day?
+        @Option(help: "The HTML file to write (replaced whole; nothing is left there on failure).") var out: String
+
+        func validate() throws {
+            guard UUID(uuidString: infusion) != nil else {
+                throw ValidationError("--infusion \(infusion) is not an event id (a UUID such as 3f2b…-…)")
+            }
+        }
+
+        func html(_ store: ClinicStore, _ marks: inout Marks) throws -> String {
+            guard let id = UUID(uuidString: infusion) else { throw AppError.usage("--infusion \(infusion) is not an event id") }
+            let page = try ProjectionEngine(store: store).remsPage(infusion: id, today: on ?? today())
+            marks.mark("gather")
+            try recordAccess(store, patients: [page.form.patient])
+            marks.mark("access log")
+            let text = Reports.rems(page)
+            marks.mark("render")
+            return text
+        }
+    }
+
+    /// `kstore report dispensing` (session.md R15): the controlled-substance record of a period,
+    /// a printable document an inspector can take away.
+    struct DispensingReport: ReportCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dispensing",
+            abstract: "The controlled-substance record of a period: balances per lot, counts, lot alerts, every entry, signatures.")
+        @OptionGroup var options: StoreOptions
+        @Option(help: "First date YYYY-MM-DD.") var from: Day
+        @Option(help: "Last date YYYY-MM-DD.") var to: Day
+        @Option(help: "One lot.") var lot: String?
+        @Option(help: "The HTML file to write (replaced whole; nothing is left there on failure).") var out: String
+
+        func validate() throws {
+            guard from <= to else { throw ValidationError("--from \(from) is after --to \(to)") }
+        }
+
+        func html(_ store: ClinicStore, _ marks: inout Marks) throws -> String {
+            let page = try ProjectionEngine(store: store).dispensingPage(from: from, to: to, lot: lot)
+            marks.mark("gather")
+            // A read of every patient named, as `query dispensing`.
+            try recordAccess(store, patients: Array(Set(page.rows.compactMap(\.entry.patient))).sorted())
+            marks.mark("access log")
+            let text = Reports.dispensing(page)
             marks.mark("render")
             return text
         }

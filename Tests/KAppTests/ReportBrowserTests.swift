@@ -34,7 +34,7 @@ import Testing
         print("report screenshots and PDFs: \(out)")
         #expect(r.status == 0, "the browser check failed:\n\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("0 failure(s)"), "\(r.stdout)")
-        for name in ["patient-C1", "today", "trail-W2"] {
+        for name in ["patient-C1", "today", "trail-W2", "rems-E1", "dispensing"] {
             for width in [1280, 768] {
                 #expect(FileManager.default.fileExists(atPath: "\(out)/\(name)-\(width).png"), "no screenshot \(name)-\(width).png")
             }

@@ -1,6 +1,7 @@
 import Foundation
 import KApp
 import KClinic
+import KReport
 import Testing
 
 /// session.md R13–R15 through the real pipeline: lines imported into a real LMDB store, then the
@@ -149,6 +150,38 @@ enum S {
             try S.load(
                 store, [S.enrol(), S.infusion(), S.discharge(S.at("22:30"), criteria: false, escort: false, transferred: true)])
             #expect(try S.alerts(store) == ["transferred"])
+        }
+    }
+
+    @Test func R13_sessionsAreKeptByTimeNotByCount() throws {
+        // Ten infusions within 12 hours (two series, a test dose, repeated small doses: legal);
+        // an observation and a discharge of the first are still its own, after all of them.
+        try withStore { (store: ClinicStore) throws in
+            let ids = (0..<10).map { String(format: "00000000-0000-4000-8000-0000000001%02d", $0) }
+            var lines = [S.enrol()]
+            for (k, id) in ids.enumerated() {
+                lines.append(S.infusion(id, at: S.at(String(format: "%02d:00", 8 + k)), extra: ""))
+            }
+            lines.append(S.observation(S.at("19:30"), #""spo2":90"#, infusion: ids[0]))
+            lines.append(S.discharge(S.at("19:45"), escort: false, infusion: ids[0]))
+            try S.load(store, lines)
+            #expect(try S.alerts(store) == ["desaturation", "discharged-without-escort"])
+        }
+        // A transfer charted a day and a half later still closes its session (and is the only
+        // alert); more than 72 hours after, it is refused with its field.
+        try withStore { (store: ClinicStore) throws in
+            try S.load(
+                store,
+                [
+                    S.enrol(), S.infusion(),
+                    S.infusion(S.inf2, at: S.at("09:00", "2026-11-03"), extra: ""),
+                    S.discharge(S.at("21:00", "2026-11-03"), criteria: false, escort: false, transferred: true),
+                ])
+            #expect(try S.alerts(store, on: "2026-11-04") == ["transferred"])
+            let refused = S.refusal(
+                store, [S.discharge(S.at("09:01", "2026-11-06"), transferred: true, infusion: S.inf2)])
+            #expect(refused?.0 == 65)
+            #expect(refused?.1.contains("occurredAt") == true && refused?.1.contains("72 hours") == true)
         }
     }
 
@@ -402,6 +435,34 @@ enum S {
         }
     }
 
+    @Test func R15_anOverdrawOnDTakesOnlyTheEventsDatedOnOrBeforeD() throws {
+        // A disposal charted in +14:00 (18:00Z on the 2nd, dated the 3rd) is earlier by instant
+        // than an infusion charted in −12:00 (08:00Z on the 3rd, dated the 2nd): on the 2nd the
+        // infusion leaves 10 mg (no alert); on the 3rd, counting the disposal, the infusion's
+        // balance is below 0. A count compares with every event before it by instant whatever D.
+        try withStore { (store: ClinicStore) throws in
+            try S.load(
+                store,
+                [
+                    S.enrol(),
+                    S.stock("StockReceived", S.at("07:00"), #"{"drug":"ketamine","lot":"K-1","quantityMg":50,"supplier":"Hikma"}"#),
+                    S.stock(
+                        "StockDisposed", "2026-11-03T08:00:00+14:00",
+                        #"{"lot":"K-1","quantityMg":20,"method":"destroyed","witness":"rn.kim"}"#),
+                    S.infusion(at: "2026-11-02T20:00:00-12:00", extra: #","lot":"K-1""#, dose: #"{"value":40,"unit":"mg"}"#),
+                    S.stock("InventoryCounted", "2026-11-02T21:00:00-12:00", #"{"lot":"K-1","onHandMg":10,"kind":"routine"}"#),
+                ])
+            let ledger = try LedgerReader.ledger(store)
+            let tol = RuleSet.default.session.inventoryToleranceMg
+            let on2 = ledger.alerts(on: S.d("2026-11-02"), tolerance: tol).map { "\($0.kind.rawValue) \($0.amount.text)" }
+            #expect(on2 == ["inventory-discrepancy 20"])
+            #expect(ledger.summary("K-1", on: S.d("2026-11-02"))?.balance.text == "10")
+            let on3 = ledger.alerts(on: S.d("2026-11-03"), tolerance: tol).map { "\($0.kind.rawValue) \($0.amount.text)" }
+            #expect(on3 == ["lot-overdrawn -10", "inventory-discrepancy 20"])
+            #expect(ledger.summary("K-1", on: S.d("2026-11-03"))?.balance.text == "-10")
+        }
+    }
+
     @Test func R15_biennialInventory() throws {
         try withStore { (store: ClinicStore) throws in
             try S.load(
@@ -574,6 +635,128 @@ struct SplitMix {
             for s in try engine.states(patient: nil, on: on, asOf: nil).states {
                 #expect(try PhaseState.decode(bytes: s.binaryEncoded) == s, "\(s.patient)")
             }
+        }
+    }
+}
+
+/// `kstore report rems` (R14) and `kstore report dispensing` (R15): the data gathered from the
+/// events, then the rendered page.
+@Suite struct SessionReportTests {
+    static let esk = [
+        S.enrol(),
+        S.vitals(S.at("08:10"), 150, 95),  // outside the 60-minute pre-dose window
+        S.vitals(S.at("08:30"), 132, 84),
+        S.infusion(
+            extra: #","lot":"E-1","durationMinutes":10"#, dose: #"{"value":56,"unit":"mg"}"#, drug: "esketamine",
+            route: "intranasal"),
+        S.observation(S.at("09:35"), #""systolic":150,"diastolic":92,"moaas":4,"cadss":10,"spo2":95"#),
+        S.observation(S.at("09:55"), #""systolic":146,"diastolic":90"#),
+        S.observation(S.at("10:30"), #""spo2":94,"moaas":3,"cadss":20"#),
+        S.observation(S.at("10:55"), #""systolic":128,"diastolic":80"#),
+        line(
+            "SideEffectReported", patient: "P-1", at: S.at("09:50"),
+            data: #"{"category":"dissociative","severity":"severe","note":"intense depersonalisation"}"#),
+        line("SideEffectReported", patient: "P-1", at: S.at("10:00"), data: #"{"category":"nausea","severity":"mild"}"#),
+        S.discharge(S.at("12:15")),
+        line(
+            "RemsFormSubmitted", patient: "P-1", at: S.at("09:00", "2026-11-03"),
+            data: #"{"infusion":"\#(S.inf)","reference":"RF-77"}"#),
+    ]
+
+    @Test func R14_theRemsReportCarriesTheFormsContent() throws {
+        try withStore { (store: ClinicStore) throws in
+            try S.load(store, Self.esk)
+            let page = try ProjectionEngine(store: store).remsPage(
+                infusion: try #require(UUID(uuidString: S.inf)), today: S.d("2026-11-03"))
+            let f = page.form
+            #expect(f.patient == "P-1" && f.drug == .esketamine && f.lot == "E-1" && f.amount?.text == "56")
+            #expect(f.preDose.map { "\($0.at.rfc3339) \($0.text)" } == "2026-11-02T08:30:00Z 132/84 mmHg")
+            // t1 = 09:10: the post-dose window is 09:40–10:10, the first reading in it is 09:55.
+            #expect(f.postDose.map { "\($0.at.rfc3339) \($0.text)" } == "2026-11-02T09:55:00Z 146/90 mmHg")
+            // The last BP before the 12:15 discharge is 10:55: outside its 30-minute window.
+            #expect(f.lastBeforeDischarge?.at.rfc3339 == "2026-11-02T10:55:00Z")
+            #expect(f.lastBeforeDischargeInWindow == false)
+            #expect(f.lowestSpo2 == 94 && f.lowestMoaas == 3 && f.highestCadss == 20 && !f.respiratoryDepression)
+            #expect(f.observations == 4)
+            #expect(f.observationMinutes == 185 && f.minimumMinutes == 120)
+            #expect(f.severeSideEffects.map(\.category) == [.dissociative] && f.otherSideEffects == 1)
+            #expect(f.submitted.map { "\($0.day) \($0.reference ?? "")" } == "2026-11-03 RF-77")
+            #expect(f.missing == ["discharge-bp"])
+            let html = Reports.rems(page)
+            for text in ["132/84 mmHg", "146/90 mmHg", "94 %", "185 min", "intense depersonalisation", "RF-77", "discharge-bp"] {
+                #expect(html.contains(text), "the page shows \(text)")
+            }
+            #expect(html.contains(#"data-complete="false""#))
+        }
+    }
+
+    @Test func R14_theRemsReportRefusesWhatIsNotAnEsketamineSession() throws {
+        try withStore { (store: ClinicStore) throws in
+            try S.load(store, [S.enrol(), S.infusion(), S.vitals(S.at("09:30"), 120, 80)])
+            let engine = ProjectionEngine(store: store)
+            func refusal(_ id: String) -> String? {
+                do {
+                    _ = try engine.remsPage(infusion: UUID(uuidString: id) ?? UUID(), today: S.d("2026-11-03"))
+                    return nil
+                } catch let e as AppError {
+                    return e.exitCode == 65 ? e.description : "exit \(e.exitCode)"
+                } catch {
+                    return "\(error)"
+                }
+            }
+            #expect(refusal(S.inf)?.contains("is ketamine") == true)
+            #expect(refusal(S.inf2)?.contains("no InfusionAdministered") == true)
+            try S.load(
+                store,
+                [
+                    line(
+                        "EventVoided", patient: "P-1", at: S.at("10:00"), role: "clinician",
+                        data: #"{"target":"\#(S.inf)","reason":"wrong chart"}"#)
+                ])
+            #expect(refusal(S.inf)?.contains("was voided") == true)
+        }
+    }
+
+    @Test func R15_theDispensingReportReconcilesEachLot() throws {
+        try withStore { (store: ClinicStore) throws in
+            try S.load(
+                store,
+                Self.esk + [
+                    S.stock(
+                        "StockReceived", S.at("07:00", "2026-11-01"),
+                        #"{"drug":"esketamine","lot":"E-1","quantityMg":280,"supplier":"Janssen"}"#),
+                    S.stock(
+                        "StockReceived", S.at("07:00", "2026-11-01"),
+                        #"{"drug":"ketamine","lot":"K-1","quantityMg":500,"supplier":"Hikma"}"#),
+                    S.stock("StockWasted", S.at("11:00"), #"{"lot":"K-1","quantityMg":12.5,"witness":"rn.kim","reason":"rest of vial"}"#),
+                    S.stock(
+                        "StockAdjusted", S.at("12:00", "2026-11-03"),
+                        #"{"lot":"K-1","quantityMg":-2.25,"reason":"breakage","witness":"rn.kim","reference":"DEA-106-1"}"#),
+                    S.stock("InventoryCounted", S.at("18:00", "2026-11-03"), #"{"lot":"E-1","onHandMg":224,"kind":"routine"}"#),
+                    S.stock("InventoryCounted", S.at("18:00", "2026-11-03"), #"{"lot":"K-1","onHandMg":480,"kind":"routine"}"#),
+                ])
+            let page = try ProjectionEngine(store: store).dispensingPage(from: S.d("2026-11-02"), to: S.d("2026-11-03"), lot: nil)
+            #expect(page.lots.map(\.lot) == ["E-1", "K-1"])
+            for l in page.lots {
+                #expect(l.opening + l.received - l.given - l.wasted - l.disposed + l.adjusted == l.closing, "lot \(l.lot) reconciles")
+            }
+            let e1 = try #require(page.lots.first)
+            #expect(e1.opening.text == "280" && e1.given.text == "56" && e1.closing.text == "224")
+            #expect(e1.counts.map { "\($0.onHand.text) \($0.discrepancy.text)" } == ["224 0"])
+            let k1 = try #require(page.lots.last)
+            #expect(k1.opening.text == "500" && k1.wasted.text == "12.5" && k1.adjusted.text == "-2.25" && k1.closing.text == "485.25")
+            #expect(k1.counts.map(\.discrepancy.text) == ["-5.25"])
+            #expect(page.alerts.map(\.kind) == [.inventoryDiscrepancy])
+            // The receipts are dated before the period: the rows are the period's only.
+            #expect(page.rows.map(\.entry.kind) == [.given, .wasted, .adjusted, .counted, .counted])
+            #expect(page.events == (try store.log.count()) && page.headHash.count == 64)
+            let html = Reports.dispensing(page)
+            for text in ["485.25", "DEA", "-5.25 mg", "inventory-discrepancy", "Registrant"] {
+                #expect(html.contains(text), "the page shows \(text)")
+            }
+            // One lot only.
+            let k = try ProjectionEngine(store: store).dispensingPage(from: S.d("2026-11-02"), to: S.d("2026-11-03"), lot: "K-1")
+            #expect(k.lots.map(\.lot) == ["K-1"] && k.rows.allSatisfy { $0.entry.lot == "K-1" })
         }
     }
 }

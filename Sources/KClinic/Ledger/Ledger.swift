@@ -19,6 +19,10 @@ public struct LedgerEntry: Sendable, Equatable {
     public var actor: String
     public var witness: String?
     public var countKind: CountKind?
+    /// What the record says besides the quantity: a receipt's supplier and invoice, a waste's
+    /// reason (and infusion), a disposal's method and reference, an adjustment's reason and
+    /// reference (e.g. a DEA Form 106 number).
+    public var detail: String?
 
     public init(
         kind: Kind, at: Timestamp, sequence: UInt64, eventId: UUID, lot: String?, drug: Drug?, quantity: Milligrams?, patient: String?,
@@ -35,6 +39,7 @@ public struct LedgerEntry: Sendable, Equatable {
         self.actor = actor
         self.witness = witness
         self.countKind = countKind
+        self.detail = nil
     }
 
     public var day: Day { at.clinicalDay }
@@ -63,31 +68,45 @@ public struct LedgerEntry: Sendable, Equatable {
         -> LedgerEntry?
     {
         func mg(_ d: Double) -> Milligrams? { Milligrams(d) }
+        func with(_ parts: [String?], _ e: LedgerEntry) -> LedgerEntry {
+            var e = e
+            let text = parts.compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
+            e.detail = text.isEmpty ? nil : text
+            return e
+        }
         switch event {
         case .infusionAdministered(let inf):
             return LedgerEntry(
                 kind: .given, at: at, sequence: sequence, eventId: eventId, lot: inf.lot, drug: inf.givenDrug, quantity: inf.amountGiven,
                 patient: patient, actor: actor, witness: nil)
         case .stockReceived(let s):
-            return LedgerEntry(
-                kind: .received, at: at, sequence: sequence, eventId: eventId, lot: s.lot, drug: s.drug, quantity: mg(s.quantityMg),
-                patient: nil,
-                actor: actor, witness: nil)
+            return with(
+                [s.supplier, s.invoice.map { "invoice \($0)" }],
+                LedgerEntry(
+                    kind: .received, at: at, sequence: sequence, eventId: eventId, lot: s.lot, drug: s.drug, quantity: mg(s.quantityMg),
+                    patient: nil,
+                    actor: actor, witness: nil))
         case .stockWasted(let s):
-            return LedgerEntry(
-                kind: .wasted, at: at, sequence: sequence, eventId: eventId, lot: s.lot, drug: nil, quantity: mg(s.quantityMg),
-                patient: nil,
-                actor: actor, witness: s.witness)
+            return with(
+                [s.reason, s.infusion.map { "infusion \($0.uuidString.lowercased())" }],
+                LedgerEntry(
+                    kind: .wasted, at: at, sequence: sequence, eventId: eventId, lot: s.lot, drug: nil, quantity: mg(s.quantityMg),
+                    patient: nil,
+                    actor: actor, witness: s.witness))
         case .stockDisposed(let s):
-            return LedgerEntry(
-                kind: .disposed, at: at, sequence: sequence, eventId: eventId, lot: s.lot, drug: nil, quantity: mg(s.quantityMg),
-                patient: nil,
-                actor: actor, witness: s.witness)
+            return with(
+                [s.method.rawValue, s.reference.map { "reference \($0)" }],
+                LedgerEntry(
+                    kind: .disposed, at: at, sequence: sequence, eventId: eventId, lot: s.lot, drug: nil, quantity: mg(s.quantityMg),
+                    patient: nil,
+                    actor: actor, witness: s.witness))
         case .stockAdjusted(let s):
-            return LedgerEntry(
-                kind: .adjusted, at: at, sequence: sequence, eventId: eventId, lot: s.lot, drug: nil, quantity: mg(s.quantityMg),
-                patient: nil,
-                actor: actor, witness: s.witness)
+            return with(
+                [s.reason.rawValue, s.reference.map { "reference \($0)" }],
+                LedgerEntry(
+                    kind: .adjusted, at: at, sequence: sequence, eventId: eventId, lot: s.lot, drug: nil, quantity: mg(s.quantityMg),
+                    patient: nil,
+                    actor: actor, witness: s.witness))
         case .inventoryCounted(let s):
             return LedgerEntry(
                 kind: .counted, at: at, sequence: sequence, eventId: eventId, lot: s.lot, drug: nil, quantity: mg(s.onHandMg), patient: nil,
@@ -128,6 +147,23 @@ public struct LotSummary: Sendable, Equatable {
     public var administrations = 0
     public var unknownAmounts = 0
     public var lastCount: Count?
+}
+
+/// One lot over a period (`kstore report dispensing`): opening + received − given − wasted −
+/// disposed + adjusted = closing, exactly.
+public struct LotPeriod: Sendable, Equatable {
+    public var lot: String
+    public var drug: Drug?
+    public var opening: Milligrams
+    public var received: Milligrams
+    public var given: Milligrams
+    public var wasted: Milligrams
+    public var disposed: Milligrams
+    public var adjusted: Milligrams
+    public var closing: Milligrams
+    public var administrations: Int
+    public var unknownAmounts: Int
+    public var counts: [LotSummary.Count]
 }
 
 /// A lot alert (R15): `patient` is always null.
@@ -228,18 +264,24 @@ public struct Ledger: Sendable {
         var out: [LotAlert] = []
         for lot in lots.keys.sorted() where only.map({ $0 == lot }) ?? true {
             guard let list = lots[lot] else { continue }
+            // A count compares with every event before it by instant, whatever D; the rest of R15
+            // (the overdraw's balance and "no receipt before it") takes the events dated ≤ D only,
+            // which differ when mixed offsets put an event earlier by instant but later by date.
             var running = Milligrams.zero
-            var received = false
+            var runningOnD = Milligrams.zero
+            var receivedOnD = false
             for e in list {
                 let before = running
                 running += e.delta
-                if e.kind == .received { received = true }
                 let ref = EventRef(sequence: e.sequence, eventId: e.eventId, day: e.day)
-                if e.kind == .counted, let q = e.quantity, (q - before).magnitude > tolerance {
+                if e.kind == .counted, e.day <= day, let q = e.quantity, (q - before).magnitude > tolerance {
                     out.append(LotAlert(kind: .inventoryDiscrepancy, lot: lot, source: ref, acknowledged: nil, amount: q - before))
                 }
-                if e.draws && (running.isNegative || !received) {
-                    out.append(LotAlert(kind: .lotOverdrawn, lot: lot, source: ref, acknowledged: nil, amount: running))
+                guard e.day <= day else { continue }
+                runningOnD += e.delta
+                if e.kind == .received { receivedOnD = true }
+                if e.draws && (runningOnD.isNegative || !receivedOnD) {
+                    out.append(LotAlert(kind: .lotOverdrawn, lot: lot, source: ref, acknowledged: nil, amount: runningOnD))
                 }
             }
         }
@@ -288,6 +330,29 @@ public struct Ledger: Sendable {
         let by = anchor.adding(months: months)
         let status: DueStatus = day < from ? .ok : (day <= by ? .due : .overdue)
         return BiennialInventory(lastDone: lastDone, dueFrom: from, dueBy: by, status: status)
+    }
+
+    /// One lot over [from, to] (`kstore report dispensing`): the balance at the end of the day
+    /// before `from`, what entered and left in the period (events dated in it), the balance at
+    /// the end of `to`, and the counts of the period with their discrepancies (R15: a count
+    /// compares with every event before it by instant). nil: nothing of the lot dated ≤ `to`.
+    public func period(_ lot: String, from: Day, to: Day) -> LotPeriod? {
+        guard let end = summary(lot, on: to) else { return nil }
+        let start = summary(lot, on: from.adding(days: -1)) ?? LotSummary(lot: lot, drug: end.drug)
+        var counts: [LotSummary.Count] = []
+        var running = Milligrams.zero
+        for e in lots[lot] ?? [] {
+            let before = running
+            running += e.delta
+            if e.kind == .counted, e.day >= from, e.day <= to, let q = e.quantity {
+                counts.append(LotSummary.Count(on: e.day, onHand: q, discrepancy: q - before))
+            }
+        }
+        return LotPeriod(
+            lot: lot, drug: end.drug, opening: start.balance, received: end.received - start.received, given: end.given - start.given,
+            wasted: end.wasted - start.wasted, disposed: end.disposed - start.disposed, adjusted: end.adjusted - start.adjusted,
+            closing: end.balance, administrations: end.administrations - start.administrations,
+            unknownAmounts: end.unknownAmounts - start.unknownAmounts, counts: counts)
     }
 
     /// `query dispensing`: rows dated in [from, to], in instant order; `lot` keeps that lot's.

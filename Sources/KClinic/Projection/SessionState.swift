@@ -4,9 +4,13 @@ import struct Foundation.UUID
 /// blood pressure readings of the last hours, each audited session's facts (when the rule set
 /// sets `sessionAuditFrom`) and the esketamine sessions still waiting for their REMS form.
 ///
-/// Bounded: the 8 latest sessions and 16 latest readings (an observation is at most 12 hours
-/// after its infusion; the windows are at most a day), one `Audit` per audited session, one
-/// `PendingForm` per esketamine session without a form.
+/// Bounded by time, not by count: the fold is in instant order and an observation or a discharge
+/// is at most 12 hours after its infusion (a transfer's discharge at most 72 hours), so a
+/// session is kept while a later event may still belong to it: every session whose infusion
+/// began within 12 hours of the newest infusion, and a session without a discharge for 72 hours
+/// (`keepOpenMillis`); at most `maxRecent` (a safety bound no real chair reaches: 64 infusions
+/// in 72 hours). The 16 latest readings (the windows are at most a day), one `Audit` per audited
+/// session, one `PendingForm` per esketamine session without a form.
 public struct SessionState: Sendable, Equatable {
     /// A session recent enough to take observations and its discharge.
     public struct Recent: Sendable, Equatable {
@@ -63,7 +67,20 @@ public struct SessionState: Sendable, Equatable {
     public internal(set) var audits: [Audit] = []
     public internal(set) var pendingForms: [PendingForm] = []
 
-    static let maxRecent = 8
+    static let maxRecent = 64
+    /// An observation or a discharge at most 12 hours after its infusion (session.md).
+    static let sessionMillis: Int64 = 12 * 3_600_000
+    /// A transfer's discharge at most 72 hours after its infusion (a reading: see ARCHITECTURE).
+    public static let transferMillis: Int64 = 72 * 3_600_000
+
+    /// Forgets the sessions no event at or after `millis` can belong to.
+    mutating func prune(before millis: Int64) {
+        recent.removeAll { r in
+            let age = millis - r.t0
+            return age > SessionState.transferMillis || (age > SessionState.sessionMillis && r.discharge != nil)
+        }
+        if recent.count > SessionState.maxRecent { recent.removeFirst(recent.count - SessionState.maxRecent) }
+    }
     static let maxReadings = 16
 
     public init() {}
@@ -94,10 +111,10 @@ extension PhaseState {
         let t1 = millis + Int64(inf.durationMinutes ?? 0) * 60_000
         let audited = s.audits(ref.day)
         let unjustified = PhaseState.isBlank(inf.justification)
+        sessions.prune(before: millis)
         sessions.recent.append(
             SessionState.Recent(
                 infusion: ref, t0: millis, t1: t1, drug: inf.givenDrug, audited: audited, unjustified: unjustified, discharge: nil))
-        if sessions.recent.count > SessionState.maxRecent { sessions.recent.removeFirst() }
         let reading = sessions.preDoseReading(t0: millis, minutes: s.preDoseBpMinutes)
         if audited {
             var have: UInt16 = 0
