@@ -9,55 +9,46 @@ import KStore
 /// One pass over the log, decoding only infusions, stock events, lot acknowledgements and
 /// corrections. Measured in BENCHMARKS.md ("the controlled-substance log").
 public enum LedgerReader {
-    public static func ledger(_ store: ClinicStore) throws -> Ledger {
-        let amended = EventType.eventAmended.code
-        let voided = EventType.eventVoided.code
-        let ack = EventType.alertAcknowledged.code
-        // A table by type code: no hashing per record.
-        var wanted = [Bool](repeating: false, count: 256)
-        for t in EventType.allCases where t.isStock || t == .infusionAdministered || t.isCorrection { wanted[Int(t.code)] = true }
-        var found: [Recorded] = []
-        var corrections: [CorrectionResolution.Correction] = []
-        let lotPrefix = Array(LotStream.prefix.utf8)
-        try store.log.scanRaw { seq, bytes in
-            // The type code is peeked from the record's first bytes: only the records the ledger
-            // needs are decoded.
-            guard let code = RecordView.peekTypeCode(bytes) else {
-                throw StoreError.corrupt(sequence: seq, detail: "unreadable record header")
-            }
-            if code == ack {
-                guard let stream = RecordView.peekStream(bytes), stream.starts(with: lotPrefix) else { return true }
-            } else if Int(code) >= wanted.count || !wanted[Int(code)] {
-                return true
-            }
-            let rec = try EventMapping.decodeRecorded(bytes, sequence: seq)
-            if code == amended || code == voided {
-                if let c = CorrectionResolution.Correction(rec) { corrections.append(c) }
-            } else {
-                found.append(rec)
-            }
-            return true
-        }
-        let resolution = CorrectionResolution(corrections)
-        var entries: [LedgerEntry] = []
-        var acks: [LotAcknowledgement] = []
-        for r in found where !resolution.isVoided(r.eventId) {
-            let event = CorrectionResolution.applying(resolution.amendmentsInForce(of: r.eventId), to: r.event)
-            if case .alertAcknowledged(let a) = event, let lot = a.lot {
-                acks.append(
-                    LotAcknowledgement(
-                        alertId: a.alertId, lot: lot, ref: EventRef(sequence: r.sequence, eventId: r.eventId, day: r.occurredAt.clinicalDay)
-                    ))
-                continue
-            }
-            let patient = LotStream.lot(ofStream: r.patient) == nil ? r.patient : nil
-            if let e = LedgerEntry.from(
-                event, at: r.occurredAt, sequence: r.sequence, eventId: r.eventId, patient: patient, actor: r.actor.id)
-            {
-                entries.append(e)
-            }
-        }
-        return Ledger(entries: entries, acknowledgements: acks)
+    /// The ledger at the head of the log, from the stored ledger (`LedgerCache`) caught up with
+    /// the records appended since, or from the whole log when none is stored (or it no longer
+    /// matches the log). `persist`: store what was caught up (the command line; the server's
+    /// readers pass false: only its writer writes).
+    public static func ledger(_ store: ClinicStore, persist: Bool = true) throws -> Ledger {
+        let head = try store.log.count()
+        var raw = try LedgerCache.load(store, head: head) ?? LedgerCache(through: 0, headHash: "")
+        let before = raw.through
+        if raw.through < head { try raw.collect(store, from: raw.through + 1) }
+        if persist && raw.through != before { try raw.store(store) }
+        return try raw.resolve(store)
+    }
+
+    /// The ledger from the whole log, ignoring what is stored (`audit verify`'s reference).
+    public static func rebuilt(_ store: ClinicStore) throws -> Ledger {
+        var raw = LedgerCache(through: 0, headHash: "")
+        try raw.collect(store, from: 1)
+        return try raw.resolve(store)
+    }
+
+    /// Replaces the stored ledger with one built from the whole log (`kstore replay`) and
+    /// returns it.
+    public static func rebuildStoring(_ store: ClinicStore) throws -> Ledger {
+        var raw = LedgerCache(through: 0, headHash: "")
+        try raw.collect(store, from: 1)
+        try raw.store(store, replacing: true)
+        return try raw.resolve(store)
+    }
+
+    /// Whether the stored ledger, caught up, equals the ledger rebuilt from the log, and the
+    /// sequence it was stored through (nil: none stored). For `audit verify`.
+    public static func checkStored(_ store: ClinicStore) throws -> (through: UInt64, equal: Bool)? {
+        let head = try store.log.count()
+        guard var raw = try LedgerCache.load(store, head: head, trusting: true) else { return nil }
+        let through = raw.through
+        if raw.through < head { try raw.collect(store, from: raw.through + 1) }
+        let cached = try raw.resolve(store)
+        let fresh = try rebuilt(store)
+        let equal = cached.lots == fresh.lots && cached.unlotted == fresh.unlotted && cached.acknowledgements == fresh.acknowledgements
+        return (through, equal)
     }
 }
 

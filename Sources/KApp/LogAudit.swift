@@ -82,6 +82,23 @@ public enum LogAudit {
         } else {
             projections = .skipped("the log failed its own checks")
         }
+        if compareProjections && report.ok {
+            // R15's stored ledger (`LedgerCache`), caught up, against one rebuilt from the log.
+            do {
+                if let check = try LedgerReader.checkStored(store), !check.equal {
+                    problems.append(
+                        VerifyProblem(
+                            sequence: max(check.through, 1), kind: .content,
+                            detail:
+                                "the stored controlled-substance ledger (through sequence \(check.through)) differs from the ledger rebuilt from the log; `kstore replay` rebuilds it"
+                        ))
+                }
+            } catch let StoreError.corrupt(sequence, detail) {
+                problems.append(
+                    VerifyProblem(
+                        sequence: sequence, kind: .content, detail: "rebuilding the controlled-substance ledger failed: \(detail)"))
+            }
+        }
         problems.sort { ($0.sequence, $0.kind.rawValue) < ($1.sequence, $1.kind.rawValue) }
         report.problems = problems
         return AuditResult(report: report, projections: projections, checkpoint: checkpoint, extendsCheckpoint: extends)

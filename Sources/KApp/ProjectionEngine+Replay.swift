@@ -52,6 +52,13 @@ extension ProjectionEngine {
                 changes.append(FieldChange(patient: patient, field: field, before: bd[field] ?? .null, after: ad[field] ?? .null))
             }
         }
+        // R15: the lot alerts and the biennial inventory depend on the rule set (tolerance,
+        // months); the ledger itself does not. Plain replay rebuilds the stored ledger too.
+        let ledger =
+            newRules == nil && persists ? try LedgerReader.rebuildStoring(store) : try LedgerReader.ledger(store, persist: persists)
+        if newRules != nil {
+            changes += ProjectionEngine.ledgerChanges(ledger, before: before.rules.rules, after: target, on: day)
+        }
         var applied = false
         if let newRules {
             if apply {
@@ -82,6 +89,24 @@ extension ProjectionEngine {
         return ReplayReport(
             rulesBefore: before.rules.rules.version, rulesAfter: target.version, eventsReplayed: built.events,
             seconds: seconds, changes: changes, applied: applied)
+    }
+
+    /// What a rule change does to the controlled-substance log on `day` (`patient` empty: the
+    /// clinic's): the active lot alerts and the biennial inventory's dates and status.
+    static func ledgerChanges(_ ledger: Ledger, before: RuleSet, after: RuleSet, on day: Day) -> [FieldChange] {
+        func fields(_ rules: RuleSet) -> [(String, JSONValue)] {
+            let alerts = ledger.alerts(on: day, tolerance: rules.session.inventoryToleranceMg).filter { $0.acknowledged == nil }
+            let b = ledger.biennial(on: day, months: rules.session.inventoryMonths)
+            return [
+                ("inventory.alerts", .array(alerts.map { .string($0.id) })),
+                ("inventory.biennial.dueFrom", b.dueFrom.map { .string($0.description) } ?? .null),
+                ("inventory.biennial.dueBy", b.dueBy.map { .string($0.description) } ?? .null),
+                ("inventory.biennial.status", b.status.map { .string($0.rawValue) } ?? .null),
+            ]
+        }
+        return zip(fields(before), fields(after)).compactMap { b, a in
+            b.1 == a.1 ? nil : FieldChange(patient: "", field: b.0, before: b.1, after: a.1)
+        }
     }
 
     /// Each patient's phase view and monitoring items on `day`. A projection holding events after

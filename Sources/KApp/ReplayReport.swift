@@ -26,7 +26,10 @@ public struct ReplayReport: Sendable {
                 "changes",
                 .array(
                     changes.map { c in
-                        .object([("patient", .string(c.patient)), ("field", .string(c.field)), ("before", c.before), ("after", c.after)])
+                        .object([
+                            ("patient", c.patient.isEmpty ? .null : .string(c.patient)), ("field", .string(c.field)), ("before", c.before),
+                            ("after", c.after),
+                        ])
                     })
             ),
         ])

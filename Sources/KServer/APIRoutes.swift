@@ -156,7 +156,8 @@ struct APIRoutes {
         let doc = try await server.readers.run { store -> [UInt8] in
             let rules = try ProjectionEngine(store: store).rulesInForce().rules
             var out: [UInt8] = []
-            JSONWriter.writeLine(Views.inventory(try LedgerReader.ledger(store), on: day, lot: lot, rules: rules), into: &out)
+            JSONWriter.writeLine(
+                Views.inventory(try LedgerReader.ledger(store, persist: false), on: day, lot: lot, rules: rules), into: &out)
             return out
         }
         return .jsonBytes(doc)
@@ -171,7 +172,7 @@ struct APIRoutes {
         guard from <= to else { throw WebError.badRequest("from: \(from) is after to \(to)") }
         let lot = try Parameters.lot(request.query("lot"))
         let (doc, patients) = try await server.readers.run { store -> ([UInt8], [String]) in
-            let ledger = try LedgerReader.ledger(store)
+            let ledger = try LedgerReader.ledger(store, persist: false)
             let rows = ledger.dispensing(from: from, to: to, lot: lot)
             var out: [UInt8] = []
             JSONWriter.writeLine(.array(rows.map { Views.dispensingRow($0, ledger: ledger) }), into: &out)

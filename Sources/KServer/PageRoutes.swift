@@ -369,7 +369,7 @@ struct PageRoutes {
         _ p: Principal, day: Day, values: [String: String], errors: [String: String], submitted: String?, banner: String?
     ) async throws -> String {
         let (ledger, rules) = try await server.readers.run { store -> (Ledger, RuleSet) in
-            (try LedgerReader.ledger(store), try ProjectionEngine(store: store).rulesInForce().rules)
+            (try LedgerReader.ledger(store, persist: false), try ProjectionEngine(store: store).rulesInForce().rules)
         }
         var values = values
         let forms = RecordForm.stockOffered(to: p.actor.role, table: rules.permissions)

@@ -128,6 +128,7 @@ public enum Server {
         }
         // Stored projections at the head before the first request (readers never write them).
         _ = try ProjectionEngine(store: store).catchUp()
+        _ = try LedgerReader.ledger(store, persist: true)
         Credentials.prepare()
 
         let server = WebServer(config: config, store: store)

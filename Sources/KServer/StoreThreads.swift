@@ -125,7 +125,10 @@ final class StoreWriter: @unchecked Sendable {
         let shared = self.shared
         let t = Thread { [unowned self] in
             while let jobs = queue.take(max: maxGroup) { self.commit(jobs) }
-            if self.uncaught > 0 { _ = try? ProjectionEngine(store: shared.store).catchUp() }
+            if self.uncaught > 0 {
+                _ = try? ProjectionEngine(store: shared.store).catchUp()
+                _ = try? LedgerReader.ledger(shared.store, persist: true)
+            }
             done.signal()
         }
         t.name = "kstore-writer"
@@ -179,6 +182,8 @@ final class StoreWriter: @unchecked Sendable {
             let now = DispatchTime.now().uptimeNanoseconds
             if queue.isEmpty || uncaught >= 2_000 || now - lastCatchUp >= 1_000_000_000 {
                 _ = try? ProjectionEngine(store: store).catchUp()
+                // R15's stored ledger too (incremental: the records since it was stored).
+                _ = try? LedgerReader.ledger(store, persist: true)
                 uncaught = 0
                 lastCatchUp = now
             }

@@ -238,7 +238,9 @@ struct Replay: PreparedStoreCommand {
             Output.line("no schedule changes on \(day)")
         } else {
             var t = Table(["PATIENT", "FIELD", "BEFORE", "AFTER"])
-            for c in report.changes { t.add([c.patient, c.field, Views.cell(c.before), Views.cell(c.after)]) }
+            for c in report.changes {
+                t.add([c.patient.isEmpty ? "(clinic)" : c.patient, c.field, Views.cell(c.before), Views.cell(c.after)])
+            }
             Output.writeBytes(Array(t.render().utf8), to: 1)
             Output.line("\(Set(report.changes.map(\.patient)).count) patients, \(report.changes.count) changed fields on \(day)")
         }
