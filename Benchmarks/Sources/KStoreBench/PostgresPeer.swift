@@ -71,8 +71,9 @@ func describePostgres(_ error: any Error) -> String {
 /// Everything lives in the schema `kstore_bench` (dropped and created again on every run).
 ///
 /// Not main-actor isolated on purpose: its methods run on the global executor, where
-/// postgres-nio's row sequence hands rows over without an executor hop a row (iterated on
-/// the main actor, every row cost a hop to the global executor and back).
+/// postgres-nio's row sequence hands rows over without an executor hop a row. Iterated on the
+/// main actor (the class was `@MainActor` at first), every row hopped to the global executor
+/// and back: the read pass at 100k events ran at 26–67k rows/s against 231–261k here.
 final class PostgresPeer: Sendable {
     let connection: PostgresConnection
     let logger: Logger

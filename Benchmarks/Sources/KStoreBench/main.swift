@@ -76,8 +76,9 @@ let syntheticBase = (now.epochMillis / 86_400_000 - 1) * 86_400_000
 // at once (exit 69) rather than after the kstore and SQLite runs.
 var postgres: PostgresPeer?
 if let url = options.postgres {
+    let target: PostgresTarget
+    do { target = try PostgresTarget.parse(url) } catch { fail("\(error)", code: 64) }
     do {
-        let target = try PostgresTarget.parse(url)
         postgres = try await PostgresPeer.connect(target)
         note("PostgreSQL peer: \(target.redacted), server \(postgres?.serverVersion ?? "?")")
     } catch {
