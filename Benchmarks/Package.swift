@@ -17,6 +17,8 @@ let package = Package(
     dependencies: [
         .package(name: "kstore", path: ".."),
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        // The PostgreSQL peer (`kstore-bench --postgres URL`): the client `kstore ship` uses.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The hand-written codec (as stored) against swift-protobuf with generated code
@@ -48,6 +50,7 @@ let package = Package(
                 .product(name: "KStore", package: "kstore"),
                 .product(name: "KClinic", package: "kstore"),
                 .product(name: "KBinary", package: "kstore"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Sources/KStoreBench",
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]

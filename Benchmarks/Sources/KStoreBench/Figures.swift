@@ -39,6 +39,9 @@ struct MainFigures {
     var sDiskBytes = 0
     var sPlan = ""
 
+    /// The PostgreSQL peer (--postgres): nil when not measured.
+    var postgres: PostgresFigures?
+
     /// The correctness check: per patient, SQLite's states (both decodings) against kstore's.
     var patientsCompared = 0
     var mismatches: [String] = []
@@ -47,6 +50,45 @@ struct MainFigures {
     var ndjsonPerEvent: Double { Double(ndjsonBytes) / Double(max(events, 1)) }
     var kDiskPerEvent: Double { Double(kDiskBytes) / Double(max(events, 1)) }
     var sDiskPerEvent: Double { Double(sDiskBytes) / Double(max(events, 1)) }
+    var pDiskPerEvent: Double { Double(postgres?.diskBytes ?? 0) / Double(max(events, 1)) }
+}
+
+/// The PostgreSQL peer's figures, per run.
+struct PostgresFigures {
+    var server = ""
+    var target = ""
+    var load: [Double] = []
+    var readPass: [Double] = []
+    var replayA: [Double] = []
+    var replayB: [Double] = []
+    /// One patient's live fold (its stream by the index, decoded, folded), ms.
+    var liveFoldMs: [Double] = []
+    var diskBytes = 0
+    var readBytes = 0
+    var plan = ""
+    var patientsCompared = 0
+
+    var json: JSONValue {
+        func series(_ xs: [Double]) -> JSONValue { .object([("median", jnum(median(xs))), ("runs", .array(xs.map(jnum)))]) }
+        return .object([
+            ("server", .string(server)), ("target", .string(target)),
+            (
+                "table",
+                .string(
+                    "kstore_bench.mt_events (Marten-style: seq_id bigserial, id uuid, stream_id, version, data jsonb, type, timestamp …)")
+            ),
+            ("loadEventsPerSecond", series(load)),
+            ("replayJSONDecoderEventsPerSecond", series(replayA)),
+            ("replayKStoreParserEventsPerSecond", series(replayB)),
+            ("readPassRowsPerSecond", series(readPass)),
+            ("readPassBytes", jint(readBytes)),
+            ("liveFoldOnePatientMillis", series(liveFoldMs)),
+            ("replayPageQueryPlan", .string(plan)),
+            ("pageSize", jint(PostgresPeer.pageSize)),
+            ("tableBytes", jint(diskBytes)),
+            ("patientsCompared", jint(patientsCompared)),
+        ])
+    }
 }
 
 /// One size of the scaling table.

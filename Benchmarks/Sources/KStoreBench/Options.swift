@@ -6,6 +6,7 @@ let usage = """
     usage: kstore-bench [--events N | --patients P] [--runs R] [--appends N]
                         [--scaling 100k,1M,4M | --scaling none] [--scaling-runs R]
                         [--json OUT] [--workdir DIR] [--repo DIR] [--seed S] [--keep] [--sessions]
+                        [--postgres URL]
 
       --events N        main table input size (default 1M; the generator gives ≈ 488 events a
                         patient, so N/488 patients; the actual count is reported)
@@ -16,13 +17,19 @@ let usage = """
       --scaling-runs R  replay runs per scaling size, median (default 3); verify runs once
       --json OUT        also write every figure as JSON to OUT
       --workdir DIR     stores and generated input go here (default: a new temp directory);
-                        everything made there is removed at the end unless --keep
+                        everything made there (and the PostgreSQL schema) is removed at
+                        the end unless --keep
       --repo DIR        the kstore checkout (fixtures/actors.tsv, tools/generate-clinic.py);
                         default: found upwards from the working directory or this executable
       --seed S          generator seed (default 1)
+      --postgres URL    also measure PostgreSQL as a peer (a Marten-style mt_events table with
+                        jsonb data, in the schema kstore_bench, which is dropped and created
+                        again): postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=disable];
+                        default: the environment variable KSTORE_BENCH_PG_URL, else no peer.
+                        The password may come from PGPASSWORD; it is never printed.
 
-    Exit 0; 1 when SQLite's projected states differ from kstore's; 64 on a usage error;
-    70 when a step fails.
+    Exit 0; 1 when SQLite's or PostgreSQL's projected states differ from kstore's; 64 on a
+    usage error; 69 when PostgreSQL cannot be reached; 70 when a step fails.
     """
 
 struct Options {
@@ -39,6 +46,8 @@ struct Options {
     var keep = false
     /// Also measure the session clinic (generate-clinic.py --sessions): replay and `query inventory`.
     var sessions = false
+    /// The PostgreSQL peer's URL (--postgres, else KSTORE_BENCH_PG_URL); nil: no peer.
+    var postgres: String? = nil
 
     /// events a generated patient has on average (tools/generate-clinic.py over 730 days).
     static let eventsPerPatient = 488.0
@@ -101,6 +110,7 @@ struct Options {
             case "--seed": o.seed = positive(a, value(a))
             case "--keep": o.keep = true
             case "--sessions": o.sessions = true
+            case "--postgres": o.postgres = value(a)
             case "-h", "--help":
                 print(usage)
                 exit(0)
@@ -109,6 +119,7 @@ struct Options {
             i += 1
         }
         if o.events != nil && o.patients != nil { fail("give --events or --patients, not both", code: 64) }
+        if o.postgres == nil, let url = ProcessInfo.processInfo.environment["KSTORE_BENCH_PG_URL"], !url.isEmpty { o.postgres = url }
         return o
     }
 }

@@ -57,11 +57,20 @@ struct Report {
                     measured: "\(fmt(rssMB, 0)) MB peak RSS (\(fmt(Double(l.memory.peakRssFileKB) / 1024, 0)) MB of it data.mdb pages)",
                     met: rssMB < 200))
         }
+        let sqliteDiffs = main.mismatches.filter { $0.hasPrefix("SQLite") }.count
         t.append(
             Target(
                 name: "SQLite's states equal kstore's (every patient, both decodings)",
-                measured: main.mismatches.isEmpty ? "\(main.patientsCompared) patients equal" : "\(main.mismatches.count) differences",
-                met: main.mismatches.isEmpty))
+                measured: sqliteDiffs == 0 ? "\(main.patientsCompared) patients equal" : "\(sqliteDiffs) differences",
+                met: sqliteDiffs == 0))
+        if let pg = main.postgres {
+            let pgDiffs = main.mismatches.filter { $0.hasPrefix("PostgreSQL") }.count
+            t.append(
+                Target(
+                    name: "PostgreSQL's states equal kstore's (every patient, both decodings)",
+                    measured: pgDiffs == 0 ? "\(pg.patientsCompared) patients equal" : "\(pgDiffs) differences",
+                    met: pgDiffs == 0 && pg.patientsCompared > 0))
+        }
         return t
     }
 
@@ -139,6 +148,32 @@ struct Report {
                 "", "", "", "", "", "",
             ])
         }
+        if let pg = m.postgres {
+            let pA = median(pg.replayA)
+            let pB = median(pg.replayB)
+            let pRead = median(pg.readPass)
+            let pLoad = median(pg.load)
+            row([
+                "PostgreSQL peer: load NDJSON (COPY; events/s)", fmtRate(kImp), fmtRate(pLoad), "", "", versus(kImp / pLoad), "", "",
+            ])
+            row([
+                "PostgreSQL peer: full replay of all projections (events/s)", fmtRate(kReplay), fmtRate(pA), fmtRate(pB),
+                fmtRate(pRead) + " its read", versus(kReplay / pA), versus(kReplay / pB), "",
+            ])
+            row([
+                "  PostgreSQL's read alone (keyset pages by seq_id, no decode)", fmtRate(raw), fmtRate(pRead), fmtRate(pRead), "",
+                versus(raw / pRead), "", "",
+            ])
+            row(["  PostgreSQL replay ÷ its own read", "", fmtRatio(pRead / pA), fmtRatio(pRead / pB), "", "", "", ""])
+            row([
+                "  one patient's state (ms): kstore query phase / PostgreSQL live fold of its stream", fmt(median(m.kPhaseMs), 2),
+                fmt(median(pg.liveFoldMs), 2), "", "", versus(median(pg.liveFoldMs) / median(m.kPhaseMs)), "", "",
+            ])
+            row([
+                "  PostgreSQL bytes on disk per event (mt_events, indexes, TOAST)", fmt(m.kDiskPerEvent, 0), fmt(m.pDiskPerEvent, 0), "",
+                fmt(m.ndjsonPerEvent, 0) + " NDJSON", versus(m.pDiskPerEvent / m.kDiskPerEvent, "smaller", "larger"), "", "",
+            ])
+        }
         out.append("")
         out.append(
             "Import, appends and bytes on disk are one SQLite figure each (column (a)): lines parsed and validated by kstore's IncomingEvent.parse, "
@@ -151,9 +186,22 @@ struct Report {
                 + "SQLite replay reads `ORDER BY patient, seq` (plan: \(m.sPlan)). Appends: kstore one durable LMDB commit each; "
                 + "SQLite WAL, synchronous=FULL, one autocommit INSERT each. Memory: RSS = anonymous (heap) + file (mapped data.mdb pages: page cache, shared, droppable)."
         )
+        if let pg = m.postgres {
+            out.append(
+                "PostgreSQL peer: PostgreSQL \(pg.server) at \(pg.target), on this machine over loopback TCP; the table a team on Marten would have "
+                    + "(kstore_bench.mt_events: seq_id bigserial primary key, id uuid unique, stream_id, version, data jsonb, type, timestamp, "
+                    + "plus occurred_at text and actor columns; unique index on (stream_id, version)), loaded by one COPY FROM STDIN "
+                    + "(text format, lines parsed and validated by IncomingEvent.parse first, as SQLite's). Replay: every row in seq_id order "
+                    + "by keyset pages of \(PostgresPeer.pageSize) (plan: \(pg.plan)), each patient's events gathered in memory, folded by "
+                    + "PatientProjection.fold, states stored by one COPY into mt_doc_patient; (a) and (b) decode the jsonb as SQLite's do. "
+                    + "Live fold: one stream's rows by the (stream_id, version) index, decoded (b) and folded (Marten's AggregateStream), "
+                    + "beside kstore's query phase from its stored projection."
+            )
+        }
         out.append(
             "correctness: \(m.mismatches.isEmpty ? "equal" : "DIFFERENT") — \(m.patientsCompared) patients' phase and monitoring states byte for byte, "
-                + "and their phase and due answers on \(m.compareDay), kstore vs SQLite (a) and (b)")
+                + "and their phase and due answers on \(m.compareDay), kstore vs SQLite (a) and (b)\(m.postgres == nil ? "" : " and PostgreSQL (a) and (b)")"
+        )
         out.append("")
         if !scaling.isEmpty {
             out.append("## Scaling (kstore)")
@@ -193,6 +241,10 @@ struct Report {
     func json() -> JSONValue {
         let m = main
         func series(_ xs: [Double]) -> JSONValue { .object([("median", jnum(median(xs))), ("runs", .array(xs.map(jnum)))]) }
+        let pgReplayA: JSONValue = m.postgres.map { jnum(kReplay / median($0.replayA)) } ?? .null
+        let pgReplayB: JSONValue = m.postgres.map { jnum(kReplay / median($0.replayB)) } ?? .null
+        let pgLoad: JSONValue = m.postgres.map { jnum(median(m.kImport) / median($0.load)) } ?? .null
+        let pgJSON: JSONValue = m.postgres?.json ?? .null
         return .object([
             ("format", .string("kstore-bench-1")),
             ("machine", machine.json),
@@ -249,6 +301,9 @@ struct Report {
                     ("appendsKStoreOverSQLiteFull", jnum(median(m.kAppend) / median(m.sAppendFull))),
                     ("diskKStoreOverNDJSON", jnum(m.kDiskPerEvent / m.ndjsonPerEvent)),
                     ("diskKStoreOverSQLite", jnum(m.kDiskPerEvent / m.sDiskPerEvent)),
+                    ("replayKStoreOverPostgresJSONDecoder", pgReplayA),
+                    ("replayKStoreOverPostgresKStoreParser", pgReplayB),
+                    ("importKStoreOverPostgresLoad", pgLoad),
                 ])
             ),
             (
@@ -258,6 +313,7 @@ struct Report {
                     ("answersComparedOn", .string(m.compareDay)), ("differences", .array(m.mismatches.prefix(50).map { .string($0) })),
                 ])
             ),
+            ("postgres", pgJSON),
             ("scaling", .array(scaling.map(\.json))),
             ("targets", .array(targets.map(\.json))),
         ])

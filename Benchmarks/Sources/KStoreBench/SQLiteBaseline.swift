@@ -82,9 +82,9 @@ final class SQLiteBaseline {
         var maxDay: Day
     }
 
-    /// Every line parsed and validated first (all or nothing, as kstore's import), then inserted
-    /// with one prepared statement in transactions of 4,096 rows.
-    func importNDJSON(_ bytes: [UInt8], now: Timestamp) throws -> ImportResult {
+    /// Every line of an NDJSON file parsed and validated by kstore's `IncomingEvent.parse`
+    /// (all or nothing); blank lines skipped.
+    static func parseAll(_ bytes: [UInt8], now: Timestamp) throws -> [IncomingEvent] {
         var events: [IncomingEvent] = []
         var errors: [String] = []
         bytes.withUnsafeBytes { buf in
@@ -105,7 +105,15 @@ final class SQLiteBaseline {
                 }
             }
         }
-        guard errors.isEmpty else { throw BenchFailure("SQLite import: bad lines: " + errors.joined(separator: "; ")) }
+        guard errors.isEmpty else { throw BenchFailure("bad lines: " + errors.joined(separator: "; ")) }
+        return events
+    }
+
+    /// Every line parsed and validated first (all or nothing, as kstore's import), then inserted
+    /// with one prepared statement in transactions of 4,096 rows.
+    func importNDJSON(_ bytes: [UInt8], now: Timestamp) throws -> ImportResult {
+        let events: [IncomingEvent]
+        do { events = try SQLiteBaseline.parseAll(bytes, now: now) } catch { throw BenchFailure("SQLite import: \(error)") }
         let insert = try db.prepare(SQLiteBaseline.insertSQL)
         var maxDay = Day(ordinal: .min)
         var payload: [UInt8] = []

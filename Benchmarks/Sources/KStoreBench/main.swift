@@ -1,5 +1,6 @@
-// kstore-bench: kstore beside a SQLite baseline (built the way a small team would) and the raw
-// LMDB floor, in one process, release mode; prints a table and writes JSON. tools/bench.sh is
+// kstore-bench: kstore beside a SQLite baseline (built the way a small team would), the raw
+// LMDB floor and, with --postgres URL, a PostgreSQL peer (a Marten-style event table), in one
+// process, release mode; prints a table and writes JSON. tools/bench.sh is
 // the documented command (build + defaults: 1M events main table, scaling 100k/1M/4M).
 //
 //   kstore-bench [--events N | --patients P] [--runs R] [--scaling 100k,1M,4M | none] …
@@ -70,6 +71,45 @@ let now = SystemClock.now()
 let today = now.clinicalDay
 /// Synthetic events (catch-up, appends) are dated yesterday (UTC midnight, written at −05:00).
 let syntheticBase = (now.epochMillis / 86_400_000 - 1) * 86_400_000
+
+// The PostgreSQL peer, connected before anything is generated: an unreachable database fails
+// at once (exit 69) rather than after the kstore and SQLite runs.
+var postgres: PostgresPeer?
+if let url = options.postgres {
+    let target: PostgresTarget
+    do { target = try PostgresTarget.parse(url) } catch { fail("\(error)", code: 64) }
+    do {
+        postgres = try await PostgresPeer.connect(target)
+        note("PostgreSQL peer: \(target.redacted), server \(postgres?.serverVersion ?? "?")")
+    } catch {
+        fail("\(error)", code: 69)
+    }
+}
+
+/// Appends to `mismatches` every patient whose states (or phase and due answers on `day`)
+/// differ from kstore's.
+@MainActor func compareStates(
+    _ name: String, _ folds: [String: SQLiteBaseline.Fold],
+    with kstoreStates: [String: (bytes: [UInt8], phase: PhaseState, monitoring: MonitoringState)], on day: Day, rules: RuleSet,
+    into mismatches: inout [String]
+) {
+    if Set(folds.keys) != Set(kstoreStates.keys) {
+        mismatches.append("\(name): patients differ (\(folds.count) vs kstore's \(kstoreStates.count))")
+    }
+    for (patient, k) in kstoreStates.sorted(by: { $0.key < $1.key }) {
+        guard let f = folds[patient] else { continue }
+        let bytes = KStoreBench.encode(f.phase, f.monitoring)
+        if bytes != k.bytes {
+            let which = f.phase != k.phase ? "phase state" : "monitoring state"
+            mismatches.append("\(name): \(patient): \(which) differs")
+        } else if PhaseProjection.view(f.phase, on: day, rules: rules) != PhaseProjection.view(k.phase, on: day, rules: rules)
+            || MonitoringProjection.due(f.monitoring, phase: f.phase, on: day, rules: rules)
+                != MonitoringProjection.due(k.monitoring, phase: k.phase, on: day, rules: rules)
+        {
+            mismatches.append("\(name): \(patient): answers on \(day) differ")
+        }
+    }
+}
 
 var main = MainFigures()
 main.runs = options.runs
@@ -187,29 +227,78 @@ do {
             main.compareDay = day.description
             main.patientsCompared = kstoreStates.count
             for (name, folds) in [("SQLite (a) JSONDecoder", foldsA), ("SQLite (b) kstore parser", foldsB)] {
-                if Set(folds.keys) != Set(kstoreStates.keys) {
-                    main.mismatches.append("\(name): patients differ (\(folds.count) vs kstore's \(kstoreStates.count))")
-                }
-                for (patient, k) in kstoreStates.sorted(by: { $0.key < $1.key }) {
-                    guard let f = folds[patient] else { continue }
-                    let bytes = KStoreBench.encode(f.phase, f.monitoring)
-                    if bytes != k.bytes {
-                        let which = f.phase != k.phase ? "phase state" : "monitoring state"
-                        main.mismatches.append("\(name): \(patient): \(which) differs")
-                    } else if PhaseProjection.view(f.phase, on: day, rules: rules) != PhaseProjection.view(k.phase, on: day, rules: rules)
-                        || MonitoringProjection.due(f.monitoring, phase: f.phase, on: day, rules: rules)
-                            != MonitoringProjection.due(k.monitoring, phase: k.phase, on: day, rules: rules)
-                    {
-                        main.mismatches.append("\(name): \(patient): answers on \(day) differ")
-                    }
-                }
+                compareStates(name, folds, with: kstoreStates, on: day, rules: rules, into: &main.mismatches)
             }
             note(
                 main.mismatches.isEmpty
                     ? "states equal: \(kstoreStates.count) patients, kstore = SQLite (a) = SQLite (b)"
                     : "STATES DIFFER: \(main.mismatches.count) (first: \(main.mismatches[0]))")
-            kstoreStates = [:]
         }
+
+        // MARK: PostgreSQL (--postgres)
+        if let pg = postgres {
+            note("run \(run + 1)/\(options.runs): PostgreSQL")
+            var f = main.postgres ?? PostgresFigures(server: pg.serverVersion, target: pg.target.redacted)
+            try await pg.create()
+            var pimp = SQLiteBaseline.ImportResult(events: 0, maxDay: today)
+            let tl = try await timedAsync { pimp = try await pg.load(input.bytes, now: now) }
+            guard pimp.events == input.events else { throw BenchFailure("PostgreSQL loaded \(pimp.events) of \(input.events) lines") }
+            f.load.append(Double(pimp.events) / tl)
+            // VACUUM (ANALYZE) first: statistics for the planner and hint bits set, as on a table
+            // that has been live for a while.
+            f.diskBytes = try await pg.bytesOnDisk()
+            if run == 0 { f.plan = try await pg.replayPlan() }
+
+            _ = try await pg.readPass()  // warm
+            var prows = 0
+            let tpass = try await timedAsync { (prows, f.readBytes) = try await pg.readPass() }
+            f.readPass.append(Double(prows) / tpass)
+
+            var pfoldsB: [String: SQLiteBaseline.Fold] = [:]
+            var pnB = 0
+            let tb = try await timedAsync {
+                (pnB, pfoldsB) = try await pg.replay(.kstoreParser, rules: rules, sequenceBase: sequenceBase, now: now)
+            }
+            f.replayB.append(Double(pnB) / tb)
+            var pfoldsA: [String: SQLiteBaseline.Fold] = [:]
+            var pnA = 0
+            let ta = try await timedAsync {
+                (pnA, pfoldsA) = try await pg.replay(.jsonDecoder, rules: rules, sequenceBase: sequenceBase, now: now)
+            }
+            f.replayA.append(Double(pnA) / ta)
+
+            // One patient's state without a stored projection: its stream by the index, folded.
+            var liveTimes: [Double] = []
+            for i in 0..<5 {
+                let patient = generatedPatient(i * 37 % main.patients + 1)
+                var live: SQLiteBaseline.Fold?
+                liveTimes.append(
+                    try await timedAsync {
+                        live = try await pg.liveFold(patient: patient, rules: rules, sequenceBase: sequenceBase, now: now)
+                    } * 1000)
+                if let live, let replayed = pfoldsB[patient],
+                    KStoreBench.encode(live.phase, live.monitoring) != KStoreBench.encode(replayed.phase, replayed.monitoring)
+                {
+                    main.mismatches.append("PostgreSQL live fold: \(patient): differs from the full replay's")
+                }
+            }
+            f.liveFoldMs.append(median(liveTimes))
+
+            if run == 0 {
+                let day = simp.maxDay
+                let before = main.mismatches.count
+                for (name, folds) in [("PostgreSQL (a) JSONDecoder", pfoldsA), ("PostgreSQL (b) kstore parser", pfoldsB)] {
+                    compareStates(name, folds, with: kstoreStates, on: day, rules: rules, into: &main.mismatches)
+                }
+                f.patientsCompared = kstoreStates.count
+                note(
+                    main.mismatches.count == before
+                        ? "states equal: \(kstoreStates.count) patients, kstore = PostgreSQL (a) = PostgreSQL (b)"
+                        : "POSTGRESQL STATES DIFFER: \(main.mismatches.count - before) (first: \(main.mismatches[before]))")
+            }
+            main.postgres = f
+        }
+        if run == 0 { kstoreStates = [:] }
 
         // MARK: catch-up and appends (these add events, so they come last)
         note("run \(run + 1)/\(options.runs): catch-up and appends")
@@ -342,6 +431,11 @@ do {
     fail("\(error)")
 }
 
+if let pg = postgres {
+    // The schema goes as the stores do (unless --keep); a failure here changes no figure.
+    if !options.keep { try? await pg.exec("DROP SCHEMA IF EXISTS \(PostgresPeer.schema) CASCADE") }
+    await pg.close()
+}
 let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
 let report = Report(machine: machine, main: main, scaling: scalingRows, wallSeconds: wall)
 print(report.text())
@@ -355,7 +449,7 @@ cleanUp()
 if !main.mismatches.isEmpty {
     FileHandle.standardError.write(
         Data(
-            ("kstore-bench: SQLite's projected states differ from kstore's:\n  "
+            ("kstore-bench: SQLite's or PostgreSQL's projected states differ from kstore's:\n  "
                 + main.mismatches.prefix(20).joined(separator: "\n  ") + "\n").utf8))
     exit(1)
 }
