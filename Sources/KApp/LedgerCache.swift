@@ -122,17 +122,14 @@ struct LedgerCache {
             }
         }
         let resolution = CorrectionResolution(list)
-        var outEntries: [LedgerEntry] = []
-        outEntries.reserveCapacity(entries.count)
-        var outAcks: [LotAcknowledgement] = []
-        for e in entries where !resolution.isVoided(e.eventId) {
-            if let r = amendedRecords[e.eventId] {
-                let event = CorrectionResolution.applying(resolution.amendmentsInForce(of: e.eventId), to: r.event)
-                if let x = LedgerCache.entry(r, event) { outEntries.append(x) }
-            } else {
-                outEntries.append(e)
-            }
+        // Only the corrected entries change: the others are grouped as they are, copied once.
+        var replacing: [UUID: LedgerEntry?] = [:]
+        for id in resolution.voidedIds { replacing[id] = .some(nil) }
+        for (id, r) in amendedRecords {
+            let event = CorrectionResolution.applying(resolution.amendmentsInForce(of: id), to: r.event)
+            replacing[id] = .some(LedgerCache.entry(r, event))
         }
+        var outAcks: [LotAcknowledgement] = []
         for a in acks where !resolution.isVoided(a.ref.eventId) {
             if let r = amendedRecords[a.ref.eventId] {
                 let event = CorrectionResolution.applying(resolution.amendmentsInForce(of: a.ref.eventId), to: r.event)
@@ -141,7 +138,7 @@ struct LedgerCache {
                 outAcks.append(a)
             }
         }
-        return Ledger(entries: outEntries, acknowledgements: outAcks)
+        return Ledger(entries: entries, replacing: replacing, acknowledgements: outAcks)
     }
 
     // MARK: Stored form

@@ -211,12 +211,49 @@ public struct Ledger: Sendable {
     public private(set) var acknowledgements: [LotAcknowledgement]
 
     public init(entries: [LedgerEntry], acknowledgements: [LotAcknowledgement]) {
+        self.init(entries: entries, replacing: [:], acknowledgements: acknowledgements)
+    }
+
+    /// `replacing`: entries to use instead of those of the same event id (nil: leave it out),
+    /// applied while grouping, so the entries are copied once.
+    public init(entries: [LedgerEntry], replacing: [UUID: LedgerEntry?], acknowledgements: [LotAcknowledgement]) {
+        // Count first, so every lot's array is allocated once.
+        var counts: [String: Int] = [:]
+        for e in entries { if let lot = e.lot { counts[lot, default: 0] += 1 } }
+        var grouped: [String: [LedgerEntry]] = [:]
+        grouped.reserveCapacity(counts.count)
+        for (lot, n) in counts {
+            var list: [LedgerEntry] = []
+            list.reserveCapacity(n)
+            grouped[lot] = list
+        }
+        var loose: [LedgerEntry] = []
+        func add(_ e: LedgerEntry) {
+            if let lot = e.lot { grouped[lot, default: []].append(e) } else { loose.append(e) }
+        }
         for e in entries {
-            if let lot = e.lot { lots[lot, default: []].append(e) } else { unlotted.append(e) }
+            if !replacing.isEmpty, let r = replacing[e.eventId] {
+                if let r { add(r) }
+            } else {
+                add(e)
+            }
         }
         let order: (LedgerEntry, LedgerEntry) -> Bool = { ($0.at.epochMillis, $0.sequence) < ($1.at.epochMillis, $1.sequence) }
-        for k in lots.keys { lots[k]?.sort(by: order) }
-        unlotted.sort(by: order)
+        // Log order is nearly always instant order: sort (moving whole entries) only when not.
+        func sorted(_ list: inout [LedgerEntry]) {
+            var inOrder = true
+            var i = 1
+            while inOrder && i < list.count {
+                if order(list[i], list[i - 1]) { inOrder = false }
+                i += 1
+            }
+            if !inOrder { list.sort(by: order) }
+        }
+        for k in grouped.keys where grouped[k]?.isEmpty == false { sorted(&grouped[k, default: []]) }
+        grouped = grouped.filter { !$0.value.isEmpty }
+        sorted(&loose)
+        lots = grouped
+        unlotted = loose
         self.acknowledgements = acknowledgements
     }
 
@@ -299,11 +336,22 @@ public struct Ledger: Sendable {
 
     /// R15's biennial inventory on `day`.
     public func biennial(on day: Day, months: Int) -> BiennialInventory {
-        let all = lots.values.flatMap { $0 }
-        guard let firstReceipt = all.filter({ $0.kind == .received && $0.day <= day }).map(\.day).min() else {
+        var firstReceipt: Day? = nil
+        var biennialDays = Set<Day>()
+        for list in lots.values {
+            for e in list where e.kind == .received || e.kind == .counted {
+                let d = e.day
+                guard d <= day else { continue }
+                if e.kind == .received {
+                    if firstReceipt.map({ d < $0 }) ?? true { firstReceipt = d }
+                } else if e.countKind == .biennial {
+                    biennialDays.insert(d)
+                }
+            }
+        }
+        guard let firstReceipt else {
             return BiennialInventory(lastDone: nil, dueFrom: nil, dueBy: nil, status: nil)
         }
-        let biennialDays = Set(all.filter { $0.kind == .counted && $0.countKind == .biennial && $0.day <= day }.map(\.day))
         var lastDone: Day?
         for d in biennialDays.sorted(by: >) {
             // Every lot with a positive balance at the end of d has a count dated d.
