@@ -341,6 +341,39 @@ def checks_on(srv, kstore, store, me, quick, schemathesis=True):
                              headers={"Content-Type": "application/x-www-form-urlencoded"}, cookie=nurse)
     check(s == 303 and log_count(kstore, store) == before + 1, f"with it, the form records one event ({s})")
 
+    # The stock page (session.md R15): compliance may not open it; a waste needs its witness's
+    # password, a witness other than the recorder, the CSRF token; then one event is recorded.
+    s, _, body, _ = srv.request("GET", "/stock", cookie=compliance)
+    check(s == 403, f"a compliance officer is refused the stock page (got {s})")
+    s, _, body, _ = srv.request("GET", "/stock", cookie=nurse)
+    check(s == 200 and b"StockWasted" in body, f"a nurse opens the stock page with the waste form (got {s})")
+    form_h = {"Content-Type": "application/x-www-form-urlencoded"}
+    receipt = "type=StockReceived&drug=ketamine&lot=SEC-1&quantityMg=500&supplier=Acme&invoice="
+    before = log_count(kstore, store)
+    s, _, _, _ = srv.request("POST", "/stock", body=receipt, headers=form_h, cookie=clinician)
+    check(s == 403 and log_count(kstore, store) == before, f"a stock form without the CSRF token is 403 and writes nothing ({s})")
+    s, _, _, _ = srv.request("POST", "/stock", body=receipt + "&csrf=" + nurse_csrf, headers=form_h, cookie=nurse)
+    check(s == 403 and log_count(kstore, store) == before, f"a nurse may not record a receipt ({s})")
+    s, _, _, _ = srv.request("POST", "/stock", body=receipt + "&csrf=" + clinician_csrf, headers=form_h, cookie=clinician)
+    check(s == 303 and log_count(kstore, store) == before + 1, f"a clinician records a receipt ({s})")
+    waste = "type=StockWasted&lot=SEC-1&quantityMg=12.5&reason=rest+of+vial"
+    pw = PASSWORD.replace(" ", "+")
+    for what, extra in [("a wrong witness password", f"&witness=rn.silva&witnessPassword=wrong"),
+                        ("the recorder as witness", f"&witness=rn.kim&witnessPassword={pw}"),
+                        ("a compliance officer as witness", f"&witness=cm.ruiz&witnessPassword={pw}")]:
+        before = log_count(kstore, store)
+        s, _, body, _ = srv.request("POST", "/stock", body=waste + extra + "&csrf=" + nurse_csrf, headers=form_h, cookie=nurse)
+        check(s in (401, 403, 422) and log_count(kstore, store) == before and PASSWORD.encode() not in body,
+              f"a waste with {what} is refused, writes nothing, echoes no password ({s})")
+    before = log_count(kstore, store)
+    s, _, _, _ = srv.request("POST", "/stock", body=waste + f"&witness=rn.silva&witnessPassword={pw}&csrf=" + nurse_csrf,
+                             headers=form_h, cookie=nurse)
+    check(s == 303 and log_count(kstore, store) == before + 1, f"a waste witnessed by another nurse with her password is recorded ({s})")
+    s, _, body, _ = srv.request("GET", "/api/v1/inventory?lot=SEC-1", cookie=nurse)
+    check(s == 200 and json.loads(body)["lots"][0]["balanceMg"] == 487.5, f"the inventory API shows the balance ({s} {body[:160]})")
+    s, _, _, _ = srv.request("GET", "/api/v1/inventory", cookie=compliance)
+    check(s == 403, f"a compliance officer is refused the inventory API (got {s})")
+
     # Signatures: a wrong password records nothing; the event carries name, instant and meaning.
     head = log_count(kstore, store)
     s, _, body, _ = srv.request("POST", "/api/v1/reviews", {"throughSequence": head, "meaning": "reviewed", "password": "not the password"},

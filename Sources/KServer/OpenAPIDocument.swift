@@ -1040,6 +1040,14 @@ enum OpenAPIDocument {
                   "AuditReviewed",
                   "EventAmended",
                   "EventVoided",
+                  "ObservationRecorded",
+                  "DischargeRecorded",
+                  "RemsFormSubmitted",
+                  "StockReceived",
+                  "StockWasted",
+                  "StockDisposed",
+                  "StockAdjusted",
+                  "InventoryCounted",
                   "RuleSetAdopted",
                   "ActorRegistered",
                   "ActorRetired",
@@ -1495,8 +1503,11 @@ enum OpenAPIDocument {
                     "$ref": "#/components/schemas/EventType"
                   },
                   "patient": {
-                    "type": "string",
-                    "description": "The stream: a patient id, or a system stream (`$actors`, `$rules`, `$reviews`)."
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "The stream: a patient id, or a system stream (`$actors`, `$rules`, `$reviews`); null for the stock events of a lot and their corrections (session.md)."
                   },
                   "streamVersion": {
                     "type": "integer",
