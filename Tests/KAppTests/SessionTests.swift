@@ -691,6 +691,23 @@ struct SplitMix {
         }
     }
 
+    @Test func R13_theCourseChartsInfusionMarkerShowsTheSessionsLowestReadings() throws {
+        try withStore { (store: ClinicStore) throws in
+            try S.load(store, Self.esk)
+            let page = try #require(try ProjectionEngine(store: store).patientPage("P-1", on: S.d("2026-11-03")))
+            let mark = try #require(page.history.infusions.first)
+            #expect(mark.lowestSpo2 == 94 && mark.lowestMoaas == 3)
+            let html = Reports.patient(page)
+            #expect(html.contains("lowest SpO2 94%, lowest MOAA/S 3"))
+        }
+        // An infusion without observations has no session part in its tooltip.
+        try withStore { (store: ClinicStore) throws in
+            try S.load(store, [S.enrol(), S.infusion()])
+            let page = try #require(try ProjectionEngine(store: store).patientPage("P-1", on: S.d("2026-11-03")))
+            #expect(!Reports.patient(page).contains("lowest SpO2"))
+        }
+    }
+
     @Test func R14_theRemsReportRefusesWhatIsNotAnEsketamineSession() throws {
         try withStore { (store: ClinicStore) throws in
             try S.load(store, [S.enrol(), S.infusion(), S.vitals(S.at("09:30"), 120, 80)])
