@@ -15,11 +15,14 @@ import KStore
 /// `audit verify` compares it with a ledger rebuilt from the log (`LedgerReader.checkStored`).
 struct LedgerCache {
     static let key = Array("ledger".utf8)
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
 
     var through: UInt64
     var headHash: String
-    var entries: [LedgerEntry] = []
+    /// Every entry naming a lot, by lot, and those naming none, each list in R15's order
+    /// (`Ledger.inOrder`), so the ledger is made without regrouping or sorting.
+    var lots: [String: [LedgerEntry]] = [:]
+    var unlotted: [LedgerEntry] = []
     var acks: [LotAcknowledgement] = []
     /// Corrections that concern an entry, an acknowledgement or another such correction.
     var corrections: [(sequence: UInt64, id: UUID)] = []
@@ -38,7 +41,10 @@ struct LedgerCache {
         // The ids a correction may concern, built at the first correction met.
         var ids: Set<UUID>? = nil
         var last = through
-        var entries = self.entries
+        var lots = self.lots
+        var unlotted = self.unlotted
+        var unsorted = Set<String>()
+        var unlottedUnsorted = false
         var acks = self.acks
         var corrections = self.corrections
         try store.log.scanRaw(from: from) { seq, bytes in
@@ -57,8 +63,9 @@ struct LedgerCache {
             if code == amended || code == voided {
                 guard let c = CorrectionResolution.Correction(rec) else { return true }
                 if ids == nil {
-                    var set = Set<UUID>(minimumCapacity: entries.count + acks.count + corrections.count)
-                    for e in entries { set.insert(e.eventId) }
+                    var set = Set<UUID>(minimumCapacity: lots.values.reduce(unlotted.count) { $0 + $1.count } + acks.count)
+                    for list in lots.values { for e in list { set.insert(e.eventId) } }
+                    for e in unlotted { set.insert(e.eventId) }
                     for a in acks { set.insert(a.ref.eventId) }
                     for c in corrections { set.insert(c.id) }
                     ids = set
@@ -73,12 +80,21 @@ struct LedgerCache {
                 acks.append(a)
                 ids?.insert(a.ref.eventId)
             } else if let e = LedgerCache.entry(rec, rec.event) {
-                entries.append(e)
+                if let lot = e.lot {
+                    if let prev = lots[lot]?.last, Ledger.inOrder(e, prev) { unsorted.insert(lot) }
+                    lots[lot, default: []].append(e)
+                } else {
+                    if let prev = unlotted.last, Ledger.inOrder(e, prev) { unlottedUnsorted = true }
+                    unlotted.append(e)
+                }
                 ids?.insert(e.eventId)
             }
             return true
         }
-        self.entries = entries
+        for lot in unsorted { lots[lot]?.sort(by: Ledger.inOrder) }
+        if unlottedUnsorted { unlotted.sort(by: Ledger.inOrder) }
+        self.lots = lots
+        self.unlotted = unlotted
         self.acks = acks
         self.corrections = corrections
         if last != through {
@@ -103,7 +119,7 @@ struct LedgerCache {
     /// The ledger: corrections applied (a voided entry counts for nothing, an amended one with
     /// its amended data, re-read from the log).
     func resolve(_ store: ClinicStore) throws -> Ledger {
-        guard !corrections.isEmpty else { return Ledger(entries: entries, acknowledgements: acks) }
+        guard !corrections.isEmpty else { return Ledger(lots: lots, unlotted: unlotted, acknowledgements: acks) }
         var list: [CorrectionResolution.Correction] = []
         var amendedRecords: [UUID: Recorded] = [:]
         try store.log.read { reader in
@@ -122,13 +138,39 @@ struct LedgerCache {
             }
         }
         let resolution = CorrectionResolution(list)
-        // Only the corrected entries change: the others are grouped as they are, copied once.
-        var replacing: [UUID: LedgerEntry?] = [:]
-        for id in resolution.voidedIds { replacing[id] = .some(nil) }
-        for (id, r) in amendedRecords {
-            let event = CorrectionResolution.applying(resolution.amendmentsInForce(of: id), to: r.event)
-            replacing[id] = .some(LedgerCache.entry(r, event))
+        // Only the lists holding a corrected entry are rebuilt (an amendment may move an entry
+        // to another lot); the others are shared as stored.
+        var changed = Set<UUID>(resolution.voidedIds)
+        for id in amendedRecords.keys { changed.insert(id) }
+        var moved: [LedgerEntry] = []
+        func strip(_ entries: inout [LedgerEntry]) {
+            guard entries.contains(where: { changed.contains($0.eventId) }) else { return }
+            entries.removeAll { e in
+                guard changed.contains(e.eventId) else { return false }
+                if !resolution.isVoided(e.eventId), let r = amendedRecords[e.eventId] {
+                    let event = CorrectionResolution.applying(resolution.amendmentsInForce(of: e.eventId), to: r.event)
+                    if let x = LedgerCache.entry(r, event) { moved.append(x) }
+                }
+                return true
+            }
         }
+        var lots = self.lots
+        var unlotted = self.unlotted
+        for key in Array(lots.keys) where lots[key]?.contains(where: { changed.contains($0.eventId) }) == true {
+            strip(&lots[key, default: []])
+        }
+        strip(&unlotted)
+        var resort = Set<String>()
+        for e in moved {
+            if let lot = e.lot {
+                lots[lot, default: []].append(e)
+                resort.insert(lot)
+            } else {
+                unlotted.append(e)
+            }
+        }
+        for lot in resort { lots[lot]?.sort(by: Ledger.inOrder) }
+        if moved.contains(where: { $0.lot == nil }) { unlotted.sort(by: Ledger.inOrder) }
         var outAcks: [LotAcknowledgement] = []
         for a in acks where !resolution.isVoided(a.ref.eventId) {
             if let r = amendedRecords[a.ref.eventId] {
@@ -138,7 +180,7 @@ struct LedgerCache {
                 outAcks.append(a)
             }
         }
-        return Ledger(entries: entries, replacing: replacing, acknowledgements: outAcks)
+        return Ledger(lots: lots, unlotted: unlotted, acknowledgements: outAcks)
     }
 
     // MARK: Stored form
@@ -189,28 +231,34 @@ struct LedgerCache {
             index[s] = UInt64(strings.count)
             return UInt64(strings.count)
         }
-        var body = BinaryWriter(capacity: 64 * entries.count + 1024)
-        body.writeVarUInt(UInt64(entries.count))
-        for e in entries {
-            body.writeByte(LedgerCache.kindCode(e.kind))
-            body.writeVarInt(e.at.epochMillis)
-            body.writeVarInt(Int64(e.at.offsetMinutes))
-            body.writeVarUInt(e.sequence)
-            body.writeRaw(EventMapping.uuidBytes(e.eventId))
-            body.writeVarUInt(id(e.lot))
-            body.writeByte(e.drug.map { $0 == .esketamine ? 2 : 1 } ?? 0)
-            if let q = e.quantity {
-                body.writeByte(1)
-                body.writeVarInt(Int64(truncatingIfNeeded: q.scaled >> 64))
-                body.writeUInt64BE(UInt64(truncatingIfNeeded: q.scaled))
-            } else {
-                body.writeByte(0)
+        let total = lots.values.reduce(unlotted.count) { $0 + $1.count }
+        var body = BinaryWriter(capacity: 64 * total + 1024)
+        // Groups: the lots sorted by name, then the entries naming no lot (group name 0).
+        let groups: [(String?, [LedgerEntry])] = lots.keys.sorted().map { ($0, lots[$0] ?? []) } + [(nil, unlotted)]
+        body.writeVarUInt(UInt64(groups.count))
+        for (name, list) in groups {
+            body.writeVarUInt(id(name))
+            body.writeVarUInt(UInt64(list.count))
+            for e in list {
+                body.writeByte(LedgerCache.kindCode(e.kind))
+                body.writeVarInt(e.at.epochMillis)
+                body.writeVarInt(Int64(e.at.offsetMinutes))
+                body.writeVarUInt(e.sequence)
+                body.writeRaw(EventMapping.uuidBytes(e.eventId))
+                body.writeByte(e.drug.map { $0 == .esketamine ? 2 : 1 } ?? 0)
+                if let q = e.quantity {
+                    body.writeByte(1)
+                    body.writeVarInt(Int64(truncatingIfNeeded: q.scaled >> 64))
+                    body.writeUInt64BE(UInt64(truncatingIfNeeded: q.scaled))
+                } else {
+                    body.writeByte(0)
+                }
+                body.writeVarUInt(id(e.patient))
+                body.writeVarUInt(id(e.actor))
+                body.writeVarUInt(id(e.witness))
+                body.writeByte(e.countKind.map { $0 == .biennial ? 2 : 1 } ?? 0)
+                body.writeVarUInt(id(e.detail))
             }
-            body.writeVarUInt(id(e.patient))
-            body.writeVarUInt(id(e.actor))
-            body.writeVarUInt(id(e.witness))
-            body.writeByte(e.countKind.map { $0 == .biennial ? 2 : 1 } ?? 0)
-            body.writeVarUInt(id(e.detail))
         }
         body.writeVarUInt(UInt64(acks.count))
         for a in acks {
@@ -249,35 +297,40 @@ struct LedgerCache {
             return strings[Int(k - 1)]
         }
         func uuid() throws(BinaryError) -> UUID { EventMapping.uuid(try r.readRaw(16)) }
-        let count = try r.readLength()
-        cache.entries.reserveCapacity(count)
-        for _ in 0..<count {
-            let k = Int(try r.readByte())
-            guard k < kinds.count else { throw BinaryError.invalidValue("stored ledger") }
-            let kind = kinds[k]
-            let millis = try r.readVarInt()
-            let offset = Int16(truncatingIfNeeded: try r.readVarInt())
-            let sequence = try r.readVarUInt()
-            let eventId = try uuid()
+        let groups = try r.readLength()
+        for _ in 0..<groups {
             let lot = try string(try r.readVarUInt())
-            let drugCode = try r.readByte()
-            let drug: Drug? = drugCode == 0 ? nil : (drugCode == 2 ? .esketamine : .ketamine)
-            var quantity: Milligrams? = nil
-            if try r.readBool() {
-                let high = try r.readVarInt()
-                let low = try r.readUInt64BE()
-                quantity = Milligrams(scaled: (Int128(high) << 64) | Int128(low))
+            let count = try r.readLength()
+            var list: [LedgerEntry] = []
+            list.reserveCapacity(count)
+            for _ in 0..<count {
+                let k = Int(try r.readByte())
+                guard k < kinds.count else { throw BinaryError.invalidValue("stored ledger") }
+                let kind = kinds[k]
+                let millis = try r.readVarInt()
+                let offset = Int16(truncatingIfNeeded: try r.readVarInt())
+                let sequence = try r.readVarUInt()
+                let eventId = try uuid()
+                let drugCode = try r.readByte()
+                let drug: Drug? = drugCode == 0 ? nil : (drugCode == 2 ? .esketamine : .ketamine)
+                var quantity: Milligrams? = nil
+                if try r.readBool() {
+                    let high = try r.readVarInt()
+                    let low = try r.readUInt64BE()
+                    quantity = Milligrams(scaled: (Int128(high) << 64) | Int128(low))
+                }
+                let patient = try string(try r.readVarUInt())
+                guard let actor = try string(try r.readVarUInt()) else { throw BinaryError.invalidValue("stored ledger") }
+                let witness = try string(try r.readVarUInt())
+                let countCode = try r.readByte()
+                var e = LedgerEntry(
+                    kind: kind, at: Timestamp(epochMillis: millis, offsetMinutes: offset), sequence: sequence, eventId: eventId, lot: lot,
+                    drug: drug, quantity: quantity, patient: patient, actor: actor, witness: witness,
+                    countKind: countCode == 0 ? nil : (countCode == 2 ? .biennial : .routine))
+                e.detail = try string(try r.readVarUInt())
+                list.append(e)
             }
-            let patient = try string(try r.readVarUInt())
-            guard let actor = try string(try r.readVarUInt()) else { throw BinaryError.invalidValue("stored ledger") }
-            let witness = try string(try r.readVarUInt())
-            let countCode = try r.readByte()
-            var e = LedgerEntry(
-                kind: kind, at: Timestamp(epochMillis: millis, offsetMinutes: offset), sequence: sequence, eventId: eventId, lot: lot,
-                drug: drug, quantity: quantity, patient: patient, actor: actor, witness: witness,
-                countKind: countCode == 0 ? nil : (countCode == 2 ? .biennial : .routine))
-            e.detail = try string(try r.readVarUInt())
-            cache.entries.append(e)
+            if let lot { cache.lots[lot] = list } else { cache.unlotted = list }
         }
         let ackCount = try r.readLength()
         for _ in 0..<ackCount {

@@ -214,6 +214,20 @@ public struct Ledger: Sendable {
         self.init(entries: entries, replacing: [:], acknowledgements: acknowledgements)
     }
 
+    /// R15's order: instant, then log order.
+    @inlinable
+    public static func inOrder(_ a: LedgerEntry, _ b: LedgerEntry) -> Bool {
+        (a.at.epochMillis, a.sequence) < (b.at.epochMillis, b.sequence)
+    }
+
+    /// Entries already grouped: `lots` by lot (every entry naming that lot) and `unlotted`, each
+    /// list in `inOrder` order (the stored ledger keeps them so; nothing is copied).
+    public init(lots: [String: [LedgerEntry]], unlotted: [LedgerEntry], acknowledgements: [LotAcknowledgement]) {
+        self.lots = lots.filter { !$0.value.isEmpty }
+        self.unlotted = unlotted
+        self.acknowledgements = acknowledgements
+    }
+
     /// `replacing`: entries to use instead of those of the same event id (nil: leave it out),
     /// applied while grouping, so the entries are copied once.
     public init(entries: [LedgerEntry], replacing: [UUID: LedgerEntry?], acknowledgements: [LotAcknowledgement]) {
