@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -52,6 +55,7 @@ enum Link {
     /// Whether `error` means the connection is gone (a retry on a new one may succeed).
     static func isConnectionLoss(_ error: any Error, _ connection: PostgresConnection?) -> Bool {
         if let connection, connection.isClosed { return true }
+        if error is ConnectionClosed { return true }
         if let e = error as? PostgresTransactionError {
             let inner = e.closureError ?? e.commitError ?? e.beginError
             return inner.map { isConnectionLoss($0, connection) } ?? false
@@ -98,6 +102,8 @@ enum Link {
             default:
                 text = "\(at): \(p.code)"
             }
+        } else if error is ConnectionClosed {
+            text = connecting ? "cannot reach \(at) (the connection closed); nothing was written" : "lost the connection to \(at)"
         } else if let e = error as? NIOSSLError {
             text = "TLS with \(at) failed (\(e)); nothing was written"
         } else if let e = error as? BoringSSLError {
@@ -117,10 +123,23 @@ enum Link {
             if let dns = e.dnsAAAAError ?? e.dnsAError { return "cannot resolve the host: \(dns)" }
             return "connection failed"
         }
-        if let e = error as? IOError { return e.description }
+        if let e = error as? IOError { return String(cString: strerror(e.errnoCode)).lowercased() }
         if let e = error as? NIOSSLError { return "TLS: \(e)" }
         if let e = error as? BoringSSLError { return "TLS: \(e)" }
         if error is ChannelError { return "\(error)" }
         return "\(error)"
     }
 }
+
+extension PostgresConnection {
+    /// `query`, refused at once on a connection the server has closed: postgres-nio 1.33 writes a
+    /// query to a closed channel without failing its promise, so it would never answer.
+    @discardableResult
+    func run(_ query: PostgresQuery) async throws -> PostgresRowSequence {
+        guard !isClosed else { throw ConnectionClosed() }
+        return try await self.query(query, logger: Link.quiet)
+    }
+}
+
+/// The server closed the connection before a query could be sent.
+struct ConnectionClosed: Error {}

@@ -9,7 +9,7 @@ extension Shipper {
     /// in one transaction; columns are taken from the documents by PostgreSQL's jsonb operators,
     /// so the rows say exactly what the commands print.
     func refresh(patients: Set<String>?, ledger: Bool) async throws {
-        guard let c = connection else { throw ShipError.internal("not connected") }
+        let c = try live()
         let day = SystemClock.today()
         let docs = try ShipSource.projections(store, patients: patients, on: day)
         let inventory = ledger ? try ShipSource.inventory(store, on: day) : nil
@@ -17,17 +17,17 @@ extension Shipper {
         let dueJSON = JSONWriter.string(.array(docs.due))
         let on = day.description
         let through = Int64(docs.throughSequence)
-        try await c.query("BEGIN", logger: Link.quiet)
+        try await c.run("BEGIN")
         do {
             if let patients {
                 let names = Array(patients) + docs.patients.filter { !patients.contains($0) }
-                try await c.query("DELETE FROM kstore.phase WHERE site = \(site) AND patient = ANY(\(names)::text[])", logger: Link.quiet)
-                try await c.query("DELETE FROM kstore.due WHERE site = \(site) AND patient = ANY(\(names)::text[])", logger: Link.quiet)
+                try await c.run("DELETE FROM kstore.phase WHERE site = \(site) AND patient = ANY(\(names)::text[])")
+                try await c.run("DELETE FROM kstore.due WHERE site = \(site) AND patient = ANY(\(names)::text[])")
             } else {
-                try await c.query("DELETE FROM kstore.phase WHERE site = \(site)", logger: Link.quiet)
-                try await c.query("DELETE FROM kstore.due WHERE site = \(site)", logger: Link.quiet)
+                try await c.run("DELETE FROM kstore.phase WHERE site = \(site)")
+                try await c.run("DELETE FROM kstore.due WHERE site = \(site)")
             }
-            try await c.query(
+            try await c.run(
                 """
                 INSERT INTO kstore.phase (site, patient, protocol, phase, status, week_of_treatment, response_status,
                     baseline_madrs, nadir_madrs, latest_madrs, interval_days, treatments_at_interval, required_before_extension,
@@ -38,43 +38,43 @@ extension Shipper {
                     (d->'interval'->>'requiredBeforeExtension')::int, (d->>'nextInfusionDue')::date,
                     coalesce((d->>'infusionOverdueDays')::int, 0), d, \(on)::date, \(through)
                 FROM jsonb_array_elements(\(phaseJSON)::jsonb) AS d
-                """, logger: Link.quiet)
-            try await c.query(
+                """)
+            try await c.run(
                 """
                 INSERT INTO kstore.due (site, patient, item, session, last_done, due_from, due_by, status, evaluated_on,
                     through_sequence, document)
                 SELECT \(site), d->>'patient', d->>'item', coalesce(d->>'session', ''), (d->>'lastDone')::date,
                     (d->>'dueFrom')::date, (d->>'dueBy')::date, d->>'status', \(on)::date, \(through), d
                 FROM jsonb_array_elements(\(dueJSON)::jsonb) AS d
-                """, logger: Link.quiet)
+                """)
             if let inventory {
                 let inventoryJSON = JSONWriter.string(inventory)
-                try await c.query("DELETE FROM kstore.inventory WHERE site = \(site)", logger: Link.quiet)
-                try await c.query(
+                try await c.run("DELETE FROM kstore.inventory WHERE site = \(site)")
+                try await c.run(
                     """
                     INSERT INTO kstore.inventory (site, lot, drug, balance_mg, received_mg, given_mg, last_count_on,
                         evaluated_on, through_sequence, document)
                     SELECT \(site), d->>'lot', d->>'drug', (d->>'balanceMg')::numeric, (d->>'receivedMg')::numeric,
                         (d->>'givenMg')::numeric, (d->'lastCount'->>'on')::date, \(on)::date, \(through), d
                     FROM jsonb_array_elements(\(inventoryJSON)::jsonb -> 'lots') AS d
-                    """, logger: Link.quiet)
-                try await c.query(
+                    """)
+                try await c.run(
                     """
                     INSERT INTO kstore.inventory (site, lot, last_done, due_from, due_by, status, evaluated_on, through_sequence,
                         document)
                     SELECT \(site), '', (b->>'lastDone')::date, (b->>'dueFrom')::date, (b->>'dueBy')::date, b->>'status',
                         \(on)::date, \(through), doc
                     FROM (SELECT doc, doc -> 'biennialInventory' AS b FROM (SELECT \(inventoryJSON)::jsonb AS doc) AS x) AS y
-                    """, logger: Link.quiet)
+                    """)
             }
-            try await c.query(
+            try await c.run(
                 """
                 UPDATE kstore.sites SET projections_through = \(through), projections_on = \(on)::date, projections_at = now()
                 WHERE site = \(site)
-                """, logger: Link.quiet)
-            try await c.query("COMMIT", logger: Link.quiet)
+                """)
+            try await c.run("COMMIT")
         } catch {
-            if !c.isClosed { _ = try? await c.query("ROLLBACK", logger: Link.quiet) }
+            if !c.isClosed { _ = try? await c.run("ROLLBACK") }
             throw error
         }
         if patients == nil { rulesDirty = false }

@@ -121,18 +121,18 @@ enum Schema {
             guard found == version else { throw mismatch(found) }
             return
         }
-        try await connection.query("BEGIN", logger: Link.quiet)
+        try await connection.run("BEGIN")
         do {
-            try await connection.query("SELECT pg_advisory_xact_lock(727172601)", logger: Link.quiet)
+            try await connection.run("SELECT pg_advisory_xact_lock(727172601)")
             if let found = try await currentVersion(connection) {
-                try await connection.query("ROLLBACK", logger: Link.quiet)
+                try await connection.run("ROLLBACK")
                 guard found == version else { throw mismatch(found) }
                 return
             }
-            for s in statements { try await connection.query(PostgresQuery(unsafeSQL: s), logger: Link.quiet) }
-            try await connection.query("COMMIT", logger: Link.quiet)
+            for s in statements { try await connection.run(PostgresQuery(unsafeSQL: s)) }
+            try await connection.run("COMMIT")
         } catch {
-            _ = try? await connection.query("ROLLBACK", logger: Link.quiet)
+            _ = try? await connection.run("ROLLBACK")
             throw error
         }
     }
@@ -143,11 +143,11 @@ enum Schema {
 
     /// The version in `kstore.schema_version`, nil when that table does not exist.
     static func currentVersion(_ connection: PostgresConnection) async throws -> Int? {
-        let rows = try await connection.query("SELECT to_regclass('kstore.schema_version') IS NOT NULL", logger: Link.quiet)
+        let rows = try await connection.run("SELECT to_regclass('kstore.schema_version') IS NOT NULL")
         var exists = false
         for try await (e) in rows.decode(Bool.self) { exists = e }
         guard exists else { return nil }
-        let versions = try await connection.query("SELECT max(version) FROM kstore.schema_version", logger: Link.quiet)
+        let versions = try await connection.run("SELECT max(version) FROM kstore.schema_version")
         var found: Int?
         for try await (v) in versions.decode(Int?.self) { found = v }
         return found ?? 0

@@ -119,6 +119,13 @@ public final class Shipper {
         return .internal(url.redact(Link.sentence(error, url: url, connecting: false)))
     }
 
+    /// The connection, unless the server has closed it (a query on a closed postgres-nio
+    /// connection may never answer, so it is checked before every transaction).
+    func live() throws -> PostgresConnection {
+        guard let c = connection, !c.isClosed else { throw ShipError.unavailable("lost the connection to PostgreSQL at \(url.endpoint)") }
+        return c
+    }
+
     func close() async {
         if let c = connection {
             try? await c.close()
@@ -138,8 +145,8 @@ public final class Shipper {
     /// refused; the local event at its shipped-through must carry its head hash.
     func bind(_ c: PostgresConnection) async throws {
         let id = store.storeIdHex
-        try await c.query(
-            "INSERT INTO kstore.sites (site, store_id) VALUES (\(site), \(id)) ON CONFLICT (site) DO NOTHING", logger: Link.quiet)
+        try await c.run(
+            "INSERT INTO kstore.sites (site, store_id) VALUES (\(site), \(id)) ON CONFLICT (site) DO NOTHING")
         guard let row = try await siteRow(c, lock: false) else {
             throw ShipError.internal("the site \(site) vanished from kstore.sites")
         }
@@ -162,9 +169,9 @@ public final class Shipper {
     func siteRow(_ c: PostgresConnection, lock: Bool) async throws -> SiteRow? {
         let rows =
             lock
-            ? try await c.query(
-                "SELECT store_id, shipped_through, head_hash FROM kstore.sites WHERE site = \(site) FOR UPDATE", logger: Link.quiet)
-            : try await c.query("SELECT store_id, shipped_through, head_hash FROM kstore.sites WHERE site = \(site)", logger: Link.quiet)
+            ? try await c.run(
+                "SELECT store_id, shipped_through, head_hash FROM kstore.sites WHERE site = \(site) FOR UPDATE")
+            : try await c.run("SELECT store_id, shipped_through, head_hash FROM kstore.sites WHERE site = \(site)")
         var found: SiteRow?
         for try await (store, through, hash) in rows.decode((String, Int64, ByteBuffer?).self) {
             found = SiteRow(storeId: store, shippedThrough: UInt64(max(0, through)), headHash: hash.map { Array($0.readableBytesView) })
@@ -194,15 +201,15 @@ public final class Shipper {
     /// from the log (0 when there were none).
     @discardableResult
     func shipBatch() async throws -> Int {
-        guard let c = connection else { throw ShipError.internal("not connected") }
+        let c = try live()
         let records = try ShipSource.batch(store, from: shippedThrough + 1, limit: options.batch)
         guard let last = records.last else { return 0 }
-        try await c.query("BEGIN", logger: Link.quiet)
+        try await c.run("BEGIN")
         do {
             guard let row = try await siteRow(c, lock: true) else { throw ShipError.internal("the site \(site) vanished from kstore.sites") }
             if row.shippedThrough != shippedThrough || row.headHash != headHash {
                 // Another shipper of this store moved it: start again from where the copy ends.
-                try await c.query("ROLLBACK", logger: Link.quiet)
+                try await c.run("ROLLBACK")
                 try checkHash(through: row.shippedThrough, hash: row.headHash)
                 shippedThrough = row.shippedThrough
                 headHash = row.headHash
@@ -214,14 +221,14 @@ public final class Shipper {
             case .unnest: try await unnest(records, c)
             }
             let hash = ByteBuffer(bytes: last.hash)
-            try await c.query(
+            try await c.run(
                 """
                 UPDATE kstore.sites SET shipped_through = \(Int64(last.sequence)), head_hash = \(hash), last_shipped = now()
                 WHERE site = \(site)
-                """, logger: Link.quiet)
-            try await c.query("COMMIT", logger: Link.quiet)
+                """)
+            try await c.run("COMMIT")
         } catch {
-            if !c.isClosed { _ = try? await c.query("ROLLBACK", logger: Link.quiet) }
+            if !c.isClosed { _ = try? await c.run("ROLLBACK") }
             throw error
         }
         shippedThrough = last.sequence
@@ -237,7 +244,7 @@ public final class Shipper {
 
     func copy(_ records: [ShipRecord], _ c: PostgresConnection) async throws {
         // postgres-nio quotes the table name whole, so the schema comes from the search path.
-        try await c.query("SET LOCAL search_path TO kstore", logger: Link.quiet)
+        try await c.run("SET LOCAL search_path TO kstore")
         let site = self.site
         try await c.copyFrom(table: "events", columns: CopyRows.columns, logger: Link.quiet) { writer in
             var buffer = ByteBuffer()
@@ -264,7 +271,7 @@ public final class Shipper {
                 \(records.map(\.osUser))::text[], \(records.map(\.dataJSON))::jsonb[], \(records.map { ByteBuffer(bytes: $0.hash) })::bytea[],
                 \(records.map { ByteBuffer(bytes: $0.record) })::bytea[])
             """
-        try await c.query(query, logger: Link.quiet)
+        try await c.run(query)
     }
 
     // MARK: --follow

@@ -69,7 +69,7 @@ extension Shipper {
         var problems: [ShipVerifyReport.Problem] = []
 
         // The copy's own chain, computed where it is kept.
-        let chain = try await c.query(
+        let chain = try await c.run(
             """
             SELECT sequence, kind FROM (
                 SELECT sequence,
@@ -78,7 +78,7 @@ extension Shipper {
                          THEN 'copy-chain' END AS kind
                 FROM kstore.events WHERE site = \(site) WINDOW w AS (ORDER BY sequence)) AS t
             WHERE kind IS NOT NULL ORDER BY sequence LIMIT 1
-            """, logger: Link.quiet)
+            """)
         for try await (seq, kind) in chain.decode((Int64, String).self) {
             let detail =
                 kind == "copy-gap"
@@ -88,8 +88,8 @@ extension Shipper {
         }
 
         // Event by event against the local log.
-        let rows = try await c.query(
-            "SELECT sequence, event_id, hash FROM kstore.events WHERE site = \(site) ORDER BY sequence", logger: Link.quiet)
+        let rows = try await c.run(
+            "SELECT sequence, event_id, hash FROM kstore.events WHERE site = \(site) ORDER BY sequence")
         var local: [ShipIdentity] = []
         var index = 0
         var nextLocal: UInt64 = 1
