@@ -1,0 +1,150 @@
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+/// The package root (…/Tests/KShipTests/ → …/).
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ s: String) { description = s }
+}
+
+/// The built executable `name` (swift test builds it beside the test bundle).
+func executable(_ name: String) throws -> String {
+    let testBinary = URL(fileURLWithPath: CommandLine.arguments[0])
+    let dirs = [
+        testBinary.deletingLastPathComponent(), testBinary.deletingLastPathComponent().deletingLastPathComponent(),
+        packageRoot.appendingPathComponent(".build/debug"),
+    ]
+    for dir in dirs {
+        let p = dir.appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: p) { return p }
+    }
+    throw TestFailure("\(name) is not built; run `swift build --build-tests` first")
+}
+
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs a process to completion.
+@discardableResult
+func run(_ path: String, _ args: [String], environment: [String: String] = [:]) throws -> RunResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    let out = Pipe()
+    let err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    // Read both pipes concurrently so that neither fills.
+    let errData = Mutex(Data())
+    let reader = Thread {
+        let d = err.fileHandleForReading.readDataToEndOfFile()
+        errData.withLock { $0 = d }
+    }
+    reader.start()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    while !reader.isFinished { usleep(1000) }
+    let e = errData.withLock { $0 }
+    return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+func kstore(_ args: [String], environment: [String: String] = [:]) throws -> RunResult {
+    try run(try executable("kstore"), args, environment: environment)
+}
+
+/// One scratch PostgreSQL cluster for the whole test run (tools/pg-scratch.sh), destroyed at exit.
+/// Without PostgreSQL's server installed, `start` fails and so does every test that needs it.
+enum Scratch {
+    static let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kstore-ship-tests-\(getpid())").path
+    static let script = packageRoot.appendingPathComponent("tools/pg-scratch.sh").path
+
+    static let started: Result<String, TestFailure> = {
+        do {
+            let r = try run("/bin/bash", [script, "start", dir])
+            guard r.status == 0 else {
+                return .failure(TestFailure("tools/pg-scratch.sh start exited \(r.status): \(r.stderr)"))
+            }
+            atexit { _ = try? run("/bin/bash", [Scratch.script, "destroy", Scratch.dir]) }
+            return .success(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        } catch {
+            return .failure(TestFailure("cannot run tools/pg-scratch.sh: \(error)"))
+        }
+    }()
+
+    /// The URL of the cluster's `kstore` database.
+    static func baseURL() throws -> String { try started.get() }
+
+    /// A fresh database owned by `kstore`; its URL.
+    static func database() throws -> (name: String, url: String) {
+        let base = try baseURL()
+        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        try psql("postgres", "CREATE DATABASE \(name) OWNER kstore")
+        return (name, base.replacingOccurrences(of: "/kstore?", with: "/\(name)?"))
+    }
+
+    /// psql as the superuser on `database`; the output of `-tA` (unaligned, no headers).
+    @discardableResult
+    static func psql(_ database: String, _ sql: String) throws -> String {
+        _ = try baseURL()
+        let r = try run("/bin/bash", [script, "psql", dir, "-d", database, "-v", "ON_ERROR_STOP=1", "-tAq", "-c", sql])
+        guard r.status == 0 else { throw TestFailure("psql \(sql): exit \(r.status): \(r.stderr)") }
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func restart() throws {
+        let r = try run("/bin/bash", [script, "restart", dir])
+        guard r.status == 0 else { throw TestFailure("pg-scratch restart: \(r.stderr)") }
+    }
+}
+
+/// A new store with the fixtures' actors and the given fixture files (or NDJSON files) imported.
+func makeStore(_ files: [String]) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kstore-ship-\(UUID().uuidString)").path
+    let k = try executable("kstore")
+    guard try kstore(["init", "--store", dir]).status == 0 else { throw TestFailure("kstore init failed") }
+    let reg = try run("/bin/bash", [packageRoot.appendingPathComponent("tools/register-actors.sh").path, dir, k])
+    guard reg.status == 0 else { throw TestFailure("register-actors: \(reg.stderr)") }
+    for f in files {
+        let path = f.hasPrefix("/") ? f : packageRoot.appendingPathComponent("fixtures/\(f)").path
+        let r = try kstore(["import", "--store", dir, path])
+        guard r.status == 0 else { throw TestFailure("import \(f): \(r.stderr)") }
+    }
+    return dir
+}
+
+let caseFixtures = [
+    "case1-long-term-maintenance.ndjson", "case2-successful-transition.ndjson", "case3-tolerance-management.ndjson",
+    "case4-poorly-documented.ndjson",
+]
+
+/// A generated clinic (tools/generate-clinic.py) as an NDJSON file.
+func generatedClinic(patients: Int, seed: Int) throws -> String {
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("kstore-ship-gen-\(UUID().uuidString).ndjson").path
+    let r = try run(
+        "/usr/bin/env",
+        [
+            "python3", packageRoot.appendingPathComponent("tools/generate-clinic.py").path, "--patients", String(patients), "--seed",
+            String(seed), "--start", "2025-01-06", "--days", "400", "--out", out,
+        ])
+    guard r.status == 0 else { throw TestFailure("generate-clinic: \(r.stderr)") }
+    return out
+}
+
+func parseJSON(_ s: String) throws -> Any {
+    try JSONSerialization.jsonObject(with: Data(s.utf8), options: [.fragmentsAllowed])
+}
+
+/// A JSON value in a canonical text (keys sorted), to compare documents.
+func canonical(_ v: Any) throws -> String {
+    String(decoding: try JSONSerialization.data(withJSONObject: v, options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
+}
