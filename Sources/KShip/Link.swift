@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Glibc
 import Logging
 import NIOCore
 import NIOPosix
@@ -98,7 +96,9 @@ enum Link {
             case .failedToAddSSLHandler, .receivedUnencryptedDataAfterSSLRequest:
                 text = "TLS with \(at) failed; nothing was written"
             case .unsupportedAuthMechanism, .authMechanismRequiresPassword, .saslError:
-                text = "\(at) asks for a password for user \(url.user) that was not given or not accepted (in the URL or PGPASSWORD); nothing was written"
+                text =
+                    "\(at) asks for a password for user \(url.user) that was not given or not accepted "
+                    + "(in the URL or PGPASSWORD); nothing was written"
             default:
                 text = "\(at): \(p.code)"
             }

@@ -16,6 +16,7 @@ enum Schema {
             store_id text NOT NULL,
             first_shipped timestamptz NOT NULL DEFAULT now(),
             last_shipped timestamptz NOT NULL DEFAULT now(),
+            last_seen timestamptz NOT NULL DEFAULT now(),
             shipped_through bigint NOT NULL DEFAULT 0,
             head_hash bytea,
             projections_through bigint NOT NULL DEFAULT 0,
@@ -40,6 +41,8 @@ enum Schema {
             data jsonb NOT NULL,
             hash bytea NOT NULL,
             record bytea NOT NULL,
+            -- When the row was written into the copy (the shipping transaction commits right after).
+            shipped_at timestamptz NOT NULL DEFAULT clock_timestamp(),
             PRIMARY KEY (site, sequence)
         )
         """,

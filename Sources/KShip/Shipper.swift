@@ -74,6 +74,8 @@ public final class Shipper {
     /// The day of the last refresh of every patient in this run (nil: none yet).
     var fullRefreshDay: Day?
     var lastInventory: ContinuousClock.Instant?
+    /// `--follow`: when `sites.last_seen` was last moved (every minute, even with nothing to ship).
+    var lastSeen: ContinuousClock.Instant?
 
     public init(store: ClinicStore, options: ShipOptions, stop: StopSignal, say: @escaping (String) -> Void) {
         self.store = store
@@ -105,7 +107,8 @@ public final class Shipper {
             throw classify(error)
         }
         await close()
-        let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+        let seconds =
+            Double((ContinuousClock.now - started).components.attoseconds) / 1e18
             + Double((ContinuousClock.now - started).components.seconds)
         return ShipReport(site: site, shipped: shipped, throughSequence: shippedThrough, seconds: seconds)
     }
@@ -206,7 +209,9 @@ public final class Shipper {
         guard let last = records.last else { return 0 }
         try await c.run("BEGIN")
         do {
-            guard let row = try await siteRow(c, lock: true) else { throw ShipError.internal("the site \(site) vanished from kstore.sites") }
+            guard let row = try await siteRow(c, lock: true) else {
+                throw ShipError.internal("the site \(site) vanished from kstore.sites")
+            }
             if row.shippedThrough != shippedThrough || row.headHash != headHash {
                 // Another shipper of this store moved it: start again from where the copy ends.
                 try await c.run("ROLLBACK")
@@ -223,7 +228,8 @@ public final class Shipper {
             let hash = ByteBuffer(bytes: last.hash)
             try await c.run(
                 """
-                UPDATE kstore.sites SET shipped_through = \(Int64(last.sequence)), head_hash = \(hash), last_shipped = now()
+                UPDATE kstore.sites SET shipped_through = \(Int64(last.sequence)), head_hash = \(hash), last_shipped = now(),
+                    last_seen = now()
                 WHERE site = \(site)
                 """)
             try await c.run("COMMIT")
@@ -288,6 +294,11 @@ public final class Shipper {
                 let n = try await shipBatch()
                 if n >= options.batch { continue }
                 try await refreshIfDue()
+                if n > 0 { lastSeen = .now }
+                if lastSeen.map({ ContinuousClock.now - $0 >= .seconds(60) }) ?? true {
+                    try await live().run("UPDATE kstore.sites SET last_seen = now() WHERE site = \(site)")
+                    lastSeen = .now
+                }
                 if n == 0 { try? await Task.sleep(for: options.pollInterval) }
             } catch {
                 // A diverged store, another store's site, a schema of another version: fatal.

@@ -108,13 +108,15 @@ extension Shipper {
                 if let last = local.last { nextLocal = last.sequence + 1 }
             }
             guard index < local.count else {
-                firstMismatch = .init(sequence: seq, kind: "missing-locally", detail: "the copy has this event; the local log ends at \(localHead)")
+                firstMismatch = .init(
+                    sequence: seq, kind: "missing-locally", detail: "the copy has this event; the local log ends at \(localHead)")
                 continue
             }
             let l = local[index]
             if l.sequence != seq {
                 firstMismatch = .init(
-                    sequence: min(l.sequence, seq), kind: "sequence", detail: "the copy's next event is \(seq), the local log's \(l.sequence)")
+                    sequence: min(l.sequence, seq), kind: "sequence",
+                    detail: "the copy's next event is \(seq), the local log's \(l.sequence)")
             } else if l.eventId != eventId {
                 firstMismatch = .init(
                     sequence: seq, kind: "event-id",
@@ -139,6 +141,7 @@ extension Shipper {
             problems.append(
                 .init(sequence: 1, kind: "site-head", detail: "kstore.sites says shipped through \(row.shippedThrough); the copy is empty"))
         }
-        return ShipVerifyReport(site: site, copyEvents: copyCount, localEvents: localHead, shippedThrough: row.shippedThrough, problems: problems)
+        return ShipVerifyReport(
+            site: site, copyEvents: copyCount, localEvents: localHead, shippedThrough: row.shippedThrough, problems: problems)
     }
 }

@@ -91,7 +91,8 @@ import Testing
         let phase = try #require(try parseJSON(try kstore(["query", "phase", "--store", store, "--json"]).stdout) as? [[String: Any]])
         let c1 = try #require(phase.first)
         let cols = try Scratch.psql(
-            db.name, "SELECT status, phase, coalesce(next_infusion_due::text, '-') FROM kstore.phase WHERE patient = '\(c1["patient"] ?? "")'")
+            db.name,
+            "SELECT status, phase, coalesce(next_infusion_due::text, '-') FROM kstore.phase WHERE patient = '\(c1["patient"] ?? "")'")
         #expect(cols == "\(c1["status"] ?? "")|\(c1["phase"] ?? "")|\(c1["nextInfusionDue"] as? String ?? "-")")
     }
 
