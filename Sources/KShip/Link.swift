@@ -69,6 +69,15 @@ enum Link {
         }
     }
 
+    /// SQLSTATE 42501 (insufficient privilege, a row-level security policy's refusal).
+    static func isPermissionDenied(_ error: any Error) -> Bool {
+        if let e = error as? PostgresTransactionError {
+            return (e.closureError ?? e.commitError ?? e.beginError).map(isPermissionDenied) ?? false
+        }
+        guard let p = error as? PSQLError, p.code == .server else { return false }
+        return p.serverInfo?[.sqlState] == "42501"
+    }
+
     /// One sentence for `error`, naming the server but never the password.
     static func sentence(_ error: any Error, url: ShipURL, connecting: Bool) -> String {
         let at = "PostgreSQL at \(url.endpoint)"
@@ -85,6 +94,8 @@ enum Link {
                     text = "\(at) refused the credentials of user \(url.user) (\(message)); nothing was written"
                 case "3D000":
                     text = "\(at) has no database \(url.database); nothing was written"
+                case "42501":
+                    text = "\(at) refused user \(url.user): \(message)"
                 case let s where s.hasPrefix("57") || s.hasPrefix("08"):
                     text = "\(at) is not accepting connections (\(message)); nothing was written"
                 default:

@@ -74,6 +74,9 @@ public final class Shipper {
     /// The day of the last refresh of every patient in this run (nil: none yet).
     var fullRefreshDay: Day?
     var lastInventory: ContinuousClock.Instant?
+    /// The insert in use: `options.insert`, unless row-level security applies to this role on
+    /// `kstore.events` (PostgreSQL refuses COPY FROM there): then `unnest`.
+    var insert = ShipOptions.InsertMethod.copy
     /// `--follow`: when `sites.last_seen` was last moved (every minute, even with nothing to ship).
     var lastSeen: ContinuousClock.Instant?
 
@@ -116,6 +119,9 @@ public final class Shipper {
     func classify(_ error: any Error) -> ShipError {
         if let e = error as? ShipError { return e }
         if let e = error as? AppError { return .internal(e.description) }
+        if Link.isPermissionDenied(error) {
+            return .notPermitted(Link.sentence(error, url: url, connecting: false) + "; nothing more was written")
+        }
         if Link.isConnectionLoss(error, connection) {
             return .unavailable(Link.sentence(error, url: url, connecting: false))
         }
@@ -141,6 +147,15 @@ public final class Shipper {
         let c = try await Link.connect(url)
         connection = c
         try await Schema.ensure(c, url: url)
+        insert = options.insert
+        if insert == .copy {
+            let rls = try await c.run(
+                """
+                SELECT c.relrowsecurity AND NOT (r.rolsuper OR r.rolbypassrls OR (pg_has_role(c.relowner, 'USAGE') AND NOT c.relforcerowsecurity))
+                FROM pg_class c, pg_roles r WHERE c.oid = 'kstore.events'::regclass AND r.rolname = current_user
+                """)
+            for try await (applies) in rls.decode(Bool.self) where applies { insert = .unnest }
+        }
         try await bind(c)
     }
 
@@ -221,7 +236,7 @@ public final class Shipper {
                 return try await shipBatch()
             }
             try checkHash(through: row.shippedThrough, hash: row.headHash)
-            switch options.insert {
+            switch insert {
             case .copy: try await copy(records, c)
             case .unnest: try await unnest(records, c)
             }
@@ -288,6 +303,8 @@ public final class Shipper {
             do {
                 if connection == nil {
                     try await open()
+                    // A batch whose COMMIT's answer was lost may have committed: refresh everyone.
+                    fullRefreshDay = nil
                     say("reconnected to PostgreSQL at \(url.endpoint); resuming after sequence \(shippedThrough)")
                     delay = .seconds(1)
                 }

@@ -149,6 +149,51 @@ import Testing
         #expect(try Scratch.psql(db.name, "SELECT count(*) FROM kstore.sites") == "2")
     }
 
+    @Test func aSiteRoleUnderRowLevelSecurityShipsItsOwnSiteOnly() throws {
+        let db = try Scratch.database()
+        let a = try makeStore(Array(caseFixtures.prefix(1)))
+        let b = try makeStore(Array(caseFixtures.suffix(1)))
+        defer {
+            try? FileManager.default.removeItem(atPath: a)
+            try? FileManager.default.removeItem(atPath: b)
+        }
+        // The owner's first ship creates the schema (README, "Setting up the network's database").
+        #expect(try kstore(["ship", "--store", a, "--to", db.url, "--site", "north"]).status == 0)
+        let role = "ship_south_\(db.name)"
+        let password = "pw-\(db.name)"
+        try Scratch.psql(
+            db.name,
+            """
+            CREATE ROLE \(role) LOGIN PASSWORD '\(password)';
+            GRANT USAGE ON SCHEMA kstore TO \(role);
+            GRANT SELECT ON kstore.schema_version TO \(role);
+            GRANT SELECT, INSERT ON kstore.events TO \(role);
+            GRANT SELECT, INSERT, UPDATE ON kstore.sites TO \(role);
+            GRANT SELECT, INSERT, UPDATE, DELETE ON kstore.phase, kstore.due, kstore.inventory TO \(role);
+            CREATE TABLE kstore.site_roles (role name PRIMARY KEY, site text NOT NULL);
+            INSERT INTO kstore.site_roles VALUES ('\(role)', 'south');
+            GRANT SELECT ON kstore.site_roles TO \(role);
+            DO $$ DECLARE t text; BEGIN
+              FOREACH t IN ARRAY ARRAY['sites', 'events', 'phase', 'due', 'inventory'] LOOP
+                EXECUTE format('ALTER TABLE kstore.%I ENABLE ROW LEVEL SECURITY', t);
+                EXECUTE format($p$CREATE POLICY own_site ON kstore.%I
+                  USING (site = (SELECT site FROM kstore.site_roles WHERE role = current_user))
+                  WITH CHECK (site = (SELECT site FROM kstore.site_roles WHERE role = current_user))$p$, t);
+              END LOOP; END $$;
+            """)
+        let base = try #require(URLComponents(string: db.url))
+        let url = "postgresql://\(role):\(password)@127.0.0.1:\(base.port ?? 0)/\(db.name)?sslmode=disable"
+        let own = try kstore(["ship", "--store", b, "--to", url, "--site", "south", "--json"])
+        #expect(own.status == 0, "\(own.stderr)")
+        #expect(try kstore(["ship", "--store", b, "--to", url, "--site", "south", "--verify"]).status == 0)
+        let before = try Scratch.psql(db.name, "SELECT count(*) FROM kstore.events WHERE site = 'north'")
+        // Another site's rows: refused by the policies (77), nothing written.
+        let other = try kstore(["ship", "--store", a, "--to", url, "--site", "north"])
+        #expect(other.status == 77, "\(other.stderr)")
+        #expect(try Scratch.psql(db.name, "SELECT count(*) FROM kstore.events WHERE site = 'north'") == before)
+        #expect(try Scratch.psql(db.name, "SELECT count(*) > 0 FROM kstore.phase WHERE site = 'south'") == "t")
+    }
+
     @Test func threeSitesIntoOneDatabaseOverdueIsTheUnionOfEachSite() throws {
         let db = try Scratch.database()
         var expected: [String] = []
