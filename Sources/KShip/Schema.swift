@@ -26,7 +26,9 @@ enum Schema {
         """,
         """
         CREATE TABLE kstore.events (
-            site text NOT NULL REFERENCES kstore.sites (site),
+            -- No foreign key to sites: the batch's transaction holds the site's row locked, and a
+            -- per-row check would cost a fifth of the ingest (BENCHMARKS.md).
+            site text NOT NULL,
             sequence bigint NOT NULL,
             event_id uuid NOT NULL,
             stream text NOT NULL,
@@ -104,8 +106,10 @@ enum Schema {
             PRIMARY KEY (site, lot)
         )
         """,
-        "CREATE INDEX events_stream ON kstore.events (site, stream, stream_version)",
-        "CREATE INDEX events_recorded ON kstore.events (site, recorded_at)",
+        // No index by stream: inserting into one costs half the ingest (BENCHMARKS.md); a network
+        // that reads patients' events in SQL adds it (README).
+        // recordedAt never decreases in log order: a BRIN index costs next to nothing per row.
+        "CREATE INDEX events_recorded ON kstore.events USING brin (recorded_at)",
         "CREATE INDEX due_status ON kstore.due (status, site)",
         """
         CREATE VIEW kstore.overdue (site, patient, item, due_by, days_overdue) AS

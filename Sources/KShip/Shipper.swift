@@ -74,6 +74,11 @@ public final class Shipper {
     /// The day of the last refresh of every patient in this run (nil: none yet).
     var fullRefreshDay: Day?
     var lastInventory: ContinuousClock.Instant?
+    /// Time spent reading batches from the log and sending them (KSTORE_SHIP_TIMING=1 prints them).
+    var readTime: Duration = .zero
+    /// The batch after the one being sent, read while it was sent.
+    var prefetched: [ShipRecord]?
+    var sendTime: Duration = .zero
     /// The insert in use: `options.insert`, unless row-level security applies to this role on
     /// `kstore.events` (PostgreSQL refuses COPY FROM there): then `unnest`.
     var insert = ShipOptions.InsertMethod.copy
@@ -110,6 +115,9 @@ public final class Shipper {
             throw classify(error)
         }
         await close()
+        if ProcessInfo.processInfo.environment["KSTORE_SHIP_TIMING"] == "1" {
+            say("timing: reading the log \(readTime), sending \(sendTime)")
+        }
         let seconds =
             Double((ContinuousClock.now - started).components.attoseconds) / 1e18
             + Double((ContinuousClock.now - started).components.seconds)
@@ -178,13 +186,17 @@ public final class Shipper {
         headHash = row.headHash
     }
 
-    struct SiteRow {
+    struct SiteRow: Sendable {
         var storeId: String
         var shippedThrough: UInt64
         var headHash: [UInt8]?
     }
 
     func siteRow(_ c: PostgresConnection, lock: Bool) async throws -> SiteRow? {
+        try await Shipper.siteRow(c, site: site, lock: lock)
+    }
+
+    static func siteRow(_ c: PostgresConnection, site: String, lock: Bool) async throws -> SiteRow? {
         let rows =
             lock
             ? try await c.run(
@@ -216,42 +228,51 @@ public final class Shipper {
     // MARK: Batches
 
     /// Ships at most one batch from the copy's shipped-through on; returns how many events it read
-    /// from the log (0 when there were none).
+    /// from the log (0 when there were none). While the batch is in PostgreSQL's hands, the next
+    /// one is read from the log (on this task; the send runs as a child task on Sendable values).
     @discardableResult
     func shipBatch() async throws -> Int {
         let c = try live()
-        let records = try ShipSource.batch(store, from: shippedThrough + 1, limit: options.batch)
-        guard let last = records.last else { return 0 }
-        try await c.run("BEGIN")
-        do {
-            guard let row = try await siteRow(c, lock: true) else {
-                throw ShipError.internal("the site \(site) vanished from kstore.sites")
-            }
-            if row.shippedThrough != shippedThrough || row.headHash != headHash {
-                // Another shipper of this store moved it: start again from where the copy ends.
-                try await c.run("ROLLBACK")
-                try checkHash(through: row.shippedThrough, hash: row.headHash)
-                shippedThrough = row.shippedThrough
-                headHash = row.headHash
-                return try await shipBatch()
-            }
-            try checkHash(through: row.shippedThrough, hash: row.headHash)
-            switch insert {
-            case .copy: try await copy(records, c)
-            case .unnest: try await unnest(records, c)
-            }
-            let hash = ByteBuffer(bytes: last.hash)
-            try await c.run(
-                """
-                UPDATE kstore.sites SET shipped_through = \(Int64(last.sequence)), head_hash = \(hash), last_shipped = now(),
-                    last_seen = now()
-                WHERE site = \(site)
-                """)
-            try await c.run("COMMIT")
-        } catch {
-            if !c.isClosed { _ = try? await c.run("ROLLBACK") }
-            throw error
+        let from = shippedThrough + 1
+        let records: [ShipRecord]
+        if let p = prefetched, p.first?.sequence == from {
+            records = p
+        } else {
+            let t0 = ContinuousClock.now
+            records = try ShipSource.batch(store, from: from, limit: options.batch)
+            readTime += ContinuousClock.now - t0
         }
+        prefetched = nil
+        guard let last = records.last else { return 0 }
+        let localHash = shippedThrough == 0 ? nil : try ShipSource.hash(store, at: shippedThrough)
+        let t1 = ContinuousClock.now
+        let (site, expected, expectedHash, insert) = (self.site, shippedThrough, headHash, self.insert)
+        async let sending = Shipper.send(
+            records, c, site: site, expected: expected, expectedHash: expectedHash, localHash: localHash, insert: insert)
+        var next: [ShipRecord]?
+        var readError: (any Error)?
+        if records.count == options.batch {
+            let t0 = ContinuousClock.now
+            do { next = try ShipSource.batch(store, from: last.sequence + 1, limit: options.batch) } catch { readError = error }
+            readTime += ContinuousClock.now - t0
+        }
+        let outcome = try await sending
+        sendTime += ContinuousClock.now - t1
+        if let readError { throw readError }
+        switch outcome {
+        case .moved(let row):
+            // Another shipper of this store moved it: start again from where the copy ends.
+            try checkHash(through: row.shippedThrough, hash: row.headHash)
+            shippedThrough = row.shippedThrough
+            headHash = row.headHash
+            return try await shipBatch()
+        case .diverged(let row):
+            try checkHash(through: row.shippedThrough, hash: row.headHash)
+            throw ShipError.internal("the copy's head hash at \(row.shippedThrough) is not the local one")
+        case .committed:
+            break
+        }
+        prefetched = next
         shippedThrough = last.sequence
         headHash = last.hash
         shipped += UInt64(records.count)
@@ -263,10 +284,56 @@ public final class Shipper {
         return records.count
     }
 
-    func copy(_ records: [ShipRecord], _ c: PostgresConnection) async throws {
+    enum SendOutcome: Sendable {
+        case committed
+        /// The site's row is not where this process last saw it.
+        case moved(SiteRow)
+        /// The site's head hash is not the local log's hash at its shipped-through.
+        case diverged(SiteRow)
+    }
+
+    /// One batch's transaction: lock the site's row, check it ends at `expected` with
+    /// `expectedHash` = `localHash`, write the events, move the row, commit.
+    static func send(
+        _ records: [ShipRecord], _ c: PostgresConnection, site: String, expected: UInt64, expectedHash: [UInt8]?,
+        localHash: [UInt8]?, insert: ShipOptions.InsertMethod
+    ) async throws -> SendOutcome {
+        guard let last = records.last else { return .committed }
+        try await c.run("BEGIN")
+        do {
+            guard let row = try await siteRow(c, site: site, lock: true) else {
+                throw ShipError.internal("the site \(site) vanished from kstore.sites")
+            }
+            if row.shippedThrough != expected || row.headHash != expectedHash {
+                try await c.run("ROLLBACK")
+                return .moved(row)
+            }
+            if row.shippedThrough > 0 && row.headHash != localHash {
+                try await c.run("ROLLBACK")
+                return .diverged(row)
+            }
+            switch insert {
+            case .copy: try await copy(records, c, site: site)
+            case .unnest: try await unnest(records, c, site: site)
+            }
+            let hash = ByteBuffer(bytes: last.hash)
+            try await c.run(
+                """
+                UPDATE kstore.sites SET shipped_through = \(Int64(last.sequence)), head_hash = \(hash), last_shipped = now(),
+                    last_seen = now()
+                WHERE site = \(site)
+                """)
+            try await c.run("COMMIT")
+            return .committed
+        } catch {
+            if !c.isClosed { _ = try? await c.run("ROLLBACK") }
+            throw error
+        }
+    }
+
+    static func copy(_ records: [ShipRecord], _ c: PostgresConnection, site: String) async throws {
         // postgres-nio quotes the table name whole, so the schema comes from the search path.
         try await c.run("SET LOCAL search_path TO kstore")
-        let site = self.site
         try await c.copyFrom(table: "events", columns: CopyRows.columns, logger: Link.quiet) { writer in
             var buffer = ByteBuffer()
             buffer.reserveCapacity(1 << 20)
@@ -281,7 +348,7 @@ public final class Shipper {
         }
     }
 
-    func unnest(_ records: [ShipRecord], _ c: PostgresConnection) async throws {
+    static func unnest(_ records: [ShipRecord], _ c: PostgresConnection, site: String) async throws {
         let query: PostgresQuery = """
             INSERT INTO kstore.events (site, sequence, event_id, stream, stream_version, type, occurred_at, clinical_date,
                 recorded_at, actor_id, actor_role, os_user, data, hash, record)
