@@ -61,7 +61,7 @@ import Testing
         )
         let log = try kstore(["log", "--store", store, "--json"])
         let all = try #require(try parseJSON(log.stdout) as? [[String: Any]])
-        let firstPatient = try #require(all.first { ($0["patient"] as? String).map { !$0.isEmpty } ?? false })
+        let firstPatient = try #require(all.first { ($0["patient"] as? String).map { !$0.isEmpty && !$0.hasPrefix("$") } ?? false })
         let occurred = try #require(firstPatient["occurredAt"] as? String)
         #expect(row.hasPrefix("\(firstPatient["type"] as? String ?? "")|\(occurred.prefix(10))|"))
         #expect(row.hasSuffix("|object|32"))
@@ -255,15 +255,15 @@ import Testing
         let db = try Scratch.database()
         let store = try makeStore(Array(caseFixtures.prefix(1)))
         defer { try? FileManager.default.removeItem(atPath: store) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try executable("kstore"))
-        p.arguments = ["ship", "--store", store, "--to", db.url, "--site", "clinic-a", "--follow", "--json"]
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        let p = try Child.spawn(
+            try executable("kstore"), ["ship", "--store", store, "--to", db.url, "--site", "clinic-a", "--follow", "--json"])
+        var finished = false
+        defer {
+            if !finished {
+                kill(p.pid, SIGKILL)
+                _ = p.finish()
+            }
+        }
         func count() throws -> Int { Int((try? Scratch.psql(db.name, "SELECT count(*) FROM kstore.events")) ?? "") ?? -1 }
         func waitFor(_ n: Int, seconds: Double) throws -> Double? {
             let start = Date()
@@ -291,12 +291,12 @@ import Testing
         let n1 = try events(store)
         #expect(try waitFor(n1, seconds: 30) != nil)
 
-        kill(p.processIdentifier, SIGTERM)
-        p.waitUntilExit()
-        #expect(p.terminationReason == .exit)
-        #expect(p.terminationStatus == 0)
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        kill(p.pid, SIGTERM)
+        let result = p.finish()
+        finished = true
+        #expect(result.status == 0)
+        let stdout = result.stdout
+        let stderr = result.stderr
         #expect(stderr.contains("retrying in 1 s"), "\(stderr)")
         #expect(stderr.contains("reconnected"), "\(stderr)")
         let doc = try #require(try parseJSON(stdout) as? [String: Any])
