@@ -48,6 +48,15 @@ struct Child {
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         for fd in [outPipe[0], outPipe[1], errPipe[0], errPipe[1]] { posix_spawn_file_actions_addclose(&actions, fd) }
+        // Every other descriptor this process has open is closed in the child, as Foundation's
+        // Process does: a test elsewhere writing an executable it is about to run must not find it
+        // held open by this child (ETXTBSY).
+        let mine: Set<Int32> = [outPipe[0], outPipe[1], errPipe[0], errPipe[1]]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            if let fd = Int32(name), fd > 2, !mine.contains(fd), fcntl(fd, F_GETFD) >= 0 {
+                posix_spawn_file_actions_addclose(&actions, fd)
+            }
+        }
         let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
         let argv = ([path] + args).map { strdup($0) } + [nil]
         let envp = env.map { strdup($0) } + [nil]
@@ -56,7 +65,18 @@ struct Child {
             for p in envp { free(p) }
         }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        var rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        if rc == EBADF {
+            // A descriptor listed above was closed meanwhile by another thread: once more without them.
+            var plain = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&plain)
+            defer { posix_spawn_file_actions_destroy(&plain) }
+            posix_spawn_file_actions_addopen(&plain, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_adddup2(&plain, outPipe[1], 1)
+            posix_spawn_file_actions_adddup2(&plain, errPipe[1], 2)
+            for fd in mine { posix_spawn_file_actions_addclose(&plain, fd) }
+            rc = posix_spawn(&pid, path, &plain, nil, argv, envp)
+        }
         close(outPipe[1])
         close(errPipe[1])
         guard rc == 0 else {
