@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "KApp", targets: ["KApp"]),
         .library(name: "KReport", targets: ["KReport"]),
         .library(name: "KServer", targets: ["KServer"]),
+        .library(name: "KShip", targets: ["KShip"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // `kstore ship`: the log into PostgreSQL (issue 15).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The system library: nothing but LMDB's header. Only KStore imports it.
@@ -92,11 +95,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `kstore ship`: the log and its projections into PostgreSQL, batch by batch, exactly once.
+        // Reads the store through KApp (never KStore).
+        .target(
+            name: "KShip",
+            dependencies: [
+                "KApp", "KClinic",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
         // The command: argument parsing, exit codes, nothing else.
         .executableTarget(
             name: "kstore",
             dependencies: [
-                "KApp", "KClinic", "KReport", "KServer",
+                "KApp", "KClinic", "KReport", "KServer", "KShip",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -110,6 +127,13 @@ let package = Package(
         .testTarget(name: "KBinaryTests", dependencies: ["KBinary"], swiftSettings: strict),
         .testTarget(name: "KStoreTests", dependencies: ["KStore", "KBinary"], swiftSettings: strict),
         .testTarget(name: "KClinicTests", dependencies: ["KClinic", "KBinary"], swiftSettings: strict),
+        .testTarget(
+            name: "KShipTests",
+            dependencies: [
+                "KShip", "KApp", "KClinic", "kstore", "kstore-drill",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "KAppTests", dependencies: ["KApp", "KStore", "KClinic", "KBinary", "KReport", "kstore", "kstore-drill"],
             swiftSettings: strict),

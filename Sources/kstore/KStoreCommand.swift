@@ -12,7 +12,7 @@ struct KStoreCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Init.self, Import.self, Append.self, Amend.self, VoidCommand.self, Log.self, Query.self, Replay.self, Rules.self,
-            ActorCommand.self, Audit.self, BackupCommand.self, Report.self, Serve.self,
+            ActorCommand.self, Audit.self, BackupCommand.self, Report.self, Serve.self, Ship.self,
         ]
     )
 }
@@ -35,6 +35,36 @@ protocol StoreCommand: ParsableCommand {
 extension StoreCommand {
     mutating func run() throws {
         try guarded { try run(try ClinicStore.open(at: options.path)) }
+    }
+}
+
+/// A `StoreCommand` whose body is asynchronous (`ship`: PostgreSQL through postgres-nio): the
+/// same opening of the store and the same mapping of failures to cli.md's exit codes.
+protocol AsyncStoreCommand: AsyncParsableCommand {
+    var options: StoreOptions { get }
+    func run(_ store: ClinicStore) async throws
+}
+
+extension AsyncStoreCommand {
+    mutating func run() async throws {
+        let store: ClinicStore
+        do { store = try ClinicStore.open(at: options.path) } catch {
+            Output.error(error.description)
+            throw ExitCode(error.exitCode)
+        }
+        do {
+            try await run(store)
+        } catch let e as AppError {
+            Output.error(e.description)
+            throw ExitCode(e.exitCode)
+        } catch let e as ExitCode {
+            throw e
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            Output.error("internal error: \(error)")
+            throw ExitCode(70)
+        }
     }
 }
 
