@@ -45,26 +45,51 @@ public enum AccessLog {
             let listed = unique.count <= listLimit
             w.writeBool(listed)
             if listed { for p in unique { w.writeString(p) } }
+            // In an encrypted store the entry is sealed and the chain covers the sealed bytes, so
+            // the chain (and a checkpoint's hold on it) is checked without the key.
+            let key = withUnsafeBytes(of: next.bigEndian) { Array($0) }
+            let stored = writer.auxSeal(db, key: key, w.bytes)
             var h = SHA256()
             h.update(data: prev)
-            h.update(data: w.bytes)
-            let value = w.bytes + Array(h.finalize())
-            try writer.txn.put(db, withUnsafeBytes(of: next.bigEndian) { Array($0) }, value, flags: .append)
+            h.update(data: stored)
+            let value = stored + Array(h.finalize())
+            try writer.txn.put(db, key, value, flags: .append)
         }
+    }
+
+    static func chainHash(_ prev: [UInt8], _ stored: [UInt8]) -> [UInt8] {
+        var h = SHA256()
+        h.update(data: prev)
+        h.update(data: stored)
+        return Array(h.finalize())
     }
 
     /// The whole access log in order, with the sequences where its chain is broken.
     public static func entries(_ store: ClinicStore) throws -> (entries: [Entry], broken: [UInt64]) {
-        guard let db = store.log.auxiliary["access"] else { return ([], []) }
+        let walked = try walk(store, opening: true)
+        return (walked.entries, walked.broken)
+    }
+
+    /// The access log's length and where its chain is broken, checked without opening a sealed
+    /// entry (an encrypted store's chain covers the sealed bytes): what verify checks keyless.
+    public static func chain(_ store: ClinicStore) throws -> (length: UInt64, broken: [UInt64]) {
+        let walked = try walk(store, opening: store.log.cipher != nil || !store.log.isEncrypted)
+        return (walked.length, walked.broken)
+    }
+
+    private static func walk(_ store: ClinicStore, opening: Bool) throws -> (entries: [Entry], broken: [UInt64], length: UInt64) {
+        guard let db = store.log.auxiliary["access"] else { return ([], [], 0) }
         return try store.log.read { reader in
+            var length: UInt64 = 0
             var out: [Entry] = []
             var broken: [UInt64] = []
             var prev = [UInt8](repeating: 0, count: 32)
             try reader.txn.withCursor(db) { cursor in
                 var entry = try cursor.first()
                 var expected: UInt64 = 1
-                while let (_, value) = entry {
+                while let (key, value) = entry {
                     defer { expected += 1 }
+                    length += 1
                     guard value.count > 32 else {
                         broken.append(expected)
                         entry = try cursor.next()
@@ -75,17 +100,29 @@ public enum AccessLog {
                     h.update(data: prev)
                     h.update(bufferPointer: body)
                     let stored = Array(value.suffix(32))
+                    if !opening {
+                        if !Array(h.finalize()).elementsEqual(stored) { broken.append(expected) }
+                        prev = stored
+                        entry = try cursor.next()
+                        continue
+                    }
                     do {
-                        var r = BinaryReader(body)
-                        _ = try r.readByte()
-                        let seq = try r.readVarUInt()
-                        let at = try r.readVarInt()
-                        let user = try r.readString()
-                        let command = try r.readString()
-                        let count = Int(try r.readVarUInt())
-                        let listed = try r.readBool()
-                        var patients: [String] = []
-                        if listed { for _ in 0..<min(count, listLimit) { patients.append(try r.readString()) } }
+                        guard let opened = reader.auxOpen(db, key: key.copiedBytes, body.copiedBytes) else {
+                            throw BinaryError.invalidValue("a sealed read record that does not open")
+                        }
+                        let (seq, at, user, command, count, patients) = try opened.withUnsafeBytes { raw in
+                            var r = BinaryReader(raw)
+                            _ = try r.readByte()
+                            let seq = try r.readVarUInt()
+                            let at = try r.readVarInt()
+                            let user = try r.readString()
+                            let command = try r.readString()
+                            let count = Int(try r.readVarUInt())
+                            let listed = try r.readBool()
+                            var patients: [String] = []
+                            if listed { for _ in 0..<min(count, listLimit) { patients.append(try r.readString()) } }
+                            return (seq, at, user, command, count, patients)
+                        }
                         if seq != expected || !Array(h.finalize()).elementsEqual(stored) { broken.append(expected) }
                         out.append(
                             Entry(sequence: seq, atMicros: at, osUser: user, command: command, patientCount: count, patients: patients))
@@ -96,7 +133,7 @@ public enum AccessLog {
                     entry = try cursor.next()
                 }
             }
-            return (out, broken)
+            return (out, broken, length)
         }
     }
 
@@ -125,9 +162,9 @@ public enum AccessLog {
     public static func compare(_ store: ClinicStore, with checkpoint: Checkpoint) throws -> String? {
         guard let length = checkpoint.accessLength, let expected = checkpoint.accessHead, length > 0 else { return nil }
         let taken = "the checkpoint of \(checkpoint.createdAt)"
-        let (list, broken) = try entries(store)
-        if UInt64(list.count) < length {
-            return "the access log was cut: \(taken) signed \(length) recorded reads, the store now holds \(list.count)"
+        let (count, broken) = try chain(store)
+        if count < length {
+            return "the access log was cut: \(taken) signed \(length) recorded reads, the store now holds \(count)"
         }
         if let first = broken.first, first <= length {
             return "the access log was rewritten: its chain is broken at read \(first), within the \(length) reads \(taken) signed"

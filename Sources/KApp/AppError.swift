@@ -1,4 +1,5 @@
 import KClinic
+import KStore
 
 /// A failure a command reports: one clear sentence (or one line per bad input line) and the
 /// exit code of cli.md.
@@ -100,10 +101,12 @@ public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
     case notAdmin(osUser: String, task: String?)
     /// A signed-in web actor (or a token's) may not do this; the sentence says what and who may.
     case web(String)
+    /// The store's master key is missing, wrong, or kept where it may not be (encryption at rest).
+    case key(String)
 
     public var description: String {
         switch self {
-        case .web(let sentence):
+        case .web(let sentence), .key(let sentence):
             sentence
         case .line(let file, let line, let refusal):
             "\(file):\(line): \(refusal); nothing of \(file) was written"
@@ -112,6 +115,20 @@ public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
         case .notAdmin(let osUser, let task):
             "OS user \(osUser) is not a registered admin of this store; only an admin "
                 + (task.map { "may \($0)" } ?? "manages actors")
+        }
+    }
+}
+
+extension AppError {
+    /// A key problem: exit 77 (the master key is needed, wrong, or unsafely kept), but a damaged
+    /// key record in the store is damage (66).
+    public init(_ error: KeyError) {
+        if case .malformedStoreKey = error {
+            self = .damaged(error.description)
+        } else if case .exists = error {
+            self = .usage(error.description)
+        } else {
+            self = .notPermitted(.key(error.description))
         }
     }
 }

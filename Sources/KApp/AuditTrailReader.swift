@@ -55,10 +55,10 @@ public final class AuditTrailReader {
             }
         } else {
             try store.log.scanRaw(through: through) { seq, bytes in
-                guard let code = RecordView.peekTypeCode(bytes),
+                guard let code = store.log.typeCode(of: bytes),
                     code == CorrectionLog.amendedCode || code == CorrectionLog.voidedCode
                 else { return true }
-                history.add(try EventMapping.decodeRecorded(bytes, sequence: seq))
+                history.add(try EventMapping.decodeRecorded(bytes, sequence: seq, cipher: store.log.cipher))
                 return true
             }
         }

@@ -89,8 +89,8 @@ struct CorrectionIndex {
         let voidedCode = EventType.eventVoided.code
         var corrections: [Recorded] = []
         try log.scanRaw(from: from, through: through) { seq, bytes in
-            guard let code = RecordView.peekTypeCode(bytes), code == amendedCode || code == voidedCode else { return true }
-            corrections.append(try EventMapping.decodeRecorded(bytes, sequence: seq))
+            guard let code = log.typeCode(of: bytes), code == amendedCode || code == voidedCode else { return true }
+            corrections.append(try EventMapping.decodeRecorded(bytes, sequence: seq, cipher: log.cipher))
             return true
         }
         return corrections

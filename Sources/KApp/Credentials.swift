@@ -50,7 +50,7 @@ public enum Credentials {
         // bcrypt is slow on purpose (~0.25 s at cost 12): hashed before the write transaction.
         let hash = Bcrypt.hash(password, cost: bcryptCost)
         return try change(store, actorId: actorId, change: .passwordSet, by: changer) { txn, db in
-            try txn.put(db, Array("pw:\(actorId)".utf8), Array(hash.utf8))
+            try txn.auxPut(db, Array("pw:\(actorId)".utf8), Array(hash.utf8))
         }
     }
 
@@ -63,8 +63,8 @@ public enum Credentials {
         let digest = tokenDigest(token)
         let seq = try change(store, actorId: actorId, change: .tokenIssued, by: changer) { txn, db in
             try removeToken(actorId, txn, db)
-            try txn.put(db, Array("tk:\(digest)".utf8), Array(actorId.utf8))
-            try txn.put(db, Array("ta:\(actorId)".utf8), Array(digest.utf8))
+            try txn.auxPut(db, Array("tk:\(digest)".utf8), Array(actorId.utf8))
+            try txn.auxPut(db, Array("ta:\(actorId)".utf8), Array(digest.utf8))
         }
         return (token, seq)
     }
@@ -84,7 +84,7 @@ public enum Credentials {
     public static func checkPassword(_ store: ClinicStore, actorId: String, password: String) throws -> Bool {
         let stored: String? = try store.log.read { reader in
             guard let db = store.log.auxiliary["credentials"],
-                let v = try reader.txn.get(db, Array("pw:\(actorId)".utf8))
+                let v = try reader.auxGet(db, Array("pw:\(actorId)".utf8))
             else { return nil }
             return String(decoding: v, as: UTF8.self)
         }
@@ -111,7 +111,7 @@ public enum Credentials {
         let digest = tokenDigest(token)
         return { store in
             try store.log.read { reader in
-                guard let db = store.log.auxiliary["credentials"], let v = try reader.txn.get(db, Array("tk:\(digest)".utf8)) else {
+                guard let db = store.log.auxiliary["credentials"], let v = try reader.auxGet(db, Array("tk:\(digest)".utf8)) else {
                     return nil
                 }
                 return String(decoding: v, as: UTF8.self)
@@ -124,13 +124,10 @@ public enum Credentials {
         try store.log.read { reader in
             guard let db = store.log.auxiliary["credentials"] else { return [] }
             var out = Set<String>()
-            try reader.txn.withCursor(db) { cursor in
-                var entry = try cursor.first()
-                while let (key, _) = entry {
-                    let k = String(decoding: key, as: UTF8.self)
-                    if k.hasPrefix("pw:") { out.insert(String(k.dropFirst(3))) }
-                    entry = try cursor.next()
-                }
+            try reader.auxForEach(db) { key, _ in
+                let k = String(decoding: key, as: UTF8.self)
+                if k.hasPrefix("pw:") { out.insert(String(k.dropFirst(3))) }
+                return true
             }
             return out
         }
@@ -149,19 +146,19 @@ public enum Credentials {
     }
 
     @discardableResult
-    static func removeToken(_ actorId: String, _ txn: Transaction, _ db: Database) throws -> Bool {
+    static func removeToken(_ actorId: String, _ txn: LogReader, _ db: Database) throws -> Bool {
         let key = Array("ta:\(actorId)".utf8)
-        guard let old = try txn.get(db, key) else { return false }
+        guard let old = try txn.auxGet(db, key) else { return false }
         let digest = String(decoding: old, as: UTF8.self)
-        _ = try txn.delete(db, Array("tk:\(digest)".utf8))
-        _ = try txn.delete(db, key)
+        _ = try txn.auxDelete(db, Array("tk:\(digest)".utf8))
+        _ = try txn.auxDelete(db, key)
         return true
     }
 
     /// Appends `ActorCredentialChanged` and, in the same transaction, `write`s the credential.
     static func change(
         _ store: ClinicStore, actorId: String, change: CredentialChange, by changer: Changer,
-        write: @escaping (Transaction, Database) throws -> Void
+        write: @escaping (LogReader, Database) throws -> Void
     ) throws -> UInt64 {
         guard let db = store.log.auxiliary["credentials"] else {
             throw AppError.internal("the store has no credentials database (open it for writing once)")
@@ -200,7 +197,7 @@ public enum Credentials {
                     throw AppError.notPermitted(.web("actor \(by.id) is retired and may no longer change credentials"))
                 }
             },
-            thenInSameTransaction: { reader, _ in try write(reader.txn, db) })
+            thenInSameTransaction: { reader, _ in try write(reader, db) })
         guard case .appended(let seq, _)? = outcomes.first else { throw AppError.internal("the credential change was not appended") }
         return seq
     }

@@ -65,8 +65,11 @@ public enum EventMapping {
     /// Reads the stored record `bytes` found at `sequence`; bytes that do not read as a record are
     /// `StoreError.corrupt` at that sequence. With `names: false` the actor id and OS user are
     /// skipped (a fold never reads them).
-    public static func decodeView(_ bytes: UnsafeRawBufferPointer, sequence: UInt64, names: Bool = true) throws -> RecordView {
-        do throws(BinaryError) { return try RecordView(bytes, names: names) } catch {
+    /// `cipher`: the store's (`store.log.cipher`), which opens a sealed record.
+    public static func decodeView(_ bytes: UnsafeRawBufferPointer, sequence: UInt64, names: Bool = true, cipher: StoreCipher?) throws
+        -> RecordView
+    {
+        do throws(BinaryError) { return try RecordView(bytes, cipher: cipher, names: names) } catch {
             throw StoreError.corrupt(sequence: sequence, detail: error.description)
         }
     }
@@ -74,8 +77,8 @@ public enum EventMapping {
     /// The stored record `bytes` found at `sequence`, decoded into the domain's envelope: every
     /// failure (a record that does not read, an unknown type or role, a payload that does not
     /// decode) is `StoreError.corrupt` at that sequence.
-    public static func decodeRecorded(_ bytes: UnsafeRawBufferPointer, sequence: UInt64) throws -> Recorded {
-        try recorded(decodeView(bytes, sequence: sequence))
+    public static func decodeRecorded(_ bytes: UnsafeRawBufferPointer, sequence: UInt64, cipher: StoreCipher?) throws -> Recorded {
+        try recorded(decodeView(bytes, sequence: sequence, cipher: cipher))
     }
 
     /// Decodes a stored record into the domain's envelope.

@@ -50,16 +50,30 @@ struct LedgerCache {
         try store.log.scanRaw(from: from) { seq, bytes in
             last = seq
             // The type code is peeked from the record's first bytes: only the records the ledger
-            // needs are decoded.
-            guard let code = RecordView.peekTypeCode(bytes) else {
-                throw StoreError.corrupt(sequence: seq, detail: "unreadable record header")
+            // needs are decoded. A sealed record (encrypted store) is opened once for both.
+            let rec: Recorded
+            let code: UInt16
+            if let cipher = store.log.cipher {
+                let view = try EventMapping.decodeView(bytes, sequence: seq, cipher: cipher)
+                code = view.typeCode
+                if code == ack {
+                    guard view.stream.utf8.starts(with: lotPrefix) else { return true }
+                } else if Int(code) >= wanted.count || !wanted[Int(code)] {
+                    return true
+                }
+                rec = try EventMapping.recorded(view)
+            } else {
+                guard let peeked = RecordView.peekTypeCode(bytes) else {
+                    throw StoreError.corrupt(sequence: seq, detail: "unreadable record header")
+                }
+                code = peeked
+                if code == ack {
+                    guard let stream = RecordView.peekStream(bytes), stream.starts(with: lotPrefix) else { return true }
+                } else if Int(code) >= wanted.count || !wanted[Int(code)] {
+                    return true
+                }
+                rec = try EventMapping.decodeRecorded(bytes, sequence: seq, cipher: nil)
             }
-            if code == ack {
-                guard let stream = RecordView.peekStream(bytes), stream.starts(with: lotPrefix) else { return true }
-            } else if Int(code) >= wanted.count || !wanted[Int(code)] {
-                return true
-            }
-            let rec = try EventMapping.decodeRecorded(bytes, sequence: seq)
             if code == amended || code == voided {
                 guard let c = CorrectionResolution.Correction(rec) else { return true }
                 if ids == nil {
@@ -190,7 +204,7 @@ struct LedgerCache {
     static func load(_ store: ClinicStore, head: UInt64, trusting: Bool = false) throws -> LedgerCache? {
         guard let meta = store.log.auxiliary["projmeta"] else { return nil }
         let cache: LedgerCache? = try store.log.read { reader in
-            guard let bytes = try reader.txn.get(meta, key) else { return nil }
+            guard let bytes = try reader.auxGet(meta, key, keys: .ordered) else { return nil }
             return bytes.withUnsafeBytes { try? decode($0) }
         }
         guard let cache, cache.through <= head else { return nil }
@@ -205,13 +219,13 @@ struct LedgerCache {
         let bytes = encoded()
         try store.log.writeAuxiliary { reader in
             // Another process may have stored a later ledger meanwhile: keep the later one.
-            if !replacing, let old = try reader.txn.get(meta, LedgerCache.key),
+            if !replacing, let old = try reader.auxGet(meta, LedgerCache.key, keys: .ordered),
                 let other = old.withUnsafeBytes({ try? LedgerCache.header($0) }),
                 other > through
             {
                 return
             }
-            try reader.txn.put(meta, LedgerCache.key, bytes)
+            try reader.auxPut(meta, LedgerCache.key, bytes, keys: .ordered)
         }
     }
 

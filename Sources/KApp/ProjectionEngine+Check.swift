@@ -21,12 +21,14 @@ extension ProjectionEngine {
             reader -> (meta: StoredMeta, stored: [String: [UInt8]], head: UInt64, rules: RulesInForce?, rulesSeq: UInt64)? in
             guard let meta = try storedMeta(reader) else { return nil }
             var stored: [String: [UInt8]] = [:]
-            try reader.txn.withCursor(db) { cursor in
-                var entry = try cursor.first()
-                while let (key, value) = entry {
-                    stored[String(decoding: key, as: UTF8.self)] = value.copiedBytes
-                    entry = try cursor.next()
-                }
+            var unopened = 0
+            try reader.auxForEach(db, unopened: { _ in unopened += 1 }) { key, value in
+                stored[String(decoding: key, as: UTF8.self)] = value
+                return true
+            }
+            if unopened > 0 {
+                throw StoreError.corrupt(
+                    sequence: 0, detail: "\(unopened) stored projection(s) do not open under the store's key (altered or moved)")
             }
             let head = try reader.lastRecord()?.sequence ?? 0
             let claimed = try claimedRules(reader)
@@ -111,7 +113,7 @@ extension ProjectionEngine {
     /// the checkpoint". Nil when that record is not a rule set adoption.
     func claimedRules(_ reader: LogReader) throws -> (rules: RulesInForce?, sequence: UInt64) {
         var seq: UInt64 = 0
-        if let meta = metaDB, let bytes = try reader.txn.get(meta, Array("rulesSeq".utf8)), bytes.count == 8 {
+        if let meta = metaDB, let bytes = try reader.auxGet(meta, Array("rulesSeq".utf8), keys: .ordered), bytes.count == 8 {
             for b in bytes { seq = (seq << 8) | UInt64(b) }
         } else {
             // Stored before `rulesSeq` existed: the latest adoption.

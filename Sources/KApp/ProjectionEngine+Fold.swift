@@ -27,6 +27,7 @@ extension ProjectionEngine {
         // ~6% of a replay); the slot's patient is compared, and a collision falls back to the
         // dictionary.
         var slots = SlotTable()
+        let cipher = store.log.cipher
         try store.log.scanRaw(from: from, through: through) { seq, bytes in
             read += 1
             if reportProgress, let progress, read % 250_000 == 0 { progress(read, total) }
@@ -36,7 +37,7 @@ extension ProjectionEngine {
             let hash = Shard.hash(streamBytes)
             if let shard, !shard.owns(hash) { return true }
             // Folds never read who recorded an event: skip the actor and OS user strings.
-            let view = try EventMapping.decodeView(bytes, sequence: seq, names: false)
+            let view = try EventMapping.decodeView(bytes, sequence: seq, names: false, cipher: cipher)
             let stream = view.stream
             if SystemStream.isSystem(stream) { return true }
             let i: Int

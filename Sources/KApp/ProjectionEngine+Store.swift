@@ -30,12 +30,12 @@ extension ProjectionEngine {
 
     func storedMeta(_ reader: LogReader) throws -> StoredMeta? {
         guard let meta = metaDB,
-            let cp = try reader.txn.get(meta, Array("checkpoint".utf8)), cp.count == 8,
-            let hash = try reader.txn.get(meta, Array("rulesHash".utf8))
+            let cp = try reader.auxGet(meta, Array("checkpoint".utf8), keys: .ordered), cp.count == 8,
+            let hash = try reader.auxGet(meta, Array("rulesHash".utf8), keys: .ordered)
         else { return nil }
         var v: UInt64 = 0
         for b in cp { v = (v << 8) | UInt64(b) }
-        let fold = try reader.txn.get(meta, Array("foldVersion".utf8)).flatMap { $0.count == 1 ? $0[0] : nil }
+        let fold = try reader.auxGet(meta, Array("foldVersion".utf8), keys: .ordered).flatMap { $0.count == 1 ? $0[0] : nil }
         return StoredMeta(checkpoint: v, rulesHash: String(decoding: hash, as: UTF8.self), foldVersion: fold)
     }
 
@@ -43,9 +43,10 @@ extension ProjectionEngine {
     /// back empty and marked `needsRefold`: the pass refolds that patient from its stream
     /// instead of catching up from nothing.
     func loadStored(_ patient: String, _ reader: LogReader) throws -> PatientFoldState? {
-        guard let db = projectionsDB, let bytes = try reader.txn.get(db, Array(patient.utf8)) else { return nil }
+        guard let db = projectionsDB else { return nil }
         do {
-            return try PatientFoldState.decode(bytes)
+            guard let bytes = try reader.auxGet(db, Array(patient.utf8)) else { return nil }
+            return try bytes.withUnsafeBytes { try PatientFoldState.decode($0) }
         } catch {
             var p = PatientFoldState(patient: patient)
             p.needsRefold = true
@@ -65,13 +66,13 @@ extension ProjectionEngine {
         if full { try txn.clear(db) }
         let indices = full ? Array(set.entries.indices) : set.touchedIndices
         for i in indices {
-            try txn.put(db, Array(set.entries[i].state.patient.utf8), set.bytes(at: i))
+            try reader.auxPut(db, Array(set.entries[i].state.patient.utf8), set.bytes(at: i))
         }
-        try txn.put(meta, Array("checkpoint".utf8), withUnsafeBytes(of: checkpoint.bigEndian) { Array($0) })
-        try txn.put(meta, Array("rulesHash".utf8), Array(rules.hash.utf8))
+        try reader.auxPut(meta, Array("checkpoint".utf8), withUnsafeBytes(of: checkpoint.bigEndian) { Array($0) }, keys: .ordered)
+        try reader.auxPut(meta, Array("rulesHash".utf8), Array(rules.hash.utf8), keys: .ordered)
         let seq = rules.adoptedAt ?? 0
-        try txn.put(meta, Array("rulesSeq".utf8), withUnsafeBytes(of: seq.bigEndian) { Array($0) })
-        try txn.put(meta, Array("foldVersion".utf8), [ProjectionEngine.foldVersion])
+        try reader.auxPut(meta, Array("rulesSeq".utf8), withUnsafeBytes(of: seq.bigEndian) { Array($0) }, keys: .ordered)
+        try reader.auxPut(meta, Array("foldVersion".utf8), [ProjectionEngine.foldVersion], keys: .ordered)
     }
 
     /// Brings the stored projections up to the head of the log and returns them with the rules.
@@ -102,32 +103,38 @@ extension ProjectionEngine {
             }
             // Add what the catch-up did not touch.
             var unreadable: [Int] = []
+            var unopened = false
             try store.log.read { reader in
                 if let patient {
                     let i = try set.slot(patient) { p in try loadStored(p, reader) }
                     if set.entries[i].needsRefold { unreadable.append(i) }
                 } else if let db = projectionsDB {
-                    try reader.txn.withCursor(db) { cursor in
-                        var entry = try cursor.first()
-                        while let (key, value) = entry {
-                            let name = String(decoding: key, as: UTF8.self)
-                            if set.index[name] == nil {
-                                var p = PatientFoldState(patient: name)
-                                do { p = try PatientFoldState.decode(value) } catch { p.needsRefold = true }
-                                let i = set.slot(name) { _ in p }
-                                if p.needsRefold { unreadable.append(i) }
-                            }
-                            entry = try cursor.next()
+                    // A sealed entry that does not open names nobody: everything is rebuilt below.
+                    try reader.auxForEach(db, unopened: { _ in unopened = true }) { key, value in
+                        let name = String(decoding: key, as: UTF8.self)
+                        if set.index[name] == nil {
+                            var p = PatientFoldState(patient: name)
+                            do { p = try value.withUnsafeBytes { try PatientFoldState.decode($0) } } catch { p.needsRefold = true }
+                            let i = set.slot(name) { _ in p }
+                            if p.needsRefold { unreadable.append(i) }
                         }
+                        return true
                     }
                 }
             }
             // A damaged stored projection is refolded from its stream, never left out.
+            if unopened { return try rebuildAndStore(rules) }
             for i in unreadable {
                 set.entries[i] = try refold(set.entries[i].patient, rules: rules.rules, throughSequence: head)
             }
             return (set, rules, head, nil)
         }
+        return try rebuildAndStore(rules)
+    }
+
+    private func rebuildAndStore(_ rules: RulesInForce) throws -> (
+        set: FoldStateSet, rules: RulesInForce, checkpoint: UInt64, rebuilt: (events: UInt64, seconds: Double)?
+    ) {
         let built = try rebuild(rules: rules.rules)
         if persists {
             try store.log.writeAuxiliary { writer in

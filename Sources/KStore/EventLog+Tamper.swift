@@ -68,11 +68,11 @@ public struct LogTamper {
                 while let (key, value) = entry {
                     guard let seq = Keys.decodeUInt64(key) else { throw StoreError.corrupt(sequence: from, detail: "bad key") }
                     var record: EventRecord
-                    do throws(BinaryError) { record = try RecordView(value).materialize() } catch {
+                    do throws(BinaryError) { record = try RecordView(value, cipher: log.cipher).materialize() } catch {
                         throw StoreError.corrupt(sequence: seq, detail: error.description)
                     }
                     if seq == from { try change(&record) }
-                    var body = record.encodedBody()
+                    var body = record.encodedBody(cipher: log.cipher)
                     var hasher = SHA256()
                     hasher.update(data: prevHash)
                     hasher.update(data: body)

@@ -22,6 +22,8 @@ public struct VerifyProblem: Sendable, Equatable, CustomStringConvertible {
         case content
         /// The log does not extend a checkpoint.
         case checkpoint
+        /// A sealed record does not open under the store's key: altered, or moved from elsewhere.
+        case tampered
     }
 
     public var sequence: UInt64
@@ -139,7 +141,7 @@ extension EventLog {
             try txn.withCursor(streams) { cursor in
                 var entry = try cursor.first()
                 while let (key, _) = entry {
-                    let stream = String(decoding: key, as: UTF8.self)
+                    let stream = streamLabel(key)
                     let indexed = UInt64(try cursor.valueCount())
                     if let head = streamVersions[stream] {
                         if indexed != head.events {
@@ -230,56 +232,70 @@ extension EventLog {
                         report(expected, .missing, "sequence \(range) is absent: the log has a gap before \(seq)")
                     }
                     expected = seq + 1
-                    let view: RecordView
+                    let header: RecordHeader
                     do throws(BinaryError) {
-                        view = try RecordView(value)
+                        header = try RecordHeader(value)
+                        if isEncrypted != header.isSealed {
+                            throw BinaryError.invalidValue(
+                                isEncrypted
+                                    ? "a plain record in an encrypted store (everything there is sealed)"
+                                    : "a sealed record in a plain store")
+                        }
                     } catch {
                         report(seq, .undecodable, error.description)
                         prevHash = value.count >= EventRecord.hashSize ? Array(value.suffix(EventRecord.hashSize)) : prevHash
                         entry = try cursor.next()
                         continue
                     }
-                    if view.sequence != seq {
-                        report(seq, .sequenceMismatch, "the record stored under \(seq) says it is sequence \(view.sequence)")
+                    if header.sequence != seq {
+                        report(seq, .sequenceMismatch, "the record stored under \(seq) says it is sequence \(header.sequence)")
                     }
                     var hasher = SHA256()
                     hasher.update(data: prevHash)
-                    hasher.update(bufferPointer: view.body)
+                    hasher.update(bufferPointer: header.body)
                     let computed = Array(hasher.finalize())
-                    if !computed.elementsEqual(view.hash) {
+                    if !computed.elementsEqual(header.hash) {
                         report(
                             seq, .hashMismatch,
-                            "stored hash \(hex(view.hash).prefix(16))… ≠ computed \(hex(computed).prefix(16))…: this record, or the one before it, was altered"
+                            "stored hash \(hex(header.hash).prefix(16))… ≠ computed \(hex(computed).prefix(16))…: this record, or the one before it, was altered"
                         )
                     }
-                    prevHash = view.hash.copiedBytes
+                    prevHash = header.hash.copiedBytes
                     // Stream versions contiguous (a stream's first event in this chunk is
                     // checked at the merge), and the indexes point back at this record.
-                    if let previous = local[view.stream] {
-                        if view.streamVersion != previous.version + 1 {
+                    let stream = streamLabel(header.streamKey)
+                    if let previous = local[stream] {
+                        if header.streamVersion != previous.version + 1 {
                             report(
-                                seq, .streamVersion, "stream \(view.stream) goes from version \(previous.version) to \(view.streamVersion)")
+                                seq, .streamVersion, "stream \(stream) goes from version \(previous.version) to \(header.streamVersion)")
                         }
-                        local[view.stream] = (view.streamVersion, seq, previous.events + 1)
+                        local[stream] = (header.streamVersion, seq, previous.events + 1)
                     } else {
                         if realProblems < maxProblems {
-                            chunk.items.append(.firstOfStream(stream: view.stream, version: view.streamVersion, sequence: seq))
+                            chunk.items.append(.firstOfStream(stream: stream, version: header.streamVersion, sequence: seq))
                         }
-                        local[view.stream] = (view.streamVersion, seq, 1)
+                        local[stream] = (header.streamVersion, seq, 1)
                     }
                     // The event is among its stream's sequences (with the count check, the
                     // stream's sequences are exactly its events', so the k-th is version k).
-                    let inStream = try Keys.stream(view.stream).withUnsafeBytes { k in
-                        try Keys.sequence(seq).withUnsafeBytes { v in try streamCursor.find(k, value: v) != nil }
-                    }
+                    let inStream = try Keys.sequence(seq).withUnsafeBytes { v in try streamCursor.find(header.streamKey, value: v) != nil }
                     if !inStream {
-                        report(seq, .index, "streams index for \(view.stream) lacks sequence \(seq) (v\(view.streamVersion))")
+                        report(seq, .index, "streams index for \(stream) lacks sequence \(seq) (v\(header.streamVersion))")
                     }
-                    let idHit = try txn.get(ids, view.eventId.copiedBytes).flatMap(Keys.decodeUInt64)
+                    let idHit = try txn.get(ids, header.idKey.copiedBytes).flatMap(Keys.decodeUInt64)
                     if idHit != seq {
-                        report(seq, .index, "ids index for \(formatUUID(view.eventId)) points at \(idHit.map(String.init) ?? "nothing")")
+                        let name = header.isSealed ? "event pseudonym \(hex(header.idKey).prefix(12))…" : formatUUID(header.idKey)
+                        report(seq, .index, "ids index for \(name) points at \(idHit.map(String.init) ?? "nothing")")
                     }
-                    if let problem = inspect(view) { report(seq, .content, problem) }
+                    // With the key (or in a plain store): the record opens and the caller's checks.
+                    if !isEncrypted || cipher != nil {
+                        do throws(BinaryError) {
+                            let view = try RecordView(value, cipher: cipher)
+                            if let problem = inspect(view) { report(seq, .content, problem) }
+                        } catch {
+                            report(seq, header.isSealed ? .tampered : .undecodable, error.description)
+                        }
+                    }
                     entry = try cursor.next()
                 }
             }
@@ -288,6 +304,12 @@ extension EventLog {
         chunk.prevHash = prevHash
         chunk.streams = local
         return chunk
+    }
+
+    /// How verify names a stream: its id in a plain store, its pseudonym in an encrypted one
+    /// (so neither its output nor its verdict file names a patient).
+    func streamLabel(_ key: UnsafeRawBufferPointer) -> String {
+        isEncrypted ? "#" + hex(key) : String(decoding: key, as: UTF8.self)
     }
 
     /// LMDB's default key order: bytes compared as unsigned, then the shorter first.
@@ -305,7 +327,7 @@ extension EventLog {
 
     /// The hash of the record at `sequence` (hex), for checkpoints.
     public func hash(at sequence: UInt64) throws -> String? {
-        try read { reader in try reader.record(sequence).map { hex($0.hash) } }
+        try read { reader in try reader.storedHash(sequence).map { hex($0) } }
     }
 }
 

@@ -25,6 +25,13 @@ public final class EventLog {
     public let auxiliary: [String: Database]
     /// 16 random bytes chosen at `create`.
     public let storeId: [UInt8]
+    /// The store's keys when it is encrypted and was opened with its master key; nil for a plain
+    /// store, and for an encrypted one opened without its key (`audit verify` only).
+    public let cipher: StoreCipher?
+    /// Whether the store is encrypted (its `meta` holds a wrapped data key), key or no key.
+    public let isEncrypted: Bool
+    /// The id of the master key that wraps the data key (nil for a plain store).
+    public let masterKeyId: String?
 
     public static let defaultMapSize = 256 << 20
     /// The layout this code writes (`meta.format`). 1: `streams` keyed by stream ‖ 0 ‖ version
@@ -35,7 +42,12 @@ public final class EventLog {
     ]
 
     /// Creates a new, empty store in `path` (a new or empty directory, made owner-only).
-    public static func create(at path: String, mapSize: Int = defaultMapSize, auxiliary: [String] = [], clockMicros: Int64) throws
+    /// With `masterKey`, the store is encrypted: a random 256-bit data key is made, wrapped by
+    /// the master key and kept in `meta` (with the master key's id, never the key).
+    public static func create(
+        at path: String, mapSize: Int = defaultMapSize, auxiliary: [String] = [], clockMicros: Int64, masterKey: MasterKey? = nil,
+        storeId chosenId: [UInt8]? = nil
+    ) throws
         -> EventLog
     {
         var st = stat()
@@ -49,13 +61,15 @@ public final class EventLog {
         }
         let log = try EventLog(path: path, mapSize: mapSize, auxiliary: auxiliary)
         var rng = SystemRandomNumberGenerator()
-        let id = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let id = chosenId ?? (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let wrapped = try masterKey.map { try WrappedDataKey.wrap(SymmetricKey(size: .bits256), with: $0, storeId: id) }
         try log.env.write { txn in
             try txn.put(log.meta, Array("storeId".utf8), id)
             try txn.put(log.meta, Array("format".utf8), [formatVersion])
             try txn.put(log.meta, Array("createdAt".utf8), Keys.sequence(UInt64(bitPattern: clockMicros)))
+            if let wrapped { try txn.put(log.meta, WrappedDataKey.metaKey, wrapped) }
         }
-        return try EventLog(path: path, mapSize: mapSize, auxiliary: auxiliary)
+        return try EventLog(path: path, mapSize: mapSize, auxiliary: auxiliary, masterKey: masterKey, keyPath: "the new key")
     }
 
     /// Opens an existing store (upgrading a format-1 store first, see `upgradeIfNeeded`).
@@ -67,7 +81,14 @@ public final class EventLog {
     /// Refused before any page is read: a path without data.mdb (`notFound`), one this user may
     /// not look into (`permissionDenied`), an empty data.mdb or one without kstore's `meta`
     /// (`notAStore`), and a data.mdb shorter than its header says (`truncated`).
-    public static func open(at path: String, mapSize: Int = defaultMapSize, auxiliary: [String] = [], readOnly: Bool = false) throws
+    ///
+    /// An encrypted store needs its master key (`masterKey`, read from `keyPath`): without it
+    /// the open is refused (`KeyError.needed`) unless `keyless` (verify's walk of the chain and
+    /// indexes, which reads no plaintext); a wrong key is refused before anything is read.
+    public static func open(
+        at path: String, mapSize: Int = defaultMapSize, auxiliary: [String] = [], readOnly: Bool = false, masterKey: MasterKey? = nil,
+        keyPath: String = "", keyless: Bool = false
+    ) throws
         -> EventLog
     {
         let data = path + "/data.mdb"
@@ -93,7 +114,9 @@ public final class EventLog {
                 path: path, user: osUserName(), detail: "\(reason) (`kstore audit verify` still checks it read-only)")
         }
         do {
-            return try EventLog(path: path, mapSize: mapSize, auxiliary: auxiliary, access: access, existing: true)
+            return try EventLog(
+                path: path, mapSize: mapSize, auxiliary: auxiliary, access: access, existing: true, masterKey: masterKey, keyPath: keyPath,
+                keyless: keyless)
         } catch let error as LMDBError where error.code == .accessDenied || error.code == .readOnlyFS {
             throw StoreError.permissionDenied(
                 path: path, user: osUserName(),
@@ -110,7 +133,10 @@ public final class EventLog {
         return String(cString: name)
     }
 
-    private init(path: String, mapSize: Int, auxiliary: [String], access: Environment.Access = .readWrite, existing: Bool = false) throws {
+    private init(
+        path: String, mapSize: Int, auxiliary: [String], access: Environment.Access = .readWrite, existing: Bool = false,
+        masterKey: MasterKey? = nil, keyPath: String = "", keyless: Bool = false
+    ) throws {
         self.path = path
         // Room for every database plus the format-1 `heads` an upgrade opens to delete.
         env = try Environment(
@@ -138,7 +164,68 @@ public final class EventLog {
         for name in auxiliary { aux[name] = access.isReadOnly ? dbs[name] : try db(name) }
         self.auxiliary = aux
         let metaDB = meta
-        storeId = try env.read { txn in try txn.get(metaDB, Array("storeId".utf8))?.copiedBytes } ?? []
+        let (id, wrapped) = try env.read { txn in
+            (try txn.get(metaDB, Array("storeId".utf8))?.copiedBytes ?? [], try txn.get(metaDB, WrappedDataKey.metaKey)?.copiedBytes)
+        }
+        storeId = id
+        isEncrypted = wrapped != nil
+        masterKeyId = wrapped.flatMap(WrappedDataKey.masterKeyId)
+        if let wrapped {
+            if let masterKey {
+                let dataKey = try WrappedDataKey.unwrap(wrapped, with: masterKey, storeId: id, keyPath: keyPath)
+                cipher = try StoreCipher(dataKey: dataKey, storeId: id)
+            } else if keyless {
+                cipher = nil
+            } else {
+                throw KeyError.needed(path: path)
+            }
+        } else {
+            cipher = nil
+        }
+    }
+
+    /// The key of `stream` in `streams`: its id's bytes, or in an encrypted store its pseudonym.
+    @inline(__always)
+    func streamKey(_ stream: String) -> [UInt8] {
+        guard let cipher else { return Keys.stream(stream) }
+        return cipher.pseudonym(stream, .stream)
+    }
+
+    /// The key of an eventId in `ids` (its pseudonym in an encrypted store).
+    @inline(__always)
+    func idKey(_ eventId: [UInt8]) -> [UInt8] {
+        guard let cipher else { return eventId }
+        return cipher.pseudonym(eventId, .eventId)
+    }
+
+    /// Reads a stored record (opening it in an encrypted store); an unreadable one is
+    /// `StoreError.corrupt` at its sequence.
+    public func view(_ bytes: UnsafeRawBufferPointer, sequence: UInt64, names: Bool = true) throws -> RecordView {
+        do throws(BinaryError) { return try RecordView(bytes, cipher: cipher, names: names) } catch {
+            throw StoreError.corrupt(sequence: sequence, detail: error.description)
+        }
+    }
+
+    /// The type code of a stored record: peeked from a plain one's first bytes, opened from a
+    /// sealed one (its type is sealed too). Nil when it cannot be read.
+    public func typeCode(of bytes: UnsafeRawBufferPointer) -> UInt16? {
+        if cipher == nil { return RecordView.peekTypeCode(bytes) }
+        return (try? RecordView(bytes, cipher: cipher, names: false))?.typeCode
+    }
+
+    /// Replaces the master key that wraps the data key (`kstore key rotate`): the data key is
+    /// opened with `old` and wrapped again with `new` in one durable write; nothing else of the
+    /// store changes, so it takes the same time whatever the store's size.
+    public func rewrapDataKey(from old: MasterKey, oldPath: String, to new: MasterKey) throws {
+        let metaDB = meta
+        let id = storeId
+        try env.write { txn in
+            guard let stored = try txn.get(metaDB, WrappedDataKey.metaKey)?.copiedBytes else {
+                throw KeyError.malformedStoreKey("the store is not encrypted")
+            }
+            let dataKey = try WrappedDataKey.unwrap(stored, with: old, storeId: id, keyPath: oldPath)
+            try txn.put(metaDB, WrappedDataKey.metaKey, try WrappedDataKey.wrap(dataKey, with: new, storeId: id))
+        }
     }
 
     /// What an existing store must be before a page of it is read: a data.mdb at least as long
@@ -257,11 +344,7 @@ public final class EventLog {
         _ body: (RecordView) throws -> Bool
     ) throws {
         try scanRaw(from: from, through: through, chunk: chunk) { seq, bytes in
-            let view: RecordView
-            do throws(BinaryError) { view = try RecordView(bytes) } catch {
-                throw StoreError.corrupt(sequence: seq, detail: error.description)
-            }
-            return try body(view)
+            return try body(try view(bytes, sequence: seq))
         }
     }
 
@@ -356,42 +439,59 @@ public struct LogReader {
     public func lastRecord() throws -> RecordView? {
         return try txn.withCursor(log.events) { cursor -> RecordView? in
             guard let (key, value) = try cursor.last() else { return nil }
-            do throws(BinaryError) { return try RecordView(value) } catch {
-                throw StoreError.corrupt(sequence: Keys.decodeUInt64(key) ?? 0, detail: error.description)
-            }
+            return try log.view(value, sequence: Keys.decodeUInt64(key) ?? 0)
         }
+    }
+
+    /// The chain hash stored with record `sequence` (read without opening it: no key needed).
+    public func storedHash(_ sequence: UInt64) throws -> [UInt8]? {
+        guard let value = try txn.get(log.events, Keys.sequence(sequence)) else { return nil }
+        guard value.count > EventRecord.hashSize else { throw StoreError.corrupt(sequence: sequence, detail: "a record without its hash") }
+        return Array(value.suffix(EventRecord.hashSize))
+    }
+
+    /// The last sequence in the log (0 when empty), read from its key alone.
+    public func lastSequence() throws -> UInt64 {
+        try txn.withCursor(log.events) { cursor in try cursor.last().flatMap { Keys.decodeUInt64($0.key) } ?? 0 }
     }
 
     public func record(_ sequence: UInt64) throws -> RecordView? {
         guard let value = try txn.get(log.events, Keys.sequence(sequence)) else { return nil }
-        do throws(BinaryError) { return try RecordView(value) } catch {
-            throw StoreError.corrupt(sequence: sequence, detail: error.description)
-        }
+        return try log.view(value, sequence: sequence)
     }
 
     public func sequence(forEventId id: [UInt8]) throws -> UInt64? {
-        guard let value = try txn.get(log.ids, id) else { return nil }
+        guard let value = try txn.get(log.ids, log.idKey(id)) else { return nil }
         return Keys.decodeUInt64(value)
     }
 
     /// The stream's current version (0 for a stream with no events): its number of sequences.
     public func streamVersion(_ stream: String) throws -> UInt64 {
         let stored = try txn.withCursor(log.streams) { cursor -> UInt64 in
-            guard try cursor.find(Keys.stream(stream)) != nil else { return 0 }
+            guard try cursor.find(log.streamKey(stream)) != nil else { return 0 }
             return UInt64(try cursor.valueCount())
         }
         return stored + UInt64(unindexed?.sequences(of: stream).count ?? 0)
     }
 
-    /// Every stream id with its version, in byte order.
+    /// Every stream id with its version, in byte order. In an encrypted store the keys are
+    /// pseudonyms: each stream's id is read from its first event.
     public func streams() throws -> [(stream: String, version: UInt64)] {
         var out: [(stream: String, version: UInt64)] = try txn.withCursor(log.streams) { cursor in
             var out: [(String, UInt64)] = []
             var entry = try cursor.first()
-            while let (key, _) = entry {
-                out.append((String(decoding: key, as: UTF8.self), UInt64(try cursor.valueCount())))
+            while let (key, value) = entry {
+                if log.cipher != nil {
+                    guard let first = Keys.decodeUInt64(value), let record = try record(first) else {
+                        throw StoreError.corrupt(sequence: 0, detail: "streams index: a stream whose first event cannot be read")
+                    }
+                    out.append((record.stream, UInt64(try cursor.valueCount())))
+                } else {
+                    out.append((String(decoding: key, as: UTF8.self), UInt64(try cursor.valueCount())))
+                }
                 entry = try cursor.nextKey()
             }
+            if log.cipher != nil { out.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) } }
             return out
         }
         let extra = unindexed?.counts ?? [:]
@@ -413,7 +513,7 @@ public struct LogReader {
     /// The stream's values in the store, a page at a time (`MDB_GET_MULTIPLE`).
     private func storedSequences(_ stream: String) throws -> [UInt64] {
         try txn.withCursor(log.streams) { cursor in
-            guard let (_, first) = try cursor.find(Keys.stream(stream)) else { return [] }
+            guard let (_, first) = try cursor.find(log.streamKey(stream)) else { return [] }
             let count = try cursor.valueCount()
             var out: [UInt64] = []
             out.reserveCapacity(count)
@@ -460,14 +560,15 @@ public struct LogReader {
             guard let bytes = try txn.get(log.events, Keys.sequence(seq)) else {
                 throw StoreError.corrupt(sequence: seq, detail: "indexed in stream \(stream) but missing")
             }
-            guard let code = RecordView.peekTypeCode(bytes) else {
-                throw StoreError.corrupt(sequence: seq, detail: "unreadable record header")
+            if log.cipher == nil {
+                guard let code = RecordView.peekTypeCode(bytes) else {
+                    throw StoreError.corrupt(sequence: seq, detail: "unreadable record header")
+                }
+                guard typeCodes.contains(code) else { continue }
             }
-            guard typeCodes.contains(code) else { continue }
-            let view: RecordView
-            do throws(BinaryError) { view = try RecordView(bytes) } catch {
-                throw StoreError.corrupt(sequence: seq, detail: error.description)
-            }
+            // A sealed record's type is sealed too: opened, then picked.
+            let view = try log.view(bytes, sequence: seq)
+            guard typeCodes.contains(view.typeCode) else { continue }
             try body(view)
         }
     }

@@ -66,14 +66,14 @@ public final class LogAppender {
             occurredAtMillis: event.occurredAtMillis, offsetMinutes: event.offsetMinutes,
             recordedAtMicros: recordedAt, actorId: event.actorId, actorRole: event.actorRole,
             osUser: event.osUser, payload: event.payload, hash: [])
-        var bytes = record.encodedBody()
+        var bytes = record.encodedBody(cipher: log.cipher)
         record.hash = EventRecord.chainHash(previous: prevHash, body: bytes)
         bytes.append(contentsOf: record.hash)
         let seqKey = Keys.sequence(nextSequence)
         try txn.put(log.events, seqKey, bytes, flags: .append)
-        try txn.put(log.ids, event.eventId, seqKey, flags: .noOverwrite)
+        try txn.put(log.ids, log.idKey(event.eventId), seqKey, flags: .noOverwrite)
         appends.add(event.stream, nextSequence)
-        if appends.held >= LogAppender.flushEvery { try appends.flush(into: txn, log.streams) }
+        if appends.held >= LogAppender.flushEvery { try appends.flush(into: txn, log.streams, key: log.streamKey) }
         appended += 1
         if appended % LogAppender.releaseEvery == 0 {
             // Past LMDB's dirty-page limit the transaction's pages are spilled to the file and
@@ -90,7 +90,7 @@ public final class LogAppender {
 
     /// Puts the held `streams` values (before the commit, or the caller's own writes).
     func finish() throws {
-        try appends.flush(into: txn, log.streams)
+        try appends.flush(into: txn, log.streams, key: log.streamKey)
     }
 }
 

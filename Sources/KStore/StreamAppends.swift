@@ -22,12 +22,13 @@ final class StreamAppends {
     var counts: [String: Int] { sequences.mapValues(\.count) }
 
     /// Puts every held sequence into `db` and forgets them.
-    func flush(into txn: Transaction, _ db: Database) throws {
+    func flush(into txn: Transaction, _ db: Database, key keyOf: (String) -> [UInt8]) throws {
         guard !sequences.isEmpty else { return }
         let lastKey = try txn.withCursor(db) { try $0.last()?.key.copiedBytes }
-        for stream in sequences.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+        // In key order (a pseudonym's order in an encrypted store), so the tree fills in order.
+        let keyed = sequences.keys.map { (keyOf($0), $0) }.sorted { $0.0.lexicographicallyPrecedes($1.0) }
+        for (key, stream) in keyed {
             guard let seqs = sequences[stream] else { continue }
-            let key = Keys.stream(stream)
             // A key after every key present is appended (its leaf is split off full, not halved);
             // keys come in order, so once one is past the old last key, all later ones are too.
             var pastEnd = lastKey.map { $0.lexicographicallyPrecedes(key) } ?? true

@@ -174,7 +174,9 @@ struct Audit: ParsableCommand {
                     // Read-only: an archive on read-only media or another user's copy verifies too.
                     let opened: Result<ClinicStore, AppError>
                     do throws(AppError) {
-                        opened = .success(try ClinicStore.open(at: path, readOnly: true))
+                        // Keyless allowed: without the master key an encrypted store's chain,
+                        // indexes and checkpoint are still checked (and the rest said unchecked).
+                        opened = .success(try ClinicStore.open(at: path, readOnly: true, keyless: true))
                     } catch {
                         opened = .failure(error)
                     }
@@ -286,6 +288,10 @@ struct Audit: ParsableCommand {
                 case .skipped(let why):
                     members.append(("projections", .object([("compared", .bool(false)), ("note", .string(why))])))
                 }
+                members.append(("encrypted", .bool(result.encrypted)))
+                if !result.unchecked.isEmpty {
+                    members.append(("unchecked", .array(result.unchecked.map { .string($0) })))
+                }
                 if let cp = result.checkpoint {
                     members.append(
                         (
@@ -312,6 +318,11 @@ struct Audit: ParsableCommand {
                     }
                 case .skipped(let why):
                     Output.line("projections: not compared (\(why))")
+                }
+                if !result.unchecked.isEmpty {
+                    Output.line(
+                        "not checked without the master key (encrypted store; give --key-file to check them): "
+                            + result.unchecked.joined(separator: "; "))
                 }
                 if let cp = result.checkpoint, result.extendsCheckpoint == true {
                     Output.line(

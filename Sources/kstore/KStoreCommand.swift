@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import KApp
 
 @main
@@ -12,7 +13,7 @@ struct KStoreCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Init.self, Import.self, Append.self, Amend.self, VoidCommand.self, Log.self, Query.self, Replay.self, Rules.self,
-            ActorCommand.self, Audit.self, BackupCommand.self, Report.self, Serve.self, Ship.self,
+            ActorCommand.self, Audit.self, BackupCommand.self, Report.self, Serve.self, Ship.self, KeyCommand.self, Encrypt.self,
         ]
     )
 }
@@ -21,8 +22,21 @@ struct KStoreCommand: AsyncParsableCommand {
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "The store directory (default: $KSTORE_PATH, else ./kstore-data).")
     var store: String?
+    @Option(
+        name: .customLong("key-file"),
+        help: "The master key file of an encrypted store (default: $KSTORE_KEY_FILE); kept outside the store, owner-only.")
+    var keyFile: String?
 
     var path: String { ClinicStore.resolvePath(store) }
+
+    /// `--key-file` is handed on as `KSTORE_KEY_FILE`, so the children a command starts (verify's
+    /// walk, backup's copy check) open the store with the same key. The path, never the key.
+    mutating func validate() throws {
+        if let keyFile {
+            guard !keyFile.isEmpty else { throw ValidationError("--key-file needs a file name") }
+            setenv("KSTORE_KEY_FILE", keyFile, 1)
+        }
+    }
 }
 
 /// A subcommand that works on an existing store: `run()` opens it (`--store`) and hands it to

@@ -7,17 +7,35 @@ import KClinic
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create an empty store (owner-only permissions).")
     @OptionGroup var options: StoreOptions
+    @Flag(
+        help:
+            "Encrypt the store at rest under a new data key wrapped by the master key of --key-file (or $KSTORE_KEY_FILE; `kstore key generate` makes one)."
+    )
+    var encrypt = false
     @Flag(help: "Print the result as JSON.") var json = false
+
+    func validate() throws {
+        if encrypt && options.keyFile == nil && ClinicStore.keyFileFromEnvironment() == nil {
+            throw ValidationError(
+                "--encrypt needs the master key: --key-file FILE or KSTORE_KEY_FILE (make one with `kstore key generate --out FILE`)")
+        }
+    }
 
     func run() throws {
         try guarded {
-            let store = try ClinicStore.create(at: options.path)
+            let keyFile = encrypt ? (options.keyFile ?? ClinicStore.keyFileFromEnvironment()) : nil
+            let store = try ClinicStore.create(at: options.path, masterKeyFile: keyFile)
             try Actors.bootstrap(store)
             if json {
-                Output.json(.object([("store", .string(store.path)), ("storeId", .string(store.storeIdHex))]))
+                var members: [(String, JSONValue)] = [("store", .string(store.path)), ("storeId", .string(store.storeIdHex))]
+                members.append(("encrypted", .bool(store.log.isEncrypted)))
+                if let id = store.log.masterKeyId { members.append(("masterKeyId", .string(id))) }
+                Output.json(.object(members))
             } else {
+                let how = store.log.masterKeyId.map { ", encrypted under master key \($0)" } ?? ""
                 Output.line(
-                    "created an empty store at \(store.path) (store id \(store.storeIdHex)); OS user \(store.osUser) is its first admin")
+                    "created an empty store at \(store.path) (store id \(store.storeIdHex)\(how)); OS user \(store.osUser) is its first admin"
+                )
             }
         }
     }

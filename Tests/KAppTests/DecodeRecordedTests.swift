@@ -18,8 +18,8 @@ import Testing
             var viaBytes: [Recorded] = []
             var names: [String] = []
             try store.log.scanRaw { seq, bytes in
-                viaBytes.append(try EventMapping.decodeRecorded(bytes, sequence: seq))
-                let view = try EventMapping.decodeView(bytes, sequence: seq, names: false)
+                viaBytes.append(try EventMapping.decodeRecorded(bytes, sequence: seq, cipher: nil))
+                let view = try EventMapping.decodeView(bytes, sequence: seq, names: false, cipher: nil)
                 #expect(view.sequence == seq)
                 names.append(view.actorId)
                 return true
@@ -35,8 +35,8 @@ import Testing
         let garbage: [UInt8] = [0x01, 0xFF, 0xFF]
         garbage.withUnsafeBytes { buf in
             for attempt in [
-                { () throws -> Void in _ = try EventMapping.decodeView(buf, sequence: 42) },
-                { () throws -> Void in _ = try EventMapping.decodeRecorded(buf, sequence: 42) },
+                { () throws -> Void in _ = try EventMapping.decodeView(buf, sequence: 42, cipher: nil) },
+                { () throws -> Void in _ = try EventMapping.decodeRecorded(buf, sequence: 42, cipher: nil) },
             ] {
                 do {
                     try attempt()
