@@ -1,4 +1,5 @@
 import Glibc
+import KStore
 
 /// The lines of an NDJSON input read in chunks (`chunkSize`, 1 MiB), so an import holds one
 /// chunk and the line in hand, never the file: a line may span chunks (the buffer grows to hold
@@ -24,6 +25,7 @@ final class NDJSONReader {
     private let closes: [Int32]
     /// Bytes of a pipe in the spool (all read so far).
     private var spooled = 0
+    private let spoolCipher = EphemeralStreamCipher()
     /// The input's size when known before reading (a regular file, bytes in memory).
     let knownSize: Int?
 
@@ -133,13 +135,20 @@ final class NDJSONReader {
             return try retrying { pread(fd, into.baseAddress, into.count, off_t(offset)) }
         case .pipe(let fd, let spool):
             if offset < spooled {
-                return try retrying { pread(spool, into.baseAddress, min(into.count, spooled - offset), off_t(offset)) }
+                let n = try retrying { pread(spool, into.baseAddress, min(into.count, spooled - offset), off_t(offset)) }
+                spoolCipher.apply(UnsafeMutableRawBufferPointer(rebasing: into[0..<n]), at: offset)
+                return n
             }
             let n = try retrying { Glibc.read(fd, into.baseAddress, into.count) }
+            // The spool holds the lines under a key of this process only (never plaintext on disk).
+            let sealed = UnsafeMutableRawBufferPointer.allocate(byteCount: max(n, 1), alignment: 16)
+            defer { sealed.deallocate() }
+            if n > 0 { sealed.copyMemory(from: UnsafeRawBufferPointer(rebasing: into[0..<n])) }
+            spoolCipher.apply(UnsafeMutableRawBufferPointer(rebasing: sealed[0..<n]), at: spooled)
             var written = 0
             while written < n {
                 let w = try retrying {
-                    pwrite(spool, into.baseAddress.map { $0 + written }, n - written, off_t(spooled + written))
+                    pwrite(spool, sealed.baseAddress.map { $0 + written }, n - written, off_t(spooled + written))
                 }
                 guard w > 0 else { throw ReadFailure(errno: ENOSPC) }
                 written += w

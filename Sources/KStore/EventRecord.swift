@@ -121,8 +121,8 @@ public struct RecordHeader {
     public let streamKey: UnsafeRawBufferPointer
     public let streamVersion: UInt64
     /// Format 2: the header bytes (the associated data) and the sealed blob.
-    let associated: UnsafeRawBufferPointer
-    let sealed: UnsafeRawBufferPointer
+    public let associated: UnsafeRawBufferPointer
+    public let sealed: UnsafeRawBufferPointer
     /// Every byte before the hash.
     public let body: UnsafeRawBufferPointer
     public let hash: UnsafeRawBufferPointer

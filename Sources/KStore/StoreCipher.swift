@@ -226,3 +226,42 @@ public enum KeyError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+/// A keystream under a random key that lives only in this process (AES-256 in counter mode,
+/// the counter being the byte offset / 16): what an import from a pipe writes to its unlinked
+/// spool file, so the lines it reads never reach the disk in plaintext, even in blocks the
+/// file system frees later. Confidentiality only: the spool never leaves the process.
+public final class EphemeralStreamCipher {
+    private var key = AES_KEY()
+
+    public init() {
+        var raw = [UInt8](repeating: 0, count: 32)
+        raw.withUnsafeMutableBufferPointer { b in _ = CCryptoBoringSSL_RAND_bytes(b.baseAddress, 32) }
+        _ = raw.withUnsafeBufferPointer { b in CCryptoBoringSSL_AES_set_encrypt_key(b.baseAddress, 256, &key) }
+    }
+
+    /// XORs `buffer`, which sits at byte `offset` of the stream, with the keystream there
+    /// (the same call encrypts and decrypts).
+    public func apply(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
+        guard let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count > 0 else { return }
+        var block = [UInt8](repeating: 0, count: 16)
+        var stream = [UInt8](repeating: 0, count: 16)
+        var position = offset
+        var i = 0
+        while i < buffer.count {
+            let counter = UInt64(position / 16)
+            let within = position % 16
+            for j in 0..<8 { block[8 + j] = UInt8(truncatingIfNeeded: counter >> (56 - 8 * UInt64(j))) }
+            block.withUnsafeBufferPointer { b in
+                stream.withUnsafeMutableBufferPointer { s in CCryptoBoringSSL_AES_encrypt(b.baseAddress, s.baseAddress, &key) }
+            }
+            let n = min(16 - within, buffer.count - i)
+            for j in 0..<n { base[i + j] ^= stream[within + j] }
+            i += n
+            position += n
+        }
+    }
+}
+
+@available(*, unavailable)
+extension EphemeralStreamCipher: Sendable {}
