@@ -54,6 +54,12 @@ struct LedgerCache {
             let rec: Recorded
             let code: UInt16
             if let cipher = store.log.cipher {
+                // The type peeked from the first ciphertext block picks; the record is then
+                // opened (authenticated) and its type and stream read from it.
+                guard let peeked = store.log.typeCode(of: bytes) else {
+                    throw StoreError.corrupt(sequence: seq, detail: "unreadable record header")
+                }
+                if peeked != ack && (Int(peeked) >= wanted.count || !wanted[Int(peeked)]) { return true }
                 let view = try EventMapping.decodeView(bytes, sequence: seq, cipher: cipher)
                 code = view.typeCode
                 if code == ack {

@@ -206,11 +206,13 @@ public final class EventLog {
         }
     }
 
-    /// The type code of a stored record: peeked from a plain one's first bytes, opened from a
-    /// sealed one (its type is sealed too). Nil when it cannot be read.
+    /// The type code of a stored record, to pick records by type: peeked from a plain one's first
+    /// bytes, from a sealed one's first ciphertext block (`StoreCipher.peekTypeCode`: not
+    /// authenticated; whatever is picked is opened, and checked, after). Nil when unreadable.
     public func typeCode(of bytes: UnsafeRawBufferPointer) -> UInt16? {
-        if cipher == nil { return RecordView.peekTypeCode(bytes) }
-        return (try? RecordView(bytes, cipher: cipher, names: false))?.typeCode
+        guard let cipher else { return RecordView.peekTypeCode(bytes) }
+        guard let header = try? RecordHeader(bytes), header.isSealed else { return nil }
+        return cipher.peekTypeCode(header.sealed)
     }
 
     /// Replaces the master key that wraps the data key (`kstore key rotate`): the data key is
@@ -560,13 +562,11 @@ public struct LogReader {
             guard let bytes = try txn.get(log.events, Keys.sequence(seq)) else {
                 throw StoreError.corrupt(sequence: seq, detail: "indexed in stream \(stream) but missing")
             }
-            if log.cipher == nil {
-                guard let code = RecordView.peekTypeCode(bytes) else {
-                    throw StoreError.corrupt(sequence: seq, detail: "unreadable record header")
-                }
-                guard typeCodes.contains(code) else { continue }
+            guard let code = log.typeCode(of: bytes) else {
+                throw StoreError.corrupt(sequence: seq, detail: "unreadable record header")
             }
-            // A sealed record's type is sealed too: opened, then picked.
+            guard typeCodes.contains(code) else { continue }
+            // A sealed record's type was peeked unauthenticated: opened (and checked) now.
             let view = try log.view(bytes, sequence: seq)
             guard typeCodes.contains(view.typeCode) else { continue }
             try body(view)

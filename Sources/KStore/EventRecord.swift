@@ -71,8 +71,9 @@ public struct EventRecord: Sendable, Equatable {
             return w.bytes
         }
         var inner = BinaryWriter(capacity: 80 + payload.count)
-        inner.writeRaw(eventId)
+        // The type code first: a pass that picks records by type peeks it (`StoreCipher.peekTypeCode`).
         inner.writeVarUInt(UInt64(typeCode))
+        inner.writeRaw(eventId)
         inner.writeByte(schemaVersion)
         inner.writeString(stream)
         inner.writeVarInt(occurredAtMillis)
@@ -106,8 +107,8 @@ public struct EventRecord: Sendable, Equatable {
 ///     u8 format(=2) · varuint sequence · 16 B pseudonym of the eventId · blob pseudonym of the
 ///     stream · varuint streamVersion · blob sealed · 32 B hash
 ///
-/// where `sealed` is AES-256-GCM (`nonce ‖ ciphertext ‖ tag`) of `16 B eventId · varuint
-/// typeCode · u8 schemaVersion · string stream · varint occurredAtMillis · varint offsetMinutes
+/// where `sealed` is AES-256-GCM (`nonce ‖ ciphertext ‖ tag`) of `varuint typeCode · 16 B
+/// eventId · u8 schemaVersion · string stream · varint occurredAtMillis · varint offsetMinutes
 /// · varint recordedAtMicros · string actorId · u8 actorRole · string osUser · blob payload`
 /// with every header byte before it as associated data (so a sealed record moved to another
 /// sequence or stream does not open), and the hash covers the stored, sealed bytes. A format-1
@@ -214,6 +215,7 @@ public struct RecordView {
         guard let first = body.first else { throw .truncated(at: 0) }
         var r: BinaryReader
         var version: UInt64 = 0
+        let code: UInt64
         if first == EventRecord.sealedFormatVersion {
             guard let cipher else { throw .invalidValue("a sealed record (encrypted store): the store's master key is needed") }
             let header = try RecordHeader(bytes)
@@ -233,6 +235,7 @@ public struct RecordView {
             sequence = header.sequence
             version = header.streamVersion
             r = BinaryReader(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(opened.buffer)[0..<plainCount]))
+            code = try r.readVarUInt()
             eventId = try r.readRaw(16)
         } else {
             guard first == EventRecord.formatVersion else { throw .invalidValue("record format \(first)") }
@@ -242,8 +245,8 @@ public struct RecordView {
             _ = try r.readByte()
             sequence = try r.readVarUInt()
             eventId = try r.readRaw(16)
+            code = try r.readVarUInt()
         }
-        let code = try r.readVarUInt()
         guard code <= UInt64(UInt16.max) else { throw .invalidValue("type code \(code)") }
         typeCode = UInt16(code)
         schemaVersion = try r.readByte()

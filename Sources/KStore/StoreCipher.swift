@@ -25,6 +25,8 @@ public final class StoreCipher: @unchecked Sendable {
 
     private let records: UnsafeMutablePointer<EVP_AEAD_CTX>
     private let auxiliary: UnsafeMutablePointer<EVP_AEAD_CTX>
+    /// The record key's AES block cipher, for `peekTypeCode`.
+    private let recordBlock: UnsafeMutablePointer<AES_KEY>
     private let nameKey: [UInt8]
 
     /// What a pseudonym names: domains keep a stream's, an event id's and an auxiliary key's
@@ -55,11 +57,18 @@ public final class StoreCipher: @unchecked Sendable {
             if rc != 1 { ok = false }
         }
         nameKey = derive("pseudonyms").withUnsafeBytes { Array($0) }
+        recordBlock = .allocate(capacity: 1)
+        recordBlock.initialize(to: AES_KEY())
+        let blockRC = derive("records").withUnsafeBytes { k in
+            CCryptoBoringSSL_AES_set_encrypt_key(k.baseAddress?.assumingMemoryBound(to: UInt8.self), 256, recordBlock)
+        }
+        if blockRC != 0 { ok = false }
         guard ok else {
             CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(records)
             CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(auxiliary)
             records.deallocate()
             auxiliary.deallocate()
+            recordBlock.deallocate()
             throw .malformedStoreKey("BoringSSL refused the AES-256-GCM key")
         }
     }
@@ -69,6 +78,43 @@ public final class StoreCipher: @unchecked Sendable {
         CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(auxiliary)
         records.deallocate()
         auxiliary.deallocate()
+        recordBlock.deallocate()
+    }
+
+    /// The type code a sealed record says it has, read from its first ciphertext block without
+    /// the tag check: GCM encrypts the first block with AES(key, nonce ‖ 00000002), so one block
+    /// operation (~30 ns) reads it where opening the record costs ~190 ns. Only a filter for
+    /// passes that pick a few types (corrections, stock events): every record they pick, and
+    /// every record a fold reads, is then opened and authenticated, so a forged type byte does
+    /// not slip through, it fails to open. Nil when the blob is too short.
+    public func peekTypeCode(_ sealed: UnsafeRawBufferPointer) -> UInt16? {
+        guard sealed.count >= StoreCipher.overhead + 1, let s = sealed.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            return nil
+        }
+        var counter = (UInt64(0), UInt64(0))
+        var stream = (UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &counter) { c in
+            c.copyMemory(from: UnsafeRawBufferPointer(start: s, count: StoreCipher.nonceSize))
+            c[15] = 2
+        }
+        withUnsafeBytes(of: &counter) { c in
+            withUnsafeMutableBytes(of: &stream) { o in
+                CCryptoBoringSSL_AES_encrypt(
+                    c.baseAddress?.assumingMemoryBound(to: UInt8.self), o.baseAddress?.assumingMemoryBound(to: UInt8.self), recordBlock)
+            }
+        }
+        return withUnsafeBytes(of: &stream) { k -> UInt16? in
+            let available = min(3, sealed.count - StoreCipher.overhead)
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            for i in 0..<available {
+                let b = s[StoreCipher.nonceSize + i] ^ k[i]
+                value |= UInt64(b & 0x7F) << shift
+                if b & 0x80 == 0 { return value <= UInt64(UInt16.max) ? UInt16(value) : nil }
+                shift += 7
+            }
+            return nil
+        }
     }
 
     /// Appends `nonce ‖ ciphertext ‖ tag` of `plain` to `out`, with `ad` authenticated.

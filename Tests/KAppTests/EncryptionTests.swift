@@ -38,10 +38,15 @@ import Testing
     static func populate(_ store: String, key: String?) throws {
         let k = try kstore()
         let keyArgs = key.map { ["--key-file", $0] } ?? []
-        let reg = try run("/usr/bin/env", ["KSTORE_KEY_FILE=\(key ?? "")", "bash", packageRoot.appendingPathComponent("tools/register-actors.sh").path, store, k])
+        let reg = try run(
+            "/usr/bin/env",
+            ["KSTORE_KEY_FILE=\(key ?? "")", "bash", packageRoot.appendingPathComponent("tools/register-actors.sh").path, store, k])
         #expect(reg.status == 0, "\(reg.stderr)")
         let imp = try run(
-            k, ["import", "--store", store] + keyArgs + [packageRoot.appendingPathComponent("fixtures/case1-long-term-maintenance.ndjson").path])
+            k,
+            ["import", "--store", store] + keyArgs + [
+                packageRoot.appendingPathComponent("fixtures/case1-long-term-maintenance.ndjson").path
+            ])
         #expect(imp.status == 0, "\(imp.stderr)")
     }
 
@@ -68,8 +73,11 @@ import Testing
         let before = try Self.eventCount(s.store)
         for args in [
             ["query", "phase"], ["query", "due"], ["log", "--patient", "C1"], ["audit", "trail"],
-            ["append", "--patient", "C1", "--type", "ScoreRecorded", "--at", "2026-11-05T08:30:00-05:00", "--actor", "rn.kim", "--role", "nurse",
-             "--data", "{\"instrument\":\"MADRS\",\"value\":12}"],
+            [
+                "append", "--patient", "C1", "--type", "ScoreRecorded", "--at", "2026-11-05T08:30:00-05:00", "--actor", "rn.kim", "--role",
+                "nurse",
+                "--data", "{\"instrument\":\"MADRS\",\"value\":12}",
+            ],
             ["import", packageRoot.appendingPathComponent("fixtures/case2-successful-transition.ndjson").path],
         ] {
             let r = try run("/usr/bin/env", ["-u", "KSTORE_KEY_FILE", k] + args + ["--store", s.store])
@@ -196,7 +204,8 @@ import Testing
         let before = try Data(contentsOf: URL(fileURLWithPath: s.store + "/data.mdb"))
         let rot = try run(k, ["key", "rotate", "--store", s.store, "--key-file", s.key("m1"), "--new-key-file", s.key("m2")])
         #expect(rot.status == 0, "\(rot.stderr)")
-        #expect(try run(k, ["query", "phase", "--store", s.store, "--key-file", s.key("m1")]).status == 77, "the old key no longer opens it")
+        #expect(
+            try run(k, ["query", "phase", "--store", s.store, "--key-file", s.key("m1")]).status == 77, "the old key no longer opens it")
         let after = try run(k, ["query", "phase", "--json", "--on", "2026-06-01", "--store", s.store, "--key-file", s.key("m2")])
         #expect(after.stdout == phase.stdout)
         // The records themselves are untouched by a rotation: the same chain head.
@@ -239,6 +248,22 @@ import Testing
         #expect(try run(k, ["audit", "verify", "--store", s.store, "--key-file", s.key("m1")]).status == 0)
         // Twice: refused, nothing changed.
         #expect(try run(k, ["encrypt", "--store", s.store, "--key-file", s.key("m1")]).status == 64)
+    }
+
+    @Test func theTypePeekedFromTheFirstBlockIsTheOpenedRecordsType() throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        _ = try Self.encryptedStore(s)
+        let store = try ClinicStore.open(at: s.store, keyFile: s.key("m1"))
+        var n = 0
+        try store.log.scanRaw { seq, bytes in
+            let view = try store.log.view(bytes, sequence: seq)
+            #expect(store.log.typeCode(of: bytes) == view.typeCode, "sequence \(seq)")
+            #expect(RecordView.peekTypeCode(bytes) == nil, "a sealed record has no plain type")
+            n += 1
+            return true
+        }
+        #expect(n > 300)
     }
 
     @Test func theCipherSealsOpensAndNamesByDomain() throws {
