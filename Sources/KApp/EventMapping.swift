@@ -66,10 +66,11 @@ public enum EventMapping {
     /// `StoreError.corrupt` at that sequence. With `names: false` the actor id and OS user are
     /// skipped (a fold never reads them).
     /// `cipher`: the store's (`store.log.cipher`), which opens a sealed record.
-    public static func decodeView(_ bytes: UnsafeRawBufferPointer, sequence: UInt64, names: Bool = true, cipher: StoreCipher?) throws
-        -> RecordView
-    {
-        do throws(BinaryError) { return try RecordView(bytes, cipher: cipher, names: names) } catch {
+    /// `scratch`: opens a sealed record into that buffer (the view is then valid until its next use).
+    public static func decodeView(
+        _ bytes: UnsafeRawBufferPointer, sequence: UInt64, names: Bool = true, cipher: StoreCipher?, scratch: OpenedBytes? = nil
+    ) throws -> RecordView {
+        do throws(BinaryError) { return try RecordView(bytes, cipher: cipher, names: names, scratch: scratch) } catch {
             throw StoreError.corrupt(sequence: sequence, detail: error.description)
         }
     }

@@ -28,6 +28,8 @@ extension ProjectionEngine {
         // dictionary.
         var slots = SlotTable()
         let cipher = store.log.cipher
+        // Each view is consumed (decoded into a `Recorded`) before the next record is opened.
+        let scratch = cipher.map { _ in OpenedBytes() }
         try store.log.scanRaw(from: from, through: through) { seq, bytes in
             read += 1
             if reportProgress, let progress, read % 250_000 == 0 { progress(read, total) }
@@ -37,7 +39,7 @@ extension ProjectionEngine {
             let hash = Shard.hash(streamBytes)
             if let shard, !shard.owns(hash) { return true }
             // Folds never read who recorded an event: skip the actor and OS user strings.
-            let view = try EventMapping.decodeView(bytes, sequence: seq, names: false, cipher: cipher)
+            let view = try EventMapping.decodeView(bytes, sequence: seq, names: false, cipher: cipher, scratch: scratch)
             let stream = view.stream
             if SystemStream.isSystem(stream) { return true }
             let i: Int

@@ -166,11 +166,20 @@ public struct RecordHeader {
     }
 }
 
-/// Plaintext opened from a sealed record, owned by the views that borrow from it.
-final class OpenedBytes {
-    let buffer: UnsafeMutableRawBufferPointer
+/// Plaintext opened from a sealed record, owned by the views that borrow from it. A pass that
+/// consumes each view before reading the next (a fold) hands one in as `scratch`, so a record
+/// is opened without an allocation; the views it made are then valid only until the next.
+public final class OpenedBytes {
+    private(set) var buffer: UnsafeMutableRawBufferPointer
     init(count: Int) { buffer = .allocate(byteCount: max(count, 1), alignment: 8) }
+    public convenience init() { self.init(count: 4096) }
     deinit { buffer.deallocate() }
+
+    func reserve(_ count: Int) {
+        guard count > buffer.count else { return }
+        buffer.deallocate()
+        buffer = .allocate(byteCount: max(count, buffer.count * 2), alignment: 8)
+    }
 }
 
 /// A stored record read in place: strings decoded, payload and hash borrowed from the map (from
@@ -205,7 +214,9 @@ public struct RecordView {
     /// A sealed record (format 2) is opened with `cipher`; one that does not open (altered,
     /// moved, another key) is `BinaryError.invalidValue` naming tampering. In an encrypted store
     /// (`cipher` given) a plain record is refused too: nothing is ever written unsealed there.
-    public init(_ bytes: UnsafeRawBufferPointer, cipher: StoreCipher? = nil, names: Bool = true) throws(BinaryError) {
+    public init(_ bytes: UnsafeRawBufferPointer, cipher: StoreCipher? = nil, names: Bool = true, scratch: OpenedBytes? = nil)
+        throws(BinaryError)
+    {
         guard bytes.count > EventRecord.hashSize else { throw .truncated(at: bytes.count) }
         let bodyCount = bytes.count - EventRecord.hashSize
         let body = UnsafeRawBufferPointer(rebasing: bytes[0..<bodyCount])
@@ -220,7 +231,13 @@ public struct RecordView {
             guard let cipher else { throw .invalidValue("a sealed record (encrypted store): the store's master key is needed") }
             let header = try RecordHeader(bytes)
             let plainCount = header.sealed.count - StoreCipher.overhead
-            let opened = OpenedBytes(count: plainCount)
+            let opened: OpenedBytes
+            if let scratch {
+                scratch.reserve(plainCount)
+                opened = scratch
+            } else {
+                opened = OpenedBytes(count: plainCount)
+            }
             var ok = false
             header.sealed.withMemoryRebound(to: UInt8.self) { s in
                 header.associated.withMemoryRebound(to: UInt8.self) { a in
