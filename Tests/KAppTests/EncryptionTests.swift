@@ -103,6 +103,28 @@ import Testing
         #expect(full.status == 0 && full.stdout.contains("projections: all"), "\(full.stdout)")
     }
 
+    @Test func aSignedCheckpointIsCheckedWithoutTheKey() throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        let k = try Self.encryptedStore(s)
+        let key = s.key("m1")
+        #expect(try run(k, ["audit", "keygen", "--out", s.dir + "/keys/review"]).status == 0)
+        #expect(try run(k, ["query", "due", "--store", s.store, "--key-file", key]).status == 0)  // a read for the access log
+        let cp = try run(k, ["audit", "checkpoint", "--key", s.dir + "/keys/review", "--store", s.store, "--key-file", key])
+        #expect(cp.status == 0, "\(cp.stderr)")
+        let file = s.dir + "/checkpoint.json"
+        FileManager.default.createFile(atPath: file, contents: Data(cp.stdout.utf8))
+        let args = ["audit", "verify", "--store", s.store, "--checkpoint", file, "--public-key", s.dir + "/keys/review.pub"]
+        let v = try run("/usr/bin/env", ["-u", "KSTORE_KEY_FILE", k] + args)
+        #expect(v.status == 0 && v.stdout.contains("checkpoint: the log extends"), "\(v.stdout)\(v.stderr)")
+        // A later event is fine; a rewritten record is caught without the key.
+        let store = try ClinicStore.open(at: s.store, keyFile: key)
+        try LogTamper(drillsOnly: store.log).rewrite(from: 20) { r in r.recordedAtMicros += 1 }
+        let t = try run("/usr/bin/env", ["-u", "KSTORE_KEY_FILE", k] + args + ["--json"])
+        #expect(t.status == 1, "\(t.stdout)")
+        #expect(t.stdout.contains("\"kind\":\"checkpoint\""), "\(t.stdout)")
+    }
+
     @Test func aWrongOrCarelessKeyIsRefusedAndNothingIsWritten() throws {
         let s = try Scratch()
         defer { s.remove() }
