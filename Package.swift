@@ -121,7 +121,7 @@ let package = Package(
         // Drills and measurements (tools/*.sh drive it): crash writer, concurrent appender, timings.
         .executableTarget(
             name: "kstore-drill",
-            dependencies: ["KApp", "KStore", "KClinic", "KReport"],
+            dependencies: ["KApp", "KStore", "KClinic", "KReport", "KBinary"],
             swiftSettings: strict
         ),
         .testTarget(name: "KBinaryTests", dependencies: ["KBinary"], swiftSettings: strict),

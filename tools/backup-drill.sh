@@ -5,6 +5,9 @@
 #
 #   tools/backup-drill.sh [BIN_DIR] [SEED_NDJSON]
 #
+# KSTORE_DRILL_ENCRYPT=1 runs it on an encrypted store (tools/drill-store.sh) and checks the
+# backup holds no canary in plain bytes and verifies with and without the key.
+#
 # BIN_DIR defaults to .build/release (swift build -c release). SEED_NDJSON, if given, is imported
 # first so the copy has something to chew on, e.g. ~200k events:
 #   python3 tools/generate-clinic.py --patients 400 --seed 1 --start 2024-11-01 --days 730 --out /tmp/x.ndjson
@@ -15,16 +18,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 kstore="$bin/kstore"
 drill="$bin/kstore-drill"
 [ -x "$kstore" ] && [ -x "$drill" ] || { echo "build first: swift build -c release" >&2; exit 70; }
+. "$(cd "$(dirname "$0")" && pwd)/drill-store.sh"
 work=$(mktemp -d)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   rm -rf "$work"
+  drill_cleanup_key
 }
 trap cleanup EXIT
 store="$work/store"
 dest="$work/backup"
-"$kstore" init --store "$store" >/dev/null
+drill_init "$store" >/dev/null
 "$here/register-actors.sh" "$store" "$kstore" >/dev/null
 if [ -n "$seed" ]; then
   t0=$(date +%s.%N)
@@ -89,6 +94,28 @@ else
   "$kstore" log --store "$store" --limit "$copied" --json >"$work/store.log"
   cmp -s "$work/copy.log" "$work/store.log" || { echo "FAILED: the backup's events differ from the store's first $copied"; exit 1; }
   echo "prefix: the $copied envelopes of the copy equal the store's first $copied (install lmdb-utils to compare hashes)"
+fi
+
+# Encrypted store (KSTORE_DRILL_ENCRYPT=1): the backup is encrypted too. The writers' actor id
+# (rn.drill) and a patient id of the seed, if any, must be in none of its files' bytes; in a
+# plain store they must be found (so the check can fail). Its verify runs without the key too.
+canaries=(rn.drill)
+if [ -n "$seed" ]; then canaries+=("$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["patient"])' "$seed")"); fi
+for c in "${canaries[@]}"; do
+  if grep -a -r -q -F -- "$c" "$dest"; then found=yes; else found=no; fi
+  if [ -n "$drill_key_dir" ] && [ "$found" = yes ]; then echo "FAILED: the encrypted store's backup holds the canary $c in plain bytes"; exit 1; fi
+  if [ -z "$drill_key_dir" ] && [ "$found" = no ]; then echo "FAILED: the canary $c is not found in a plain backup (the check could not fail)"; exit 1; fi
+  echo "canary $c in the backup's bytes: $found"
+done
+if [ -n "$drill_key_dir" ]; then
+  env -u KSTORE_KEY_FILE "$kstore" audit verify --store "$dest" >"$work/keyless.out" \
+    || { echo "FAILED: the backup does not verify without the key"; cat "$work/keyless.out"; exit 1; }
+  echo "backup verify without the key: $(tail -1 "$work/keyless.out")"
+  set +e
+  env -u KSTORE_KEY_FILE "$kstore" log --store "$dest" --limit 1 >/dev/null 2>&1; nokey=$?
+  set -e
+  [ "$nokey" -eq 77 ] || { echo "FAILED: reading the backup without the key exited $nokey, expected 77"; exit 1; }
+  echo "backup read without the key: refused (exit 77); verify with the key: passed"
 fi
 
 perm_dir=$(stat -c %a "$dest")

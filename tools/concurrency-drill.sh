@@ -11,10 +11,11 @@ bin=${3:-.build/release}
 kstore="$bin/kstore"
 drill="$bin/kstore-drill"
 [ -x "$kstore" ] && [ -x "$drill" ] || { echo "build first: swift build -c release" >&2; exit 70; }
+. "$(cd "$(dirname "$0")" && pwd)/drill-store.sh"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work"; drill_cleanup_key' EXIT
 store="$work/store"
-"$kstore" init --store "$store" >/dev/null
+drill_init "$store" >/dev/null
 tools/register-actors.sh "$store" "$kstore" >/dev/null
 base=$("$kstore" audit verify --store "$store" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
 start=$(date +%s.%N)

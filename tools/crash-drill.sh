@@ -10,10 +10,11 @@ bin=${2:-.build/release}
 kstore="$bin/kstore"
 drill="$bin/kstore-drill"
 [ -x "$kstore" ] && [ -x "$drill" ] || { echo "build first: swift build -c release" >&2; exit 70; }
+. "$(cd "$(dirname "$0")" && pwd)/drill-store.sh"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work"; drill_cleanup_key' EXIT
 store="$work/store"
-"$kstore" init --store "$store" >/dev/null
+drill_init "$store" >/dev/null
 tools/register-actors.sh "$store" "$kstore" >/dev/null
 for i in $(seq 1 "$kills"); do
   out="$work/writer-$i.out"

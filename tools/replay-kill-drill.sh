@@ -11,8 +11,10 @@ patients=${2:-1500}
 bin=${3:-.build/release}
 k="$bin/kstore"
 [ -x "$k" ] || { echo "build first: swift build -c release" >&2; exit 70; }
+kstore="$k"
+. "$(cd "$(dirname "$0")" && pwd)/drill-store.sh"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work"; drill_cleanup_key' EXIT
 python3 tools/generate-clinic.py --patients "$patients" --seed 7 --start 2024-11-01 --days 730 --out "$work/clinic.ndjson"
 cat > "$work/a.json" <<'JSON'
 {"version": "drill-a", "ladder": [{"intervalDays": 7, "treatments": 2}, {"intervalDays": 14, "treatments": 2}, {"intervalDays": 28, "treatments": null}]}
@@ -24,14 +26,14 @@ on=2026-11-20
 answer() { "$k" query phase --store "$1" --on "$on" --json | sha256sum | cut -c1-16; }
 # The expected answer under each rule set, computed on copies.
 for r in a b; do
-  "$k" init --store "$work/$r" >/dev/null
+  drill_init "$work/$r" >/dev/null
   tools/register-actors.sh "$work/$r" "$k" >/dev/null
   "$k" import --store "$work/$r" "$work/clinic.ndjson" >/dev/null
   "$k" replay --store "$work/$r" --rules "$work/$r.json" --apply >/dev/null
   eval "expect_drill_$r=$(answer "$work/$r")"
 done
 store="$work/store"
-"$k" init --store "$store" >/dev/null
+drill_init "$store" >/dev/null
 tools/register-actors.sh "$store" "$k" >/dev/null
 "$k" import --store "$store" "$work/clinic.ndjson" >/dev/null
 "$k" replay --store "$store" --rules "$work/a.json" --apply >/dev/null

@@ -5,6 +5,10 @@
 //   kstore-drill append --store S --count N --tag T       N single-event durable appends
 //   kstore-drill measure --ndjson FILE [--runs R] [--appends N]
 //                                                         import, scans and appends, medians
+//   kstore-drill measure-encryption --ndjson FILE [--runs R] [--appends N]
+//                                                         the same clinic into a plain and an
+//                                                         encrypted store: import, replay,
+//                                                         appends, verify, bytes/event (issue 16)
 //   kstore-drill import --store S --ndjson FILE
 //                                                         one import (one transaction, read as it
 //                                                         is appended); prints its time
@@ -220,6 +224,10 @@ case "measure":
     print("catch-up after 1,000 new events (stored projections):   \(String(format: "%.1f", median(catchUpMs))) ms")
     print("  … after 1,000 late-recorded events (97 patients refolded): \(String(format: "%.1f", median(lateCatchUpMs))) ms")
     print("disk: \(f(diskPerEvent)) bytes/event (LMDB pages in use incl. indexes)")
+
+case "measure-encryption":
+    guard let file = option("ndjson") else { fail("--ndjson FILE is required") }
+    runMeasureEncryption(file: file, runs: Int(option("runs") ?? "3") ?? 3, appends: Int(option("appends") ?? "2000") ?? 2000)
 
 case "import":
     guard let path = option("store"), let file = option("ndjson") else { fail("--store and --ndjson are required") }
