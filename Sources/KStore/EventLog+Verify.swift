@@ -309,7 +309,18 @@ extension EventLog {
     /// How verify names a stream: its id in a plain store, its pseudonym in an encrypted one
     /// (so neither its output nor its verdict file names a patient).
     func streamLabel(_ key: UnsafeRawBufferPointer) -> String {
-        isEncrypted ? "#" + hex(key) : String(decoding: key, as: UTF8.self)
+        guard isEncrypted else { return String(decoding: key, as: UTF8.self) }
+        return String(unsafeUninitializedCapacity: 1 + 2 * key.count) { out in
+            let digits: StaticString = "0123456789abcdef"
+            out[0] = UInt8(ascii: "#")
+            digits.withUTF8Buffer { d in
+                for (i, b) in key.enumerated() {
+                    out[1 + 2 * i] = d[Int(b >> 4)]
+                    out[2 + 2 * i] = d[Int(b & 0xF)]
+                }
+            }
+            return 1 + 2 * key.count
+        }
     }
 
     /// LMDB's default key order: bytes compared as unsigned, then the shorter first.

@@ -463,7 +463,12 @@ public struct LogReader {
     }
 
     public func sequence(forEventId id: [UInt8]) throws -> UInt64? {
-        guard let value = try txn.get(log.ids, log.idKey(id)) else { return nil }
+        try sequence(forIdKey: log.idKey(id))
+    }
+
+    /// As `sequence(forEventId:)`, given the id's key in `ids` (`EventLog.idKey`).
+    func sequence(forIdKey key: [UInt8]) throws -> UInt64? {
+        guard let value = try txn.get(log.ids, key) else { return nil }
         return Keys.decodeUInt64(value)
     }
 

@@ -51,7 +51,7 @@ public struct EventRecord: Sendable, Equatable {
 
     /// The record's bytes without the hash (what the hash covers, after the previous hash):
     /// format 1 in a plain store, format 2 (`RecordHeader`) with `cipher`.
-    func encodedBody(cipher: StoreCipher? = nil) -> [UInt8] {
+    func encodedBody(cipher: StoreCipher? = nil, idKey: [UInt8]? = nil, streamKey: [UInt8]? = nil) -> [UInt8] {
         guard let cipher else {
             var w = BinaryWriter(capacity: 96 + payload.count)
             w.writeByte(EventRecord.formatVersion)
@@ -86,8 +86,8 @@ public struct EventRecord: Sendable, Equatable {
         var w = BinaryWriter(capacity: 64 + inner.bytes.count + StoreCipher.overhead + 4)
         w.writeByte(EventRecord.sealedFormatVersion)
         w.writeVarUInt(sequence)
-        w.writeRaw(cipher.pseudonym(eventId, .eventId))
-        w.writeBlob(cipher.pseudonym(stream, .stream))
+        w.writeRaw(idKey ?? cipher.pseudonym(eventId, .eventId))
+        w.writeBlob(streamKey ?? cipher.pseudonym(stream, .stream))
         w.writeVarUInt(streamVersion)
         let ad = w.bytes
         var sealed: [UInt8] = []

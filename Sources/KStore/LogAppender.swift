@@ -14,6 +14,8 @@ public final class LogAppender {
     private var nextSequence: UInt64
     private let recordedAt: Int64
     private var versions: [String: UInt64] = [:]
+    /// Stream pseudonyms computed in this transaction (an encrypted store's).
+    private var streamKeys: [String: [UInt8]] = [:]
     /// Events offered so far (the `index` a `LogError` carries).
     public private(set) var offered = 0
     /// Events appended so far.
@@ -48,7 +50,8 @@ public final class LogAppender {
         let index = offered
         offered += 1
         guard event.eventId.count == 16 else { throw LogError.rejected(index: index, reason: "eventId must be 16 bytes") }
-        if let existing = try reader.sequence(forEventId: event.eventId) {
+        let idKey = log.idKey(event.eventId)
+        if let existing = try reader.sequence(forIdKey: idKey) {
             guard let record = try reader.record(existing), record.hasSameContent(as: event) else {
                 throw LogError.eventIdReused(index: index, eventId: event.eventId, existingSequence: existing)
             }
@@ -66,12 +69,24 @@ public final class LogAppender {
             occurredAtMillis: event.occurredAtMillis, offsetMinutes: event.offsetMinutes,
             recordedAtMicros: recordedAt, actorId: event.actorId, actorRole: event.actorRole,
             osUser: event.osUser, payload: event.payload, hash: [])
-        var bytes = record.encodedBody(cipher: log.cipher)
+        let streamKey: [UInt8]?
+        if log.cipher != nil {
+            if let known = streamKeys[event.stream] {
+                streamKey = known
+            } else {
+                let key = log.streamKey(event.stream)
+                streamKeys[event.stream] = key
+                streamKey = key
+            }
+        } else {
+            streamKey = nil
+        }
+        var bytes = record.encodedBody(cipher: log.cipher, idKey: idKey, streamKey: streamKey)
         record.hash = EventRecord.chainHash(previous: prevHash, body: bytes)
         bytes.append(contentsOf: record.hash)
         let seqKey = Keys.sequence(nextSequence)
         try txn.put(log.events, seqKey, bytes, flags: .append)
-        try txn.put(log.ids, log.idKey(event.eventId), seqKey, flags: .noOverwrite)
+        try txn.put(log.ids, idKey, seqKey, flags: .noOverwrite)
         appends.add(event.stream, nextSequence)
         if appends.held >= LogAppender.flushEvery { try appends.flush(into: txn, log.streams, key: log.streamKey) }
         appended += 1

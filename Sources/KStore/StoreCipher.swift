@@ -28,6 +28,8 @@ public final class StoreCipher: @unchecked Sendable {
     /// The record key's AES block cipher, for `peekTypeCode`.
     private let recordBlock: UnsafeMutablePointer<AES_KEY>
     private let nameKey: [UInt8]
+    /// HMAC-SHA-256 keyed with the pseudonym key once; each pseudonym starts from a copy.
+    private let keyedHMAC: UnsafeMutablePointer<HMAC_CTX>
 
     /// What a pseudonym names: domains keep a stream's, an event id's and an auxiliary key's
     /// pseudonyms apart even for equal bytes.
@@ -56,12 +58,22 @@ public final class StoreCipher: @unchecked Sendable {
             }
             if rc != 1 { ok = false }
         }
-        nameKey = derive("pseudonyms").withUnsafeBytes { Array($0) }
-        recordBlock = .allocate(capacity: 1)
-        recordBlock.initialize(to: AES_KEY())
-        let blockRC = derive("records").withUnsafeBytes { k in
-            CCryptoBoringSSL_AES_set_encrypt_key(k.baseAddress?.assumingMemoryBound(to: UInt8.self), 256, recordBlock)
+        let name = derive("pseudonyms").withUnsafeBytes { Array($0) }
+        nameKey = name
+        let hmac = UnsafeMutablePointer<HMAC_CTX>.allocate(capacity: 1)
+        hmac.initialize(to: HMAC_CTX())
+        CCryptoBoringSSL_HMAC_CTX_init(hmac)
+        let hmacRC = name.withUnsafeBufferPointer { k in
+            CCryptoBoringSSL_HMAC_Init_ex(hmac, k.baseAddress, k.count, CCryptoBoringSSL_EVP_sha256(), nil)
         }
+        keyedHMAC = hmac
+        if hmacRC != 1 { ok = false }
+        let block = UnsafeMutablePointer<AES_KEY>.allocate(capacity: 1)
+        block.initialize(to: AES_KEY())
+        let blockRC = derive("records").withUnsafeBytes { k in
+            CCryptoBoringSSL_AES_set_encrypt_key(k.baseAddress?.assumingMemoryBound(to: UInt8.self), 256, block)
+        }
+        recordBlock = block
         if blockRC != 0 { ok = false }
         guard ok else {
             CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(records)
@@ -69,6 +81,8 @@ public final class StoreCipher: @unchecked Sendable {
             records.deallocate()
             auxiliary.deallocate()
             recordBlock.deallocate()
+            CCryptoBoringSSL_HMAC_CTX_cleanup(keyedHMAC)
+            keyedHMAC.deallocate()
             throw .malformedStoreKey("BoringSSL refused the AES-256-GCM key")
         }
     }
@@ -79,6 +93,8 @@ public final class StoreCipher: @unchecked Sendable {
         records.deallocate()
         auxiliary.deallocate()
         recordBlock.deallocate()
+        CCryptoBoringSSL_HMAC_CTX_cleanup(keyedHMAC)
+        keyedHMAC.deallocate()
     }
 
     /// The type code a sealed record says it has, read from its first ciphertext block without
@@ -192,21 +208,21 @@ public final class StoreCipher: @unchecked Sendable {
     /// of `domain ‖ bytes`. Equal inputs give equal pseudonyms (so the B-trees still find them);
     /// without the data key nobody can compute one, so a file of pseudonyms names nobody.
     public func pseudonym(_ bytes: UnsafeRawBufferPointer, _ domain: Domain) -> [UInt8] {
-        var input = [UInt8]()
-        input.reserveCapacity(bytes.count + 1)
-        input.append(domain.rawValue)
-        input.append(contentsOf: bytes)
-        var md = [UInt8](repeating: 0, count: 32)
+        // A copy of the keyed context (the key's pads hashed once, at init), fed the domain
+        // and the bytes: no key set-up and no arrays but the result.
+        var ctx = HMAC_CTX()
+        CCryptoBoringSSL_HMAC_CTX_init(&ctx)
+        defer { CCryptoBoringSSL_HMAC_CTX_cleanup(&ctx) }
+        var md = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         var length: UInt32 = 0
-        _ = nameKey.withUnsafeBufferPointer { k in
-            input.withUnsafeBufferPointer { i in
-                md.withUnsafeMutableBufferPointer { m in
-                    CCryptoBoringSSL_HMAC(
-                        CCryptoBoringSSL_EVP_sha256(), k.baseAddress, k.count, i.baseAddress, i.count, m.baseAddress, &length)
-                }
-            }
+        var tag = domain.rawValue
+        _ = CCryptoBoringSSL_HMAC_CTX_copy_ex(&ctx, keyedHMAC)
+        _ = CCryptoBoringSSL_HMAC_Update(&ctx, &tag, 1)
+        _ = CCryptoBoringSSL_HMAC_Update(&ctx, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+        return withUnsafeMutableBytes(of: &md) { m in
+            _ = CCryptoBoringSSL_HMAC_Final(&ctx, m.baseAddress?.assumingMemoryBound(to: UInt8.self), &length)
+            return Array(m.prefix(StoreCipher.pseudonymSize))
         }
-        return Array(md.prefix(StoreCipher.pseudonymSize))
     }
 
     public func pseudonym(_ bytes: [UInt8], _ domain: Domain) -> [UInt8] {
