@@ -28,6 +28,8 @@ public final class EventLog {
     /// The store's keys when it is encrypted and was opened with its master key; nil for a plain
     /// store, and for an encrypted one opened without its key (`audit verify` only).
     public let cipher: StoreCipher?
+    /// `cipher`'s record contexts as a plain struct (no reference count to share between threads).
+    let recordContext: StoreCipher.RecordContext?
     /// Whether the store is encrypted (its `meta` holds a wrapped data key), key or no key.
     public let isEncrypted: Bool
     /// The id of the master key that wraps the data key (nil for a plain store).
@@ -182,6 +184,7 @@ public final class EventLog {
         } else {
             cipher = nil
         }
+        recordContext = cipher?.recordContext
     }
 
     /// The key of `stream` in `streams`: its id's bytes, or in an encrypted store its pseudonym.
@@ -210,9 +213,9 @@ public final class EventLog {
     /// bytes, from a sealed one's first ciphertext block (`StoreCipher.peekTypeCode`: not
     /// authenticated; whatever is picked is opened, and checked, after). Nil when unreadable.
     public func typeCode(of bytes: UnsafeRawBufferPointer) -> UInt16? {
-        guard let cipher else { return RecordView.peekTypeCode(bytes) }
+        guard let context = recordContext else { return RecordView.peekTypeCode(bytes) }
         guard let header = try? RecordHeader(bytes), header.isSealed else { return nil }
-        return cipher.peekTypeCode(header.sealed)
+        return context.peekTypeCode(header.sealed)
     }
 
     /// Replaces the master key that wraps the data key (`kstore key rotate`): the data key is

@@ -238,13 +238,8 @@ public struct RecordView {
             } else {
                 opened = OpenedBytes(count: plainCount)
             }
-            var ok = false
-            header.sealed.withMemoryRebound(to: UInt8.self) { s in
-                header.associated.withMemoryRebound(to: UInt8.self) { a in
-                    ok = cipher.openInPlace(s, ad: a, into: opened.buffer, count: plainCount)
-                }
-            }
-            guard ok else {
+            // No closure captures the cipher: a plain struct of pointers (see `RecordContext`).
+            guard cipher.recordContext.openInPlace(header.sealed, ad: header.associated, into: opened.buffer, count: plainCount) else {
                 throw .invalidValue(
                     "the sealed record does not open under the store's key: its bytes were altered or moved from another place (tampering)")
             }

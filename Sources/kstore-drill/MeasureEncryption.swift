@@ -97,8 +97,9 @@ func runMeasureEncryption(file: String, runs: Int, appends: Int) -> Never {
     print("input: \(file) (\(plain.events) events in the store after import), runs: \(runs) (medians), appends: \(appends) per run")
     print("                                     plain        encrypted    encrypted/plain")
     func row(_ name: String, _ p: Double, _ e: Double) {
-        print(name.padding(toLength: 36, withPad: " ", startingAt: 0) + f(p).padding(toLength: 13, withPad: " ", startingAt: 0)
-            + f(e).padding(toLength: 13, withPad: " ", startingAt: 0) + pct(e, p))
+        print(
+            name.padding(toLength: 36, withPad: " ", startingAt: 0) + f(p).padding(toLength: 13, withPad: " ", startingAt: 0)
+                + f(e).padding(toLength: 13, withPad: " ", startingAt: 0) + pct(e, p))
     }
     row("import (events/s)", median(plain.importRate), median(encrypted.importRate))
     row("full replay (events/s)", median(plain.replay), median(encrypted.replay))

@@ -44,7 +44,8 @@ import Testing
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return RunResult(
+            status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
     func created() throws -> ClinicStore {
@@ -120,7 +121,8 @@ import Testing
         let s = try created()
         let importer = Importer(store: s)
         for name in ["case1-long-term-maintenance", "case2-successful-transition", "case3-tolerance-management"] {
-            let bytes = try #require(FileManager.default.contents(atPath: packageRoot.appendingPathComponent("fixtures/\(name).ndjson").path))
+            let bytes = try #require(
+                FileManager.default.contents(atPath: packageRoot.appendingPathComponent("fixtures/\(name).ndjson").path))
             _ = try importer.importNDJSON([UInt8](bytes), source: name)
         }
         let a = scratch + "/a.json"
@@ -157,7 +159,8 @@ import Testing
         let s = try created()
         let importer = Importer(store: s)
         for name in TamperTests.fixtures {
-            let bytes = try #require(FileManager.default.contents(atPath: packageRoot.appendingPathComponent("fixtures/\(name).ndjson").path))
+            let bytes = try #require(
+                FileManager.default.contents(atPath: packageRoot.appendingPathComponent("fixtures/\(name).ndjson").path))
             _ = try importer.importNDJSON([UInt8](bytes), source: name)
         }
         try ProjectionEngine(store: s).catchUp()
@@ -193,7 +196,8 @@ import Testing
         let s = try created()
         let importer = Importer(store: s)
         for name in TamperTests.fixtures {
-            let bytes = try #require(FileManager.default.contents(atPath: packageRoot.appendingPathComponent("fixtures/\(name).ndjson").path))
+            let bytes = try #require(
+                FileManager.default.contents(atPath: packageRoot.appendingPathComponent("fixtures/\(name).ndjson").path))
             _ = try importer.importNDJSON([UInt8](bytes), source: name)
         }
         try ProjectionEngine(store: s).catchUp()
@@ -205,7 +209,8 @@ import Testing
         #expect(try LogAudit.verify(try ClinicStore.open(at: store, keyless: true)).ok)
         let caught = try LogAudit.audit(forged, checkpoint: cp).report.problems
         #expect(caught.first?.sequence == 700 && caught.first?.kind == .checkpoint, "\(caught)")
-        let caughtKeyless = try LogAudit.audit(try ClinicStore.open(at: store, keyless: true), checkpoint: cp, projections: false).report.problems
+        let caughtKeyless = try LogAudit.audit(try ClinicStore.open(at: store, keyless: true), checkpoint: cp, projections: false).report
+            .problems
         #expect(caughtKeyless.first?.sequence == 700 && caughtKeyless.first?.kind == .checkpoint, "\(caughtKeyless)")
     }
 
