@@ -66,6 +66,18 @@ for actor in rn.kim dr.hale "$(id -un)"; do printf 'demo password 1\n' | $k acto
 $k actor add --id cm.ruiz --role compliance --os-user ruiz --name "Dana Ruiz" >/dev/null 2>&1 || true
 printf 'demo password 1\n' | $k actor passwd --id cm.ruiz
 echo
+echo "== encryption at rest: a copy of the demo store, encrypted (kstore key generate, kstore encrypt)"
+enc="$store-encrypted"
+rm -rf "$enc" "$enc.key-dir"
+mkdir -m 700 "$enc.key-dir"
+$k key generate --out "$enc.key-dir/master.key"
+$k backup "$enc"
+$k encrypt --store "$enc" --key-file "$enc.key-dir/master.key"
+if grep -a -q -F "dr.hale" "$enc/data.mdb"; then echo "(an actor id is readable in $enc/data.mdb)"; else echo "no actor id readable in $enc/data.mdb"; fi
+$k query phase --store "$enc" --patient C1 || echo "(exit $?: without the key)"
+$k query phase --store "$enc" --patient C1 --on 2026-11-20 --key-file "$enc.key-dir/master.key"
+$k audit verify --store "$enc"
+echo
 echo "The store is in $store and the reports in demo-reports/; try: KSTORE_PATH=$store $k log --patient C1 --limit 20"
 echo "The web interface: KSTORE_PATH=$store $k serve   then open http://127.0.0.1:8480 and sign in as rn.kim,"
 echo "dr.hale, cm.ruiz or $(id -un) with the password 'demo password 1' (a demo store only: set real ones with kstore actor passwd)."
