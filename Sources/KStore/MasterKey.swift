@@ -66,7 +66,7 @@ public struct MasterKey: Sendable {
         let text = String(decoding: bytes[0..<n], as: UTF8.self).trimmingTrailingNewlines()
         let parts = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3, parts[0] == header else { throw .malformed(path: path, detail: "no `\(header)` line") }
-        guard let raw = unhex(parts[2]), raw.count == 32 else { throw .malformed(path: path, detail: "the key is not 64 hex digits") }
+        guard let raw = hexBytes(parts[2]), raw.count == 32 else { throw .malformed(path: path, detail: "the key is not 64 hex digits") }
         let key = MasterKey(key: SymmetricKey(data: raw))
         guard key.id == parts[1] else { throw .malformed(path: path, detail: "its key id does not match its key") }
         return key
@@ -95,7 +95,7 @@ struct WrappedDataKey {
     }
 
     static func wrap(_ dataKey: SymmetricKey, with master: MasterKey, storeId: [UInt8]) throws -> [UInt8] {
-        guard let id = unhex(master.id) else { throw KeyError.malformedStoreKey("master key id") }
+        guard let id = hexBytes(master.id) else { throw KeyError.malformedStoreKey("master key id") }
         let box = try AES.GCM.seal(
             dataKey.withUnsafeBytes { Array($0) }, using: master.key, authenticating: ad(storeId: storeId, masterKeyId: id))
         guard let combined = box.combined else { throw KeyError.malformedStoreKey("AES-GCM gave no combined box") }
@@ -122,7 +122,8 @@ struct WrappedDataKey {
     }
 }
 
-func unhex(_ text: String) -> [UInt8]? {
+/// Lower-case or upper-case hex to bytes (nil when not hex).
+public func hexBytes(_ text: String) -> [UInt8]? {
     let chars = Array(text.utf8)
     guard chars.count % 2 == 0 else { return nil }
     func nibble(_ c: UInt8) -> UInt8? {

@@ -75,19 +75,17 @@ public final class StoreCipher: @unchecked Sendable {
         }
         recordBlock = block
         if blockRC != 0 { ok = false }
+        // All stored properties are set: a throw here still runs `deinit`, which frees them.
         guard ok else {
-            CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(records)
-            CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(auxiliary)
-            records.deallocate()
-            auxiliary.deallocate()
-            recordBlock.deallocate()
-            CCryptoBoringSSL_HMAC_CTX_cleanup(keyedHMAC)
-            keyedHMAC.deallocate()
             throw .malformedStoreKey("BoringSSL refused the AES-256-GCM key")
         }
     }
 
-    deinit {
+    deinit { release() }
+
+    /// Frees the key material (the AES schedule overwritten first).
+    private func release() {
+        recordBlock.pointee = AES_KEY()
         CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(records)
         CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(auxiliary)
         records.deallocate()
